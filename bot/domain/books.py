@@ -1,0 +1,74 @@
+"""Rules for books: titles, authors and chapter lists."""
+
+from __future__ import annotations
+
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Book, Chapter
+
+MAX_TITLE = 200
+MAX_AUTHOR = 120
+MAX_CHAPTERS = 500
+MAX_CHAPTER_TITLE = 150
+MAX_QUESTION = 300
+MAX_QUESTIONS = 5
+
+
+def book_key(title: str, author: str) -> str:
+    """What makes two books the same in one workspace: title and author, case and space blind."""
+    return " ".join(title.casefold().split()) + "\x1f" + " ".join(author.casefold().split())
+
+
+def parse_chapters(spec: str) -> list[Chapter]:
+    """A chapter count (``12``) or ``;``-separated chapter titles (``Intro; Middle; End``)."""
+    text = spec.strip()
+    if not text:
+        raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
+    if text.isdigit():
+        count = int(text)
+        if count < 1:
+            raise InvalidInput("A book needs at least one chapter.")
+        if count > MAX_CHAPTERS:
+            raise InvalidInput(f"A book can have at most {MAX_CHAPTERS} chapters.")
+        return [Chapter(number=i) for i in range(1, count + 1)]
+    titles = [part.strip() for part in text.split(";")]
+    if any(not t for t in titles):
+        raise InvalidInput("One of the chapter titles is empty; check the `;` separators.")
+    if len(titles) > MAX_CHAPTERS:
+        raise InvalidInput(f"A book can have at most {MAX_CHAPTERS} chapters.")
+    for title in titles:
+        if len(title) > MAX_CHAPTER_TITLE:
+            raise InvalidInput(f"Chapter titles can be at most {MAX_CHAPTER_TITLE} characters.")
+    return [Chapter(number=i, title=t) for i, t in enumerate(titles, start=1)]
+
+
+def new_book(
+    workspace_id: int, title: str, author: str, chapters: list[Chapter], added_by: str | None
+) -> Book:
+    """A validated, not yet stored book."""
+    title = " ".join(title.split())
+    author = " ".join(author.split())
+    if not title:
+        raise InvalidInput("The book needs a title: `/book add Title | Author | 12`.")
+    if not author:
+        raise InvalidInput("The book needs an author: `/book add Title | Author | 12`.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"Titles can be at most {MAX_TITLE} characters.")
+    if len(author) > MAX_AUTHOR:
+        raise InvalidInput(f"Author names can be at most {MAX_AUTHOR} characters.")
+    if not chapters:
+        raise InvalidInput("A book needs at least one chapter.")
+    return Book(
+        workspace_id=workspace_id, title=title, author=author, chapters=chapters, added_by=added_by
+    )
+
+
+def clean_questions(questions: list[str]) -> list[str]:
+    cleaned = [" ".join(q.split()) for q in questions if q.strip()]
+    if not cleaned:
+        raise InvalidInput("Give at least one question: `/book questions 3 | First? | Second?`.")
+    if len(cleaned) > MAX_QUESTIONS:
+        raise InvalidInput(f"At most {MAX_QUESTIONS} questions per chapter.")
+    for q in cleaned:
+        if len(q) > MAX_QUESTION:
+            raise InvalidInput(f"Questions can be at most {MAX_QUESTION} characters.")
+    return cleaned

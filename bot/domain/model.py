@@ -1,0 +1,230 @@
+"""Entities of a reading group, as plain dataclasses.
+
+Datetimes are timezone-aware UTC everywhere; local time is computed at the edges from a
+plan's IANA time zone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+
+class PlanState(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class StepState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its due time
+    CLAIMED = "claimed"  # a scheduler took it and is posting it
+    POSTED = "posted"  # Slack accepted the prompt
+    SKIPPED = "skipped"  # a host skipped it
+    CANCELLED = "cancelled"  # the plan finished before it was due
+    MISSED = "missed"  # too late to post; listed in a catch-up message instead
+
+
+OPEN_STEP_STATES = frozenset({StepState.PENDING, StepState.CLAIMED})
+
+
+class Visibility(enum.StrEnum):
+    PRIVATE = "private"
+    SHARED = "shared"
+
+
+class CadenceKind(enum.StrEnum):
+    WEEKLY = "weekly"
+    EVERY_N_DAYS = "every_n_days"
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """When steps fall due: a weekday each week, or every N days, at a local time."""
+
+    kind: CadenceKind
+    at: time
+    weekday: int | None = None  # 0 = Monday, for WEEKLY
+    every_days: int | None = None  # for EVERY_N_DAYS
+
+    @staticmethod
+    def weekly(weekday: int, at: time) -> Cadence:
+        return Cadence(CadenceKind.WEEKLY, at=at, weekday=weekday)
+
+    @staticmethod
+    def every(days: int, at: time) -> Cadence:
+        return Cadence(CadenceKind.EVERY_N_DAYS, at=at, every_days=days)
+
+    @property
+    def period_days(self) -> int:
+        return 7 if self.kind is CadenceKind.WEEKLY else int(self.every_days or 1)
+
+    def describe(self) -> str:
+        from bot.domain.schedule import WEEKDAY_NAMES
+
+        at = self.at.strftime("%H:%M")
+        if self.kind is CadenceKind.WEEKLY:
+            return f"every {WEEKDAY_NAMES[self.weekday or 0].capitalize()} at {at}"
+        days = self.every_days or 1
+        return f"every {'day' if days == 1 else f'{days} days'} at {at}"
+
+
+@dataclass(slots=True)
+class Chapter:
+    number: int
+    title: str | None = None
+    questions: list[str] = field(default_factory=list)
+
+    def label(self) -> str:
+        return f"Chapter {self.number}" + (f": {self.title}" if self.title else "")
+
+
+@dataclass(slots=True)
+class Book:
+    workspace_id: int
+    title: str
+    author: str
+    chapters: list[Chapter]
+    added_by: str | None = None
+    id: int | None = None
+
+    @property
+    def chapter_count(self) -> int:
+        return len(self.chapters)
+
+    def chapter(self, number: int) -> Chapter:
+        return self.chapters[number - 1]
+
+
+@dataclass(slots=True)
+class Step:
+    number: int
+    first_chapter: int
+    last_chapter: int
+    due_at: datetime
+    state: StepState = StepState.PENDING
+    id: int | None = None
+    posted_at: datetime | None = None
+    message_ts: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    late: bool = False
+    reminded_at: datetime | None = None
+
+    @property
+    def chapters(self) -> range:
+        return range(self.first_chapter, self.last_chapter + 1)
+
+    def describe_chapters(self) -> str:
+        if self.first_chapter == self.last_chapter:
+            return f"chapter {self.first_chapter}"
+        return f"chapters {self.first_chapter}–{self.last_chapter}"
+
+
+@dataclass(slots=True)
+class Plan:
+    group_id: int
+    book_id: int
+    host_user_id: str
+    cadence: Cadence
+    chapters_per_step: int
+    start_date: date
+    timezone: str
+    created_at: datetime
+    state: PlanState = PlanState.ACTIVE
+    steps: list[Step] = field(default_factory=list)
+    paused_at: datetime | None = None
+    finished_at: datetime | None = None
+    id: int | None = None
+
+    def step(self, number: int) -> Step:
+        for step in self.steps:
+            if step.number == number:
+                return step
+        raise KeyError(number)
+
+    def step_for_chapter(self, chapter: int) -> Step | None:
+        return next((s for s in self.steps if chapter in s.chapters), None)
+
+    @property
+    def open_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.state in OPEN_STEP_STATES]
+
+    @property
+    def next_step(self) -> Step | None:
+        return min(self.open_steps, key=lambda s: s.number, default=None)
+
+    def current_step(self, now: datetime) -> Step | None:
+        """The step being read now: the latest posted (or due) one, else the first."""
+        started = [
+            s
+            for s in self.steps
+            if s.state is StepState.POSTED or (s.state in OPEN_STEP_STATES and s.due_at <= now)
+        ]
+        if started:
+            return max(started, key=lambda s: s.number)
+        return self.next_step
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    workspace_id: int
+    channel_id: str
+    name: str | None = None
+    summary_channel_id: str | None = None
+    store_all_messages: bool = False
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Reflection:
+    plan_id: int
+    step_number: int
+    author_id: str
+    text: str
+    visibility: Visibility
+    created_at: datetime
+    chapter: int | None = None  # None: the whole step
+    updated_at: datetime | None = None
+    edit_count: int = 0
+    message_ts: str | None = None  # where a shared reflection was echoed in the thread
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One member's progress through a plan."""
+
+    user_id: str
+    chapters_reflected: int
+    chapter_count: int
+    steps_reflected: int
+    steps_posted: int
+    streak: int
+
+    @property
+    def percent(self) -> int:
+        if not self.chapter_count:
+            return 0
+        return round(100 * self.chapters_reflected / self.chapter_count)
+
+
+@dataclass(slots=True)
+class Member:
+    workspace_id: int
+    user_id: str
+    display_name: str | None = None
+    timezone: str | None = None
+    reminders_muted: bool = False
+    quotable: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, as the adapter established it (Slack admin flags, configured admins)."""
+
+    team_id: str
+    user_id: str
+    is_admin: bool = False

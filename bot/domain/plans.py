@@ -1,0 +1,104 @@
+"""Rules for a reading plan's life: start, pause, resume, skip, finish."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.model import Book, Cadence, Plan, PlanState, Step, StepState
+from bot.domain.schedule import build_steps, slots_after, zone
+
+
+def new_plan(
+    *,
+    book: Book,
+    group_id: int,
+    host_user_id: str,
+    cadence: Cadence,
+    chapters_per_step: int,
+    start_date: date,
+    timezone: str,
+    now: datetime,
+) -> Plan:
+    """A new active plan with every step laid out; validates the inputs."""
+    if book.id is None:
+        raise ValueError("book must be stored before a plan can use it")
+    if chapters_per_step < 1:
+        raise InvalidInput("Chapters per step must be at least 1.")
+    if chapters_per_step > book.chapter_count:
+        raise InvalidInput(
+            f"“{book.title}” has {book.chapter_count} chapters; "
+            f"{chapters_per_step} per step is more than the whole book."
+        )
+    if cadence.every_days is not None and not 1 <= cadence.every_days <= 365:
+        raise InvalidInput("“every N days” needs N between 1 and 365.")
+    steps = build_steps(book.chapter_count, chapters_per_step, cadence, start_date, timezone)
+    return Plan(
+        group_id=group_id,
+        book_id=book.id,
+        host_user_id=host_user_id,
+        cadence=cadence,
+        chapters_per_step=chapters_per_step,
+        start_date=start_date,
+        timezone=timezone,
+        created_at=now,
+        steps=steps,
+    )
+
+
+def pause(plan: Plan, now: datetime) -> list[Step]:
+    """Hold the plan: nothing is posted until it resumes. Returns the steps now on hold."""
+    if plan.state is PlanState.PAUSED:
+        raise Conflict("The plan is already paused. Use `/book resume` to carry on.")
+    _require_not_finished(plan)
+    plan.state = PlanState.PAUSED
+    plan.paused_at = now
+    return plan.open_steps
+
+
+def resume(plan: Plan, now: datetime) -> list[Step]:
+    """Reactivate the plan; open steps move to the next cadence slots from now on.
+
+    A step that was due during the pause is not lost: it becomes the first step after the
+    pause, and every later step shifts by the same number of slots. Returns the open steps.
+    """
+    if plan.state is not PlanState.PAUSED:
+        _require_not_finished(plan)
+        raise Conflict("The plan is not paused.")
+    plan.state = PlanState.ACTIVE
+    plan.paused_at = None
+    open_steps = sorted(plan.open_steps, key=lambda s: s.number)
+    if open_steps:
+        earliest = max(now, open_steps[0].due_at)
+        slots = slots_after(plan.cadence, plan.start_date, zone(plan.timezone), earliest)
+        for step in open_steps:
+            step.due_at = next(slots)
+            step.state = StepState.PENDING
+    return open_steps
+
+
+def skip_next(plan: Plan) -> Step:
+    """Skip the next open step: its prompt is never posted; later steps keep their times."""
+    _require_not_finished(plan)
+    step = plan.next_step
+    if step is None:
+        raise Conflict("There is no step left to skip. Use `/book finish` to end the plan.")
+    step.state = StepState.SKIPPED
+    return step
+
+
+def finish(plan: Plan, now: datetime) -> list[Step]:
+    """End the plan now; open steps are cancelled. Returns them."""
+    _require_not_finished(plan)
+    cancelled = plan.open_steps
+    for step in cancelled:
+        step.state = StepState.CANCELLED
+    plan.state = PlanState.FINISHED
+    plan.finished_at = now
+    plan.paused_at = None
+    return cancelled
+
+
+def _require_not_finished(plan: Plan) -> None:
+    if plan.state is PlanState.FINISHED:
+        raise Conflict("That plan has finished. Start a new one with `/book start`.")

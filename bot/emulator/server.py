@@ -1,0 +1,385 @@
+"""``SlackEmulator``: a loopback HTTP server speaking the Slack Web API.
+
+HTTP handling lives here; the workspace state is in :mod:`bot.emulator.workspace`, the
+methods in :mod:`bot.emulator.webapi`, block limits in :mod:`bot.emulator.validation`
+and fault injection in :mod:`bot.emulator.faults`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.emulator.faults import FaultInjector
+from bot.emulator.models import ApiCall, Message, UploadedFile
+from bot.emulator.webapi import METHODS, Params, decode_json_params
+from bot.emulator.workspace import SlackError, Workspace
+
+_MAX_BODY = 50 * 1024 * 1024
+
+
+class SlackEmulator:
+    """An in-memory Slack workspace served over HTTP on 127.0.0.1.
+
+    Point ``slack_sdk.WebClient(token, base_url=emulator.api_url)`` at it. Every call is
+    recorded in :attr:`calls`; :meth:`fail_next` makes the next calls fail with 429/5xx.
+    Seed users and channels with :meth:`add_user` / :meth:`add_channel`; drive the app
+    the way Slack does with :class:`bot.emulator.client.SlackAppClient`.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-emulator-token",
+        team_id: str = "T0EMULATOR1",
+        team_domain: str = "readalong-emulator",
+        bot_user_id: str = "U0BOTREADAL",
+        clock: Callable[[], float] = time.time,
+        team_name: str = "Readalong Emulator",
+        bot_name: str = "readalong",
+        bot_id: str | None = None,
+        app_id: str = "A0READALONG",
+    ) -> None:
+        self.bot_token = bot_token
+        self.clock = clock
+        self.workspace = Workspace(
+            team_id=team_id,
+            team_domain=team_domain,
+            team_name=team_name,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id or "B" + bot_user_id[1:],
+            app_id=app_id,
+            clock=clock,
+        )
+        self.workspace.add_user(bot_user_id, bot_name, real_name="Readalong", is_bot=True)
+        self.faults = FaultInjector()
+        self._calls: list[ApiCall] = []
+        self._calls_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def team_id(self) -> str:
+        return self.workspace.team_id
+
+    @property
+    def team_domain(self) -> str:
+        return self.workspace.team_domain
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.workspace.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        return self.workspace.bot_id
+
+    @property
+    def app_id(self) -> str:
+        return self.workspace.app_id
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> SlackEmulator:
+        """Serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer((host, port), _make_handler(self))
+        server.daemon_threads = True
+        self._server = server
+        self.workspace.base_url = f"http://{host}:{server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SlackEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (only meaningful once started)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        return self.workspace.base_url
+
+    @property
+    def api_url(self) -> str:
+        """``http://127.0.0.1:PORT/api/``, the ``base_url`` for slack_sdk's WebClient."""
+        return self.base_url + "/api/"
+
+    # ------------------------------------------------------------------ seeding
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        real_name: str | None = None,
+        tz: str = "Europe/Berlin",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+    ) -> None:
+        """Add (or replace) a workspace member."""
+        self.workspace.add_user(
+            user_id,
+            name,
+            real_name=real_name,
+            tz=tz,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            is_bot=is_bot,
+        )
+
+    def add_channel(
+        self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] = ()
+    ) -> None:
+        """Add a channel. The bot sees public channels; private ones only as a member."""
+        self.workspace.add_channel(channel_id, name, is_private=is_private, members=members)
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        """Make ``user_id`` a member of the channel."""
+        self.workspace.join(channel_id, user_id)
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        """A copy of every recorded call, oldest first."""
+        with self._calls_lock:
+            return copy.deepcopy(self._calls)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        """The recorded calls to one method (e.g. ``"chat.postMessage"``)."""
+        with self._calls_lock:
+            return [copy.deepcopy(c) for c in self._calls if c.method == method]
+
+    def reset_calls(self) -> None:
+        with self._calls_lock:
+            self._calls.clear()
+
+    def messages(self, channel_id: str) -> list[Message]:
+        """Channel history (top level and replies, deleted ones flagged), in ts order."""
+        return self.workspace.messages(channel_id)
+
+    def thread(self, channel_id: str, thread_ts: str) -> list[Message]:
+        """The thread's parent followed by its replies, in ts order."""
+        return self.workspace.thread(channel_id, thread_ts)
+
+    def ephemerals(self, user_id: str | None = None) -> list[Message]:
+        """Ephemeral messages (chat.postEphemeral and ephemeral response_url posts)."""
+        return self.workspace.ephemerals(user_id)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The bot's DM channel id with ``user_id`` (created if needed)."""
+        return self.workspace.dm_channel(user_id)
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The App Home view last published for ``user_id``."""
+        return self.workspace.home_view(user_id)
+
+    def open_views(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Modals currently open (bottom of each user's stack first)."""
+        return self.workspace.open_views(user_id)
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """Any view the app created (open, closed or home), by id."""
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.view(view_id).view)
+
+    def response_url_posts(self) -> list[dict[str, Any]]:
+        """Every post to a response_url: ``{url, payload, status, response, at}``."""
+        return self.workspace.response_url_posts()
+
+    def uploaded_files(self) -> list[UploadedFile]:
+        """Files completed through files.completeUploadExternal."""
+        return self.workspace.files()
+
+    # ------------------------------------------------------------------ faults
+
+    def fail_next(
+        self,
+        n: int,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        method: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """The next ``n`` matching Web API calls answer HTTP ``status`` and change nothing.
+
+        429 carries ``Retry-After: retry_after`` and ``{"ok": false, "error": "ratelimited"}``;
+        5xx carry Slack's error bodies (``fatal_error``, ``service_unavailable``, …)
+        unless ``error`` names another.
+        """
+        self.faults.arm(n, status=status, retry_after=retry_after, method=method, error=error)
+
+    # ------------------------------------------------------------------ request handling
+
+    def _record(self, method: str, params: dict[str, Any], status: int, body: Any) -> None:
+        response = body if isinstance(body, dict) else {"body": body}
+        call = ApiCall(
+            method=method,
+            params=copy.deepcopy(params),
+            status=status,
+            response=copy.deepcopy(response),
+            at=self.clock(),
+        )
+        with self._calls_lock:
+            self._calls.append(call)
+
+    def handle_api(
+        self, method: str, params: dict[str, Any], authorization: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
+        params = decode_json_params(params)
+        token = params.pop("token", None)
+        handler = METHODS.get(method)
+        headers: dict[str, str] = {}
+        if handler is None:
+            status, body = 404, {"ok": False, "error": "unknown_method"}
+        elif (fault := self.faults.take(method)) is not None:
+            status, headers, body = fault.reply()
+        else:
+            status = 200
+            if authorization and authorization.lower().startswith("bearer "):
+                token = authorization[7:].strip()
+            if not token:
+                body = {"ok": False, "error": "not_authed"}
+            elif token != self.bot_token:
+                body = {"ok": False, "error": "invalid_auth"}
+            else:
+                try:
+                    with self.workspace.lock:
+                        body = handler(self.workspace, Params(params))
+                except SlackError as exc:
+                    body = exc.body()
+        self._record(method, params, status, body)
+        return status, headers, body
+
+    def handle_upload(self, token: str, content: bytes) -> tuple[int, str]:
+        record = self.workspace.receive_upload(token, content)
+        status, text = (200, f"OK - {len(content)}") if record else (404, "Not Found")
+        self._record("files.upload_url", {"file_id": record.id if record else None}, status, text)
+        return status, text
+
+    def handle_response_url(self, path: str, payload: Any) -> tuple[int, str]:
+        status, text = self.workspace.post_to_response_url(path, payload)
+        params = payload if isinstance(payload, dict) else {"body": payload}
+        self._record("response_url", {"url": path, **params}, status, text)
+        return status, text
+
+
+def _make_handler(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "SlackEmulator/1.0"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._dispatch()
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._dispatch()
+
+        def _read_body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_BODY:
+                raise ValueError("body too large")
+            return self.rfile.read(length) if length > 0 else b""
+
+        def _dispatch(self) -> None:
+            url = urlsplit(self.path)
+            try:
+                body = self._read_body()
+            except ValueError:
+                self._send(413, {"ok": False, "error": "request_too_large"})
+                return
+            if url.path.startswith("/api/"):
+                params: dict[str, Any] = dict(parse_qsl(url.query, keep_blank_values=True))
+                parsed = self._parse_body(body)
+                if parsed is None:
+                    self._send(200, {"ok": False, "error": "invalid_json"})
+                    return
+                params.update(parsed)
+                status, headers, reply = emulator.handle_api(
+                    url.path[len("/api/") :], params, self.headers.get("Authorization")
+                )
+                self._send(status, reply, headers)
+            elif url.path.startswith("/upload/v1/") and self.command == "POST":
+                status, text = emulator.handle_upload(url.path[len("/upload/v1/") :], body)
+                self._send_text(status, text)
+            elif emulator.workspace.is_response_url_path(url.path) and self.command == "POST":
+                try:
+                    payload: Any = json.loads(body.decode("utf-8") or "null")
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    payload = None
+                status, text = emulator.handle_response_url(url.path, payload)
+                self._send_text(status, text)
+            else:
+                self._send_text(404, "Not Found")
+
+        def _parse_body(self, body: bytes) -> dict[str, Any] | None:
+            if not body:
+                return {}
+            content_type = (self.headers.get("Content-Type") or "").lower()
+            text = body.decode("utf-8", errors="replace")
+            if "application/json" in content_type:
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError:
+                    return None
+                return value if isinstance(value, dict) else None
+            return dict(parse_qsl(text, keep_blank_values=True))
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_text(self, status: int, text: str) -> None:
+            data = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler

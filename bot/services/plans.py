@@ -1,0 +1,156 @@
+"""Reading plans: start one in a group, and pause, resume, skip or finish it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain import plans as rules
+from bot.domain.errors import Conflict, Duplicate, NotFound
+from bot.domain.model import Book, Cadence, Caller, Group, Plan, Step
+from bot.domain.permissions import require_manager
+from bot.domain.schedule import zone
+from bot.services.books import find_book
+from bot.services.ports import Clock, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """A plan with what a reader needs to describe it."""
+
+    plan: Plan
+    book: Book
+    group: Group
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(zone(self.plan.timezone))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    """The outcome of pause/resume/skip/finish: the plan after it, and the steps it touched."""
+
+    view: PlanView
+    steps: list[Step]
+
+
+NO_PLAN = "There is no reading plan in this channel. Start one with `/book start <book>`."
+
+
+class PlanService:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def start(
+        self,
+        caller: Caller,
+        channel_id: str,
+        book_ref: str,
+        cadence: Cadence,
+        chapters_per_step: int,
+        start_date: date,
+        timezone: str,
+    ) -> PlanView:
+        """Start reading a book in a channel; the caller becomes the plan's host."""
+        zone(timezone)
+        now = self.clock.now()
+        with self.uow as uow:
+            workspace_id = uow.workspaces.ensure(caller.team_id, now)
+            book = find_book(uow, workspace_id, book_ref)
+            group = uow.groups.ensure(workspace_id, channel_id, now)
+            assert group.id is not None
+            running = uow.plans.running_for_group(group.id)
+            busy = Conflict(
+                "This channel is already reading a book. `/book finish` it before starting another."
+            )
+            if running is not None:
+                raise busy
+            plan = rules.new_plan(
+                book=book,
+                group_id=group.id,
+                host_user_id=caller.user_id,
+                cadence=cadence,
+                chapters_per_step=chapters_per_step,
+                start_date=start_date,
+                timezone=timezone,
+                now=now,
+            )
+            try:
+                stored = uow.plans.add(plan)
+                uow.commit()
+            except Duplicate:  # another request started a plan here at the same moment
+                raise busy from None
+            return PlanView(stored, book, group)
+
+    def current(self, team_id: str, channel_id: str) -> PlanView:
+        """The channel's running (active or paused) plan, or a readable error."""
+        with self.uow as uow:
+            view = running_view(uow, team_id, channel_id, self.clock.now())
+            uow.commit()
+            return view
+
+    def find_current(self, team_id: str, channel_id: str) -> PlanView | None:
+        try:
+            return self.current(team_id, channel_id)
+        except NotFound:
+            return None
+
+    def history(self, team_id: str, channel_id: str) -> list[PlanView]:
+        """Every plan the channel has run, newest first."""
+        now = self.clock.now()
+        with self.uow as uow:
+            workspace_id = uow.workspaces.ensure(team_id, now)
+            group = uow.groups.get(workspace_id, channel_id)
+            if group is None or group.id is None:
+                return []
+            views = []
+            for plan in uow.plans.for_group(group.id):
+                book = uow.books.get(plan.book_id)
+                assert book is not None
+                views.append(PlanView(plan, book, group))
+            uow.commit()
+            return views
+
+    def pause(self, caller: Caller, channel_id: str) -> PlanChange:
+        return self._change(caller, channel_id, "pause", rules.pause)
+
+    def resume(self, caller: Caller, channel_id: str) -> PlanChange:
+        return self._change(caller, channel_id, "resume", rules.resume)
+
+    def skip(self, caller: Caller, channel_id: str) -> PlanChange:
+        return self._change(
+            caller, channel_id, "skip a step of", lambda p, _now: [rules.skip_next(p)]
+        )
+
+    def finish(self, caller: Caller, channel_id: str) -> PlanChange:
+        return self._change(caller, channel_id, "finish", rules.finish)
+
+    def _change(
+        self,
+        caller: Caller,
+        channel_id: str,
+        action: str,
+        apply: Callable[[Plan, datetime], list[Step]],
+    ) -> PlanChange:
+        now = self.clock.now()
+        with self.uow as uow:
+            view = running_view(uow, caller.team_id, channel_id, now)
+            require_manager(view.plan, caller, action)
+            touched = apply(view.plan, now)
+            uow.plans.save(view.plan)
+            uow.commit()
+            return PlanChange(view, touched)
+
+
+def running_view(uow: UnitOfWork, team_id: str, channel_id: str, now: datetime) -> PlanView:
+    """The channel's running (active or paused) plan inside an open unit of work."""
+    workspace_id = uow.workspaces.ensure(team_id, now)
+    group = uow.groups.get(workspace_id, channel_id)
+    plan = uow.plans.running_for_group(group.id) if group and group.id else None
+    if group is None or plan is None:
+        raise NotFound(NO_PLAN)
+    book = uow.books.get(plan.book_id)
+    assert book is not None
+    return PlanView(plan, book, group)

@@ -1,0 +1,259 @@
+"""SQLAlchemy 2.x typed ORM models. The schema's single source of truth (with Alembic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns timezone-aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Integer primary keys that are BIGINT on PostgreSQL and INTEGER (rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class WorkspaceRow(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    reminders_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    quotable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class GroupRow(Base):
+    """A channel or private conversation that runs reading plans."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    summary_channel_id: Mapped[str | None] = mapped_column(String(32))
+    store_all_messages: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class BookRow(Base):
+    __tablename__ = "books"
+    __table_args__ = (UniqueConstraint("workspace_id", "book_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(120))
+    book_key: Mapped[str] = mapped_column(String(330))
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    chapters: Mapped[list[ChapterRow]] = relationship(
+        back_populates="book", order_by="ChapterRow.number", cascade="all, delete-orphan"
+    )
+
+
+class ChapterRow(Base):
+    __tablename__ = "chapters"
+    __table_args__ = (UniqueConstraint("book_id", "number"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str | None] = mapped_column(String(150))
+    questions: Mapped[list[Any]] = mapped_column(default=list)
+    book: Mapped[BookRow] = relationship(back_populates="chapters")
+
+
+class PlanRow(Base):
+    """A reading plan: a book read by a group on a cadence."""
+
+    __tablename__ = "reading_plans"
+    __table_args__ = (
+        # One running (active or paused) plan per group: a database fact, not a check.
+        Index(
+            "uq_reading_plans_running_group",
+            "group_id",
+            unique=True,
+            sqlite_where=text("state != 'finished'"),
+            postgresql_where=text("state != 'finished'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="RESTRICT"))
+    host_user_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    cadence_kind: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int | None]
+    every_days: Mapped[int | None]
+    at_time: Mapped[time] = mapped_column(Time)
+    chapters_per_step: Mapped[int]
+    start_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    steps: Mapped[list[StepRow]] = relationship(
+        back_populates="plan", order_by="StepRow.number", cascade="all, delete-orphan"
+    )
+
+
+class StepRow(Base):
+    """One prompt slot of a plan. The row is the truth about whether it was posted."""
+
+    __tablename__ = "plan_steps"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        Index("ix_plan_steps_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    first_chapter: Mapped[int]
+    last_chapter: Mapped[int]
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    reminded_at: Mapped[datetime | None]
+    plan: Mapped[PlanRow] = relationship(back_populates="steps")
+
+
+class ReflectionRow(Base):
+    __tablename__ = "reflections"
+    __table_args__ = (Index("ix_reflections_plan_author", "plan_id", "author_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
+    step_number: Mapped[int]
+    chapter: Mapped[int | None]
+    author_id: Mapped[str] = mapped_column(String(32))
+    visibility: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    edit_count: Mapped[int] = mapped_column(default=0)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class ThreadMessageRow(Base):
+    """A message captured from a prompt's thread (Events API); unique per channel and ts."""
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "ts"),
+        Index("ix_thread_messages_thread", "channel_id", "thread_ts"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("plan_steps.id", ondelete="SET NULL"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    reaction_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class ReactionRow(Base):
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("channel_id", "ts", "user_id", "name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class ProcessedEventRow(Base):
+    """Events API deliveries already applied, keyed on Slack's ``event_id``."""
+
+    __tablename__ = "processed_events"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class SummaryRow(Base):
+    """A digest posted to a summary channel; unique per plan and period key."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("plan_id", "kind", "period_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period_key: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    message_ts: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]

@@ -1,0 +1,395 @@
+"""Repositories: translate between ORM rows and domain dataclasses. No business rules here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from bot.domain.errors import Duplicate, NotFound
+from bot.domain.model import (
+    Book,
+    Cadence,
+    CadenceKind,
+    Chapter,
+    Group,
+    Member,
+    Plan,
+    PlanState,
+    Reflection,
+    Step,
+    StepState,
+    Visibility,
+)
+from bot.storage.models import (
+    BookRow,
+    ChapterRow,
+    GroupRow,
+    MemberRow,
+    PlanRow,
+    ReflectionRow,
+    StepRow,
+    WorkspaceRow,
+)
+
+
+def flush(session: Session) -> None:
+    """Flush, turning a unique-key violation into the domain's :class:`Duplicate`."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig).splitlines()[0]) from exc
+
+
+class SqlWorkspaces:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ensure(self, team_id: str, now: datetime) -> int:
+        found = self.session.scalar(select(WorkspaceRow.id).where(WorkspaceRow.team_id == team_id))
+        if found is not None:
+            return found
+        row = WorkspaceRow(team_id=team_id, created_at=now)
+        self.session.add(row)
+        flush(self.session)
+        return row.id
+
+
+class SqlMembers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _row(self, workspace_id: int, user_id: str) -> MemberRow | None:
+        return self.session.scalar(
+            select(MemberRow).where(
+                MemberRow.workspace_id == workspace_id, MemberRow.user_id == user_id
+            )
+        )
+
+    def ensure(self, workspace_id: int, user_id: str, now: datetime) -> Member:
+        row = self._row(workspace_id, user_id)
+        if row is None:
+            row = MemberRow(workspace_id=workspace_id, user_id=user_id, created_at=now)
+            self.session.add(row)
+            flush(self.session)
+        return _member(row)
+
+    def get(self, workspace_id: int, user_id: str) -> Member | None:
+        row = self._row(workspace_id, user_id)
+        return _member(row) if row else None
+
+    def save(self, member: Member) -> None:
+        row = self.session.get_one(MemberRow, member.id)
+        row.display_name = member.display_name
+        row.timezone = member.timezone
+        row.reminders_muted = member.reminders_muted
+        row.quotable = member.quotable
+
+
+def _member(row: MemberRow) -> Member:
+    return Member(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        reminders_muted=row.reminders_muted,
+        quotable=row.quotable,
+    )
+
+
+class SqlGroups:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _row(self, workspace_id: int, channel_id: str) -> GroupRow | None:
+        return self.session.scalar(
+            select(GroupRow).where(
+                GroupRow.workspace_id == workspace_id, GroupRow.channel_id == channel_id
+            )
+        )
+
+    def ensure(self, workspace_id: int, channel_id: str, now: datetime) -> Group:
+        row = self._row(workspace_id, channel_id)
+        if row is None:
+            row = GroupRow(workspace_id=workspace_id, channel_id=channel_id, created_at=now)
+            self.session.add(row)
+            flush(self.session)
+        return _group(row)
+
+    def get(self, workspace_id: int, channel_id: str) -> Group | None:
+        row = self._row(workspace_id, channel_id)
+        return _group(row) if row else None
+
+    def by_id(self, group_id: int) -> Group:
+        row = self.session.get(GroupRow, group_id)
+        if row is None:
+            raise NotFound(f"No group {group_id}.")
+        return _group(row)
+
+    def save(self, group: Group) -> None:
+        row = self.session.get_one(GroupRow, group.id)
+        row.name = group.name
+        row.summary_channel_id = group.summary_channel_id
+        row.store_all_messages = group.store_all_messages
+
+
+def _group(row: GroupRow) -> Group:
+    return Group(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        channel_id=row.channel_id,
+        name=row.name,
+        summary_channel_id=row.summary_channel_id,
+        store_all_messages=row.store_all_messages,
+    )
+
+
+class SqlBooks:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, book: Book, key: str, now: datetime) -> Book:
+        row = BookRow(
+            workspace_id=book.workspace_id,
+            title=book.title,
+            author=book.author,
+            book_key=key,
+            added_by=book.added_by,
+            created_at=now,
+            chapters=[
+                ChapterRow(number=c.number, title=c.title, questions=list(c.questions))
+                for c in book.chapters
+            ],
+        )
+        self.session.add(row)
+        flush(self.session)
+        return _book(row)
+
+    def get(self, book_id: int) -> Book | None:
+        row = self.session.get(BookRow, book_id, options=[selectinload(BookRow.chapters)])
+        return _book(row) if row else None
+
+    def key_exists(self, workspace_id: int, key: str) -> bool:
+        found = self.session.scalar(
+            select(BookRow.id).where(BookRow.workspace_id == workspace_id, BookRow.book_key == key)
+        )
+        return found is not None
+
+    def all(self, workspace_id: int) -> list[Book]:
+        rows = self.session.scalars(
+            select(BookRow)
+            .where(BookRow.workspace_id == workspace_id)
+            .options(selectinload(BookRow.chapters))
+            .order_by(BookRow.id)
+        )
+        return [_book(r) for r in rows]
+
+    def set_questions(self, book_id: int, chapter: int, questions: list[str]) -> None:
+        row = self.session.scalar(
+            select(ChapterRow).where(ChapterRow.book_id == book_id, ChapterRow.number == chapter)
+        )
+        if row is None:
+            raise NotFound(f"Book {book_id} has no chapter {chapter}.")
+        row.questions = list(questions)
+
+
+def _book(row: BookRow) -> Book:
+    return Book(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        title=row.title,
+        author=row.author,
+        added_by=row.added_by,
+        chapters=[
+            Chapter(number=c.number, title=c.title, questions=list(c.questions or []))
+            for c in row.chapters
+        ],
+    )
+
+
+class SqlPlans:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, plan: Plan) -> Plan:
+        row = PlanRow(group_id=plan.group_id, book_id=plan.book_id, created_at=plan.created_at)
+        _write_plan(row, plan)
+        self.session.add(row)
+        flush(self.session)
+        return _plan(row)
+
+    def get(self, plan_id: int) -> Plan | None:
+        row = self.session.get(PlanRow, plan_id, options=[selectinload(PlanRow.steps)])
+        return _plan(row) if row else None
+
+    def running_for_group(self, group_id: int) -> Plan | None:
+        row = self.session.scalar(
+            select(PlanRow)
+            .where(PlanRow.group_id == group_id, PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+        )
+        return _plan(row) if row else None
+
+    def for_group(self, group_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.group_id == group_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id.desc())
+        )
+        return [_plan(r) for r in rows]
+
+    def save(self, plan: Plan) -> None:
+        row = self.session.get_one(PlanRow, plan.id, options=[selectinload(PlanRow.steps)])
+        _write_plan(row, plan)
+        flush(self.session)
+        for step, step_row in zip(plan.steps, row.steps, strict=True):
+            step.id = step_row.id
+
+
+def _write_plan(row: PlanRow, plan: Plan) -> None:
+    row.host_user_id = plan.host_user_id
+    row.state = plan.state.value
+    row.cadence_kind = plan.cadence.kind.value
+    row.weekday = plan.cadence.weekday
+    row.every_days = plan.cadence.every_days
+    row.at_time = plan.cadence.at
+    row.chapters_per_step = plan.chapters_per_step
+    row.start_date = plan.start_date
+    row.timezone = plan.timezone
+    row.paused_at = plan.paused_at
+    row.finished_at = plan.finished_at
+    existing = {s.number: s for s in row.steps}
+    for step in plan.steps:
+        step_row = existing.get(step.number)
+        if step_row is None:
+            step_row = StepRow(number=step.number)
+            row.steps.append(step_row)
+        step_row.first_chapter = step.first_chapter
+        step_row.last_chapter = step.last_chapter
+        step_row.due_at = step.due_at
+        step_row.state = step.state.value
+        step_row.attempts = step.attempts
+        step_row.next_attempt_at = step.next_attempt_at
+        step_row.posted_at = step.posted_at
+        step_row.message_ts = step.message_ts
+        step_row.late = step.late
+        step_row.reminded_at = step.reminded_at
+
+
+def _step(row: StepRow) -> Step:
+    return Step(
+        id=row.id,
+        number=row.number,
+        first_chapter=row.first_chapter,
+        last_chapter=row.last_chapter,
+        due_at=row.due_at,
+        state=StepState(row.state),
+        posted_at=row.posted_at,
+        message_ts=row.message_ts,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        late=row.late,
+        reminded_at=row.reminded_at,
+    )
+
+
+def _plan(row: PlanRow) -> Plan:
+    return Plan(
+        id=row.id,
+        group_id=row.group_id,
+        book_id=row.book_id,
+        host_user_id=row.host_user_id,
+        cadence=Cadence(
+            kind=CadenceKind(row.cadence_kind),
+            at=row.at_time,
+            weekday=row.weekday,
+            every_days=row.every_days,
+        ),
+        chapters_per_step=row.chapters_per_step,
+        start_date=row.start_date,
+        timezone=row.timezone,
+        created_at=row.created_at,
+        state=PlanState(row.state),
+        steps=[_step(s) for s in row.steps],
+        paused_at=row.paused_at,
+        finished_at=row.finished_at,
+    )
+
+
+class SqlReflections:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, reflection: Reflection) -> Reflection:
+        row = ReflectionRow(
+            plan_id=reflection.plan_id,
+            step_number=reflection.step_number,
+            author_id=reflection.author_id,
+            created_at=reflection.created_at,
+        )
+        _write_reflection(row, reflection)
+        self.session.add(row)
+        flush(self.session)
+        reflection.id = row.id
+        return reflection
+
+    def get(self, reflection_id: int) -> Reflection | None:
+        row = self.session.get(ReflectionRow, reflection_id)
+        return _reflection(row) if row else None
+
+    def save(self, reflection: Reflection) -> None:
+        row = self.session.get_one(ReflectionRow, reflection.id)
+        _write_reflection(row, reflection)
+
+    def delete(self, reflection_id: int) -> None:
+        row = self.session.get(ReflectionRow, reflection_id)
+        if row is not None:
+            self.session.delete(row)
+
+    def for_plan(self, plan_id: int, author_id: str | None = None) -> list[Reflection]:
+        query = select(ReflectionRow).where(ReflectionRow.plan_id == plan_id)
+        if author_id is not None:
+            query = query.where(ReflectionRow.author_id == author_id)
+        return [_reflection(r) for r in self.session.scalars(query.order_by(ReflectionRow.id))]
+
+    def by_author(self, workspace_id: int, author_id: str) -> Sequence[Reflection]:
+        query = (
+            select(ReflectionRow)
+            .join(PlanRow, PlanRow.id == ReflectionRow.plan_id)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.workspace_id == workspace_id, ReflectionRow.author_id == author_id)
+            .order_by(ReflectionRow.id)
+        )
+        return [_reflection(r) for r in self.session.scalars(query)]
+
+
+def _write_reflection(row: ReflectionRow, reflection: Reflection) -> None:
+    row.step_number = reflection.step_number
+    row.chapter = reflection.chapter
+    row.visibility = reflection.visibility.value
+    row.text = reflection.text
+    row.updated_at = reflection.updated_at
+    row.edit_count = reflection.edit_count
+    row.message_ts = reflection.message_ts
+
+
+def _reflection(row: ReflectionRow) -> Reflection:
+    return Reflection(
+        id=row.id,
+        plan_id=row.plan_id,
+        step_number=row.step_number,
+        chapter=row.chapter,
+        author_id=row.author_id,
+        text=row.text,
+        visibility=Visibility(row.visibility),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        edit_count=row.edit_count,
+        message_ts=row.message_ts,
+    )

@@ -8,7 +8,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.storage.db import DatabaseNotReady, check_models, ensure_ready, make_engine, upgrade
+from bot.storage.db import (
+    DatabaseNotReady,
+    check_models,
+    ensure_reachable,
+    ensure_ready,
+    make_engine,
+    upgrade,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +25,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
+        ensure_reachable(engine)  # a one-line error, not a traceback, when it cannot connect
         upgrade(engine)
         ensure_ready(engine)
     finally:
@@ -62,6 +70,56 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """HTTP mode: commands, events and interactivity on POST /slack/events."""
+    from bot.bootstrap import build_runtime
+    from bot.serving import HttpServer
+
+    overrides = {"host": args.host or settings.host, "port": args.port or settings.port}
+    settings = settings.model_copy(update=overrides)
+    _require_slack(settings)
+    runtime = build_runtime(settings)
+    server = HttpServer(runtime.wsgi, settings.host, settings.port)
+    print(f"Readalong listening on {server.url}/slack/events (health: {server.url}/healthz)")
+    try:
+        server.serve_forever()
+    finally:
+        runtime.close()
+    return 0
+
+
+def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    """Socket Mode: no public URL needed; needs SLACK_APP_TOKEN (xapp-…)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.bootstrap import build_runtime
+
+    if not settings.slack_app_token:
+        raise ConfigError(
+            "config error: SLACK_APP_TOKEN: Socket Mode needs an app-level token (xapp-…)"
+        )
+    _require_slack(settings)
+    runtime = build_runtime(settings)
+    try:
+        SocketModeHandler(runtime.app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+    finally:
+        runtime.close()
+    return 0
+
+
+def _require_slack(settings: Settings) -> None:
+    if not settings.slack_signing_secret:
+        raise ConfigError(
+            "config error: SLACK_SIGNING_SECRET: required to verify requests from Slack"
+        )
+    if not settings.slack_bot_token and not (
+        settings.slack_client_id and settings.slack_client_secret
+    ):
+        raise ConfigError(
+            "config error: SLACK_BOT_TOKEN: required (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readalong",
@@ -73,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         "start", help="migrate the database, then start the bot (what `make run` does)"
     )
     start.set_defaults(handler=_start)
+
+    serve = sub.add_parser(
+        "serve", help="run the bot in HTTP mode (POST /slack/events, GET /healthz)"
+    )
+    serve.add_argument(
+        "--host", default=None, help="interface to listen on (default from config: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=None, help="port (default from config: 3000)")
+    serve.set_defaults(handler=_serve)
+
+    run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
+    run.set_defaults(handler=_run_socket_mode)
 
     db = sub.add_parser("db", help="database schema: upgrade, status, check-models")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

@@ -20,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
@@ -73,7 +74,7 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
             raise ValueError(f"unknown IANA time zone {value!r} (try e.g. Europe/Berlin)") from None
         return value
 
@@ -147,6 +148,13 @@ def load_settings(**overrides: Any) -> Settings:
         if error["type"] == "extra_forbidden":
             message = "unknown setting (see config.example.yaml for the list)"
         raise ConfigError(f"config error: {name.upper()}: {message}") from None
+    except SettingsError as exc:  # an environment value that is not valid JSON for a list
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "config"
+        raise ConfigError(
+            f"config error: {name}: cannot parse the value (give a list as JSON, e.g. "
+            '["U123","U456"])'
+        ) from None
     except (OSError, ValueError, yaml.YAMLError) as exc:  # unreadable or malformed YAML
         where = os.environ.get("READALONG_CONFIG") or DEFAULT_CONFIG_FILE
         reason = " ".join(str(exc).split())

@@ -23,7 +23,7 @@ def parse_chapters(spec: str) -> list[Chapter]:
     text = spec.strip()
     if not text:
         raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         count = int(text)
         if count < 1:
             raise InvalidInput("A book needs at least one chapter.")

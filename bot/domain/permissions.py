@@ -12,6 +12,4 @@ def can_manage(plan: Plan, caller: Caller) -> bool:
 
 def require_manager(plan: Plan, caller: Caller, action: str) -> None:
     if not can_manage(plan, caller):
-        raise PermissionDenied(
-            f"Only the plan's host (<@{plan.host_user_id}>) or an admin can {action} this plan."
-        )
+        raise PermissionDenied(f"Only the plan's host or an admin can {action} this plan.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
+from bot.domain.commands import PlanOptions
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.model import Book, Cadence, Plan, PlanState, Step, StepState
 from bot.domain.schedule import build_steps, slots_after, zone
@@ -102,3 +104,42 @@ def finish(plan: Plan, now: datetime) -> list[Step]:
 def _require_not_finished(plan: Plan) -> None:
     if plan.state is PlanState.FINISHED:
         raise Conflict("That plan has finished. Start a new one with `/book start`.")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDefaults:
+    """What `/book start` uses for anything the command leaves out (from the settings)."""
+
+    timezone: str = "UTC"
+    weekday: int = 0
+    at: time = time(9, 0)
+    chapters_per_step: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPlan:
+    book_ref: str
+    cadence: Cadence
+    chapters_per_step: int
+    start_date: date
+    timezone: str
+
+
+def resolve_options(options: PlanOptions, defaults: PlanDefaults, now: datetime) -> ResolvedPlan:
+    """Fill what the member left out from the defaults; the start date defaults to today, locally."""
+    timezone = options.timezone or defaults.timezone
+    tz = zone(timezone)
+    at = options.at or defaults.at
+    if options.every_days is not None:
+        cadence = Cadence.every(options.every_days, at)
+    else:
+        cadence = Cadence.weekly(
+            options.weekday if options.weekday is not None else defaults.weekday, at
+        )
+    return ResolvedPlan(
+        book_ref=options.book_ref,
+        cadence=cadence,
+        chapters_per_step=options.chapters_per_step or defaults.chapters_per_step,
+        start_date=options.start_date or now.astimezone(tz).date(),
+        timezone=timezone,
+    )

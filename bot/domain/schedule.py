@@ -26,7 +26,7 @@ def zone(name: str) -> ZoneInfo:
         if not name or name != name.strip():
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
         raise InvalidInput(
             f"“{name}” is not a time zone I know. Use an IANA name such as Europe/Berlin "
             "or America/New_York."

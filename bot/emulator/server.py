@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.emulator.faults import FaultInjector
 from bot.emulator.models import ApiCall, Message, UploadedFile
-from bot.emulator.webapi import METHODS, Params, decode_json_params
+from bot.emulator.webapi import METHODS, Params, decode_json_params, error_body
 from bot.emulator.workspace import SlackError, Workspace
 
 _MAX_BODY = 50 * 1024 * 1024
@@ -283,7 +283,7 @@ class SlackEmulator:
                     with self.workspace.lock:
                         body = handler(self.workspace, Params(params))
                 except SlackError as exc:
-                    body = exc.body()
+                    body = error_body(method, exc)
         self._record(method, params, status, body)
         return status, headers, body
 
@@ -305,13 +305,13 @@ def _make_handler(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "SlackEmulator/1.0"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._dispatch()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._dispatch()
 
         def _read_body(self) -> bytes:

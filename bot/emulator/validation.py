@@ -237,9 +237,8 @@ class _Checker:
                 )
         elif kind == "image":
             self._image(block, pointer)
-        elif kind == "rich_text":
-            if not isinstance(block.get("elements"), list):
-                self.errors.append(_missing("elements", pointer))
+        elif kind == "rich_text" and not isinstance(block.get("elements"), list):
+            self.errors.append(_missing("elements", pointer))
 
     def _section(self, block: dict[str, Any], pointer: str) -> None:
         text = block.get("text")

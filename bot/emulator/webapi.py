@@ -7,6 +7,7 @@ Slack's OpenAPI spec.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +16,6 @@ from bot.emulator.validation import message_text_too_long, validate_message_bloc
 from bot.emulator.workspace import SlackError, Workspace
 
 AUTH_ERRORS = frozenset({"not_authed", "invalid_auth"})
-
-#: Error codes newer than the archived 2020 OpenAPI spec (documented by Slack today).
-NEWER_THAN_SPEC = frozenset({"invalid_blocks", "thread_not_found", "invalid_arguments"})
 
 METHOD_ERRORS: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
@@ -91,6 +89,26 @@ METHOD_ERRORS: dict[str, frozenset[str]] = {
     ),
 }
 
+#: Keys besides ``ok`` and ``error`` that a method's error body may carry. Slack sends
+#: ``response_metadata`` (and ``errors`` from chat.postMessage) only for these methods.
+ERROR_EXTRA_KEYS: dict[str, frozenset[str]] = {
+    "chat.postMessage": frozenset({"response_metadata", "errors"}),
+    "chat.update": frozenset({"response_metadata"}),
+    "views.open": frozenset({"response_metadata"}),
+    "views.push": frozenset({"response_metadata"}),
+    "views.update": frozenset({"response_metadata"}),
+    "views.publish": frozenset({"response_metadata"}),
+    "files.getUploadURLExternal": frozenset({"response_metadata"}),
+    "files.completeUploadExternal": frozenset({"response_metadata"}),
+}
+
+
+def error_body(method: str, error: SlackError) -> dict[str, Any]:
+    """The JSON body of a refusal, with only the keys Slack sends for ``method``."""
+    allowed = ERROR_EXTRA_KEYS.get(method, frozenset())
+    return {k: v for k, v in error.body().items() if k in ("ok", "error") or k in allowed}
+
+
 #: Parameters that carry JSON text in form bodies and query strings.
 JSON_PARAMS = ("blocks", "attachments", "metadata", "view", "files")
 
@@ -119,14 +137,14 @@ class Params:
             return value.lower() in ("1", "true", "yes")
         return bool(value)
 
-    def get_int(self, name: str, default: int) -> int:
+    def get_int(self, name: str, default: int, *, error: str = "invalid_arguments") -> int:
         value = self.values.get(name)
         if value in (None, ""):
             return default
         try:
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         except (TypeError, ValueError) as exc:
-            raise SlackError("invalid_arguments") from exc
+            raise SlackError(error) from exc
 
     def get_obj(self, name: str) -> Any:
         """A JSON parameter (already decoded, or decoded now)."""
@@ -148,10 +166,8 @@ def decode_json_params(values: dict[str, Any]) -> dict[str, Any]:
     for key in JSON_PARAMS:
         value = out.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 out[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
     return out
 
 
@@ -326,7 +342,7 @@ def conversations_info(ws: Workspace, p: Params) -> dict[str, Any]:
 
 def conversations_members(ws: Workspace, p: Params) -> dict[str, Any]:
     channel = _visible_channel(ws, p.get_str("channel"))
-    limit = p.get_int("limit", 100)
+    limit = p.get_int("limit", 100, error="invalid_limit")
     if limit < 1 or limit > 1000:
         raise SlackError("invalid_limit")
     cursor = p.get_str("cursor") or ""

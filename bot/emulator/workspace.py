@@ -646,7 +646,7 @@ class Workspace:
             "id": view_id,
             "team_id": self.team_id,
             "type": kind,
-            "blocks": copy.deepcopy(source.get("blocks", [])),
+            "blocks": _with_ids(source.get("blocks", [])),
             "private_metadata": source.get("private_metadata", ""),
             "callback_id": source.get("callback_id", ""),
             "state": {"values": {}},
@@ -1013,6 +1013,21 @@ class Workspace:
         if thread_ts and thread_ts != ts:
             link += f"?thread_ts={thread_ts}&cid={channel_id}"
         return link
+
+
+def _short_id() -> str:
+    return secrets.token_urlsafe(4).replace("-", "a").replace("_", "b")[:5]
+
+
+def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of ``blocks`` where every block and input element has an id, as Slack does."""
+    out = copy.deepcopy(blocks)
+    for block in out:
+        block.setdefault("block_id", _short_id())
+        element = block.get("element")
+        if isinstance(element, dict):
+            element.setdefault("action_id", _short_id())
+    return out
 
 
 def _truthy(value: Any) -> bool:

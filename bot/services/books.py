@@ -7,6 +7,8 @@ from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
 from bot.domain.model import Book, Chapter
 from bot.services.ports import Clock, UnitOfWork
 
+MAX_ID = 2**63 - 1  # the largest id SQLite INTEGER / PostgreSQL BIGINT can hold
+
 
 class BookService:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
@@ -75,11 +77,16 @@ def find_book(uow: UnitOfWork, workspace_id: int, ref: str) -> Book:
     if not text:
         raise InvalidInput("Name a book by its number or title. `/book list` shows them.")
     number = text.removeprefix("#")
-    if number.isdigit():
-        book = uow.books.get(int(number))
+    missing = NotFound(f"No book called “{text}”. `/book list` shows the shelf.")
+    if number.isascii() and number.isdigit():
+        # Ids beyond BIGINT would make the database raise instead of finding nothing.
+        book = uow.books.get(int(number)) if int(number) <= MAX_ID else None
         if book is not None and book.workspace_id == workspace_id:
             return book
-        raise NotFound(f"There is no book #{number}. `/book list` shows the shelf.")
+        missing = NotFound(f"There is no book #{number}. `/book list` shows the shelf.")
+        if text.startswith("#"):
+            raise missing
+        # A bare number may also be a title ("1984"): fall through to the title search.
     books = uow.books.all(workspace_id)
     wanted = text.casefold()
     exact = [b for b in books if b.title.casefold() == wanted]
@@ -87,7 +94,7 @@ def find_book(uow: UnitOfWork, workspace_id: int, ref: str) -> Book:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise NotFound(f"No book called “{text}”. `/book list` shows the shelf.")
+        raise missing
     names = ", ".join(f"#{b.id} {b.title}" for b in candidates[:5])
     raise InvalidInput(f"“{text}” matches several books ({names}); use the number.")
 

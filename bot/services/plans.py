@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain import plans as rules
+from bot.domain.books import clean_questions
 from bot.domain.errors import Conflict, Duplicate, NotFound
 from bot.domain.model import Book, Cadence, Caller, Group, Plan, Step
 from bot.domain.permissions import require_manager
 from bot.domain.schedule import zone
-from bot.services.books import find_book
+from bot.services.books import find_book, require_chapter
 from bot.services.ports import Clock, UnitOfWork
 
 
@@ -112,6 +113,38 @@ class PlanService:
                 views.append(PlanView(plan, book, group))
             uow.commit()
             return views
+
+    def set_questions(
+        self, caller: Caller, channel_id: str, chapter: int, questions: list[str]
+    ) -> None:
+        """Set a chapter's discussion questions for the book the channel is reading (host or admin)."""
+        cleaned = clean_questions(questions)
+        with self.uow as uow:
+            view = running_view(uow, caller.team_id, channel_id, self.clock.now())
+            require_manager(view.plan, caller, "set questions for")
+            require_chapter(view.book, chapter)
+            uow.books.set_questions(view.plan.book_id, chapter, cleaned)
+            uow.commit()
+
+    def running_in_workspace(self, team_id: str) -> list[PlanView]:
+        """Every running plan of the workspace (for App Home and the scheduler)."""
+        with self.uow as uow:
+            workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
+            views = []
+            for plan in uow.plans.running_in_workspace(workspace_id):
+                book = uow.books.get(plan.book_id)
+                assert book is not None
+                views.append(PlanView(plan, book, uow.groups.by_id(plan.group_id)))
+            uow.commit()
+            return views
+
+    def channel_of(self, plan_id: int) -> str:
+        """The channel a plan runs in."""
+        with self.uow as uow:
+            plan = uow.plans.get(plan_id)
+            if plan is None:
+                raise NotFound(f"No plan {plan_id}.")
+            return uow.groups.by_id(plan.group_id).channel_id
 
     def pause(self, caller: Caller, channel_id: str) -> PlanChange:
         return self._change(caller, channel_id, "pause", rules.pause)

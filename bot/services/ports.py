@@ -78,6 +78,8 @@ class PlanRepository(Protocol):
         """Every plan of the group, newest first."""
         ...
 
+    def running_in_workspace(self, workspace_id: int) -> list[Plan]: ...
+
     def save(self, plan: Plan) -> None:
         """Write the plan's state and every step back."""
         ...
@@ -95,12 +97,19 @@ class ReflectionRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository. Changes are kept only on ``commit()``."""
 
-    workspaces: WorkspaceRepository
-    members: MemberRepository
-    groups: GroupRepository
-    books: BookRepository
-    plans: PlanRepository
-    reflections: ReflectionRepository
+    # Read-only in the protocol, so implementations may use their own repository classes.
+    @property
+    def workspaces(self) -> WorkspaceRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def groups(self) -> GroupRepository: ...
+    @property
+    def books(self) -> BookRepository: ...
+    @property
+    def plans(self) -> PlanRepository: ...
+    @property
+    def reflections(self) -> ReflectionRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

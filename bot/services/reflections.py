@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.model import Member, Plan, Progress, Reflection, Step, Visibility
 from bot.domain.reflections import clean_text, progress
-from bot.services.books import require_chapter
+from bot.services.books import MAX_ID, require_chapter
 from bot.services.plans import PlanView, running_view
 from bot.services.ports import Clock, UnitOfWork
 
@@ -34,13 +34,14 @@ class ReflectionService:
         *,
         chapter: int | None = None,
         visibility: Visibility = Visibility.SHARED,
+        step_number: int | None = None,
     ) -> SavedReflection:
-        """Save a reflection on ``chapter`` (its step), or on the step being read now."""
+        """Save a reflection on ``chapter`` (its step), on ``step_number``, or on the step being read now."""
         cleaned = clean_text(text)
         now = self.clock.now()
         with self.uow as uow:
             view = running_view(uow, team_id, channel_id, now)
-            step = _step_for(view, chapter, now)
+            step = _step_for(view, chapter, step_number, now)
             reflection = uow.reflections.add(
                 Reflection(
                     plan_id=_id(view.plan.id),
@@ -89,6 +90,10 @@ class ReflectionService:
             reflection.message_ts = message_ts
             uow.reflections.save(reflection)
             uow.commit()
+
+    def exists(self, reflection_id: int) -> bool:
+        with self.uow as uow:
+            return uow.reflections.get(reflection_id) is not None
 
     def delete(self, team_id: str, user_id: str, reflection_id: int) -> Reflection:
         with self.uow as uow:
@@ -156,11 +161,13 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _step_for(view: PlanView, chapter: int | None, now: datetime) -> Step:
+def _step_for(view: PlanView, chapter: int | None, step_number: int | None, now: datetime) -> Step:
     plan: Plan = view.plan
     if chapter is not None:
         require_chapter(view.book, chapter)
         step = plan.step_for_chapter(chapter)
+    elif step_number is not None:
+        step = next((s for s in plan.steps if s.number == step_number), None)
     else:
         step = plan.current_step(now) or (plan.steps[-1] if plan.steps else None)
     if step is None:
@@ -171,8 +178,9 @@ def _step_for(view: PlanView, chapter: int | None, now: datetime) -> Step:
 def _own(
     uow: UnitOfWork, team_id: str, user_id: str, reflection_id: int, now: datetime
 ) -> tuple[Reflection, PlanView]:
-    reflection = uow.reflections.get(reflection_id)
     missing = NotFound(f"You have no reflection #{reflection_id}. `/reflect list` shows yours.")
+    # An id beyond BIGINT would make the database raise instead of finding nothing.
+    reflection = uow.reflections.get(reflection_id) if 0 < reflection_id <= MAX_ID else None
     if reflection is None:
         raise missing
     plan = uow.plans.get(reflection.plan_id)

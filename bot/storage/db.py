@@ -87,11 +87,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def ensure_ready(engine: Engine) -> None:
-    """Refuse to run on an unreachable or un-migrated database, saying which command fixes it."""
+def ensure_reachable(engine: Engine) -> str | None:
+    """The database's current revision, or :class:`DatabaseNotReady` naming DATABASE_URL."""
     url = engine.url.render_as_string(hide_password=True)
     try:
-        current = current_revision(engine)
+        return current_revision(engine)
     except SQLAlchemyError as exc:
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown error"])[
             0
@@ -99,6 +99,12 @@ def ensure_ready(engine: Engine) -> None:
         raise DatabaseNotReady(
             f"config error: DATABASE_URL: cannot connect to {url} ({reason})"
         ) from None
+
+
+def ensure_ready(engine: Engine) -> None:
+    """Refuse to run on an unreachable or un-migrated database, saying which command fixes it."""
+    url = engine.url.render_as_string(hide_password=True)
+    current = ensure_reachable(engine)
     head = head_revision()
     if current != head:
         state = "has no schema" if current is None else f"is at migration {current}, not {head}"

@@ -235,6 +235,16 @@ class SqlPlans:
         )
         return _plan(row) if row else None
 
+    def running_in_workspace(self, workspace_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.workspace_id == workspace_id, PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [_plan(r) for r in rows]
+
     def for_group(self, group_id: int) -> list[Plan]:
         rows = self.session.scalars(
             select(PlanRow)

@@ -1,0 +1,84 @@
+"""The composition root: builds everything from the settings, in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.domain.plans import PlanDefaults
+from bot.domain.schedule import WEEKDAY_NAMES
+from bot.executor import DrainableExecutor
+from bot.services.container import Services
+from bot.services.ports import Clock, SystemClock
+from bot.slack.app import build_app
+from bot.slack.listeners.common import SlackDeps
+from bot.storage.db import current_revision, ensure_ready, make_engine
+from bot.storage.uow import SqlAlchemyUnitOfWork
+from bot.web import ReadalongWSGI
+
+logger = logging.getLogger(__name__)
+
+
+def plan_defaults(settings: Settings) -> PlanDefaults:
+    return PlanDefaults(
+        timezone=settings.default_timezone,
+        weekday=WEEKDAY_NAMES.index(settings.default_weekday),
+        at=settings.default_time,
+        chapters_per_step=settings.default_chapters_per_step,
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything a running Readalong process holds."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    services: Services
+    executor: DrainableExecutor
+    app: App
+    wsgi: ReadalongWSGI
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish in-flight work, then release connections."""
+        self.executor.drain(timeout)
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, check_schema: bool = True
+) -> Runtime:
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        ensure_ready(engine)
+    session_factory = sessionmaker(engine, expire_on_commit=False)
+    clock = clock or SystemClock()
+    services = Services.build(SqlAlchemyUnitOfWork(session_factory), clock, plan_defaults(settings))
+    executor = DrainableExecutor(max_workers=16)
+    deps = SlackDeps(services=services, admins=frozenset(settings.slack_admins))
+    app = build_app(settings, deps, executor=executor, engine=engine)
+
+    def readiness() -> dict[str, Any]:
+        ensure_ready(engine)
+        return {"database": "ok", "migration": current_revision(engine)}
+
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock,
+        services=services,
+        executor=executor,
+        app=app,
+        wsgi=ReadalongWSGI(app, readiness),
+    )

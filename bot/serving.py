@@ -1,0 +1,58 @@
+"""Serving the WSGI app over HTTP with waitress (threads, keep-alive, no C build needed)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+logger = logging.getLogger(__name__)
+
+
+class HttpServer:
+    """A waitress server on ``host:port`` (0 picks a free port); runs in the foreground or a thread."""
+
+    def __init__(
+        self, wsgi_app: Any, host: str = "127.0.0.1", port: int = 3000, threads: int = 8
+    ) -> None:
+        self._server: Any = create_server(
+            wsgi_app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="readalong",
+            clear_untrusted_proxy_headers=True,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.effective_host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(
+            target=self._run_quietly, name="readalong-http", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _run_quietly(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # run() exits with a socket error once stop() closed the listening socket.
+            logger.debug("HTTP server loop ended")
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,1 @@
+"""Slack adapters: parse payloads, ack fast, call services, render Block Kit."""

@@ -1,0 +1,99 @@
+"""The bolt app: configured for speed (process_before_response + lazy listeners)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.slack.listeners import register_all
+from bot.slack.listeners.common import SlackDeps
+
+logger = logging.getLogger(__name__)
+
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "im:write",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "mpim:history",
+    "reactions:read",
+    "files:write",
+]
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client for the configured base URL that retries 429s, 5xx and dropped connections."""
+    return WebClient(
+        token=token or settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(
+    settings: Settings, deps: SlackDeps, *, executor: Executor | None = None, engine: Any = None
+) -> App:
+    """The bolt App with every listener registered.
+
+    ``process_before_response=True`` makes bolt answer Slack as soon as the (tiny) ack
+    function returns, instead of polling for ``ack()`` in 10 ms sleeps; the real work runs
+    in lazy listeners on ``executor``.
+    """
+    common: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret,
+        "process_before_response": True,
+        "listener_executor": executor,
+        "raise_error_for_unhandled_request": False,
+    }
+    if settings.slack_client_id and settings.slack_client_secret:
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+        installations = SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id, engine=engine
+        )
+        states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+        app = App(
+            **common,
+            client=web_client(settings, token=None),
+            oauth_settings=OAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                scopes=BOT_SCOPES,
+                installation_store=installations,
+                state_store=states,
+            ),
+        )
+    else:
+        app = App(
+            **common,
+            client=web_client(settings),  # carries the bot token
+            token_verification_enabled=False,
+        )
+
+    @app.error
+    def log_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        logger.error("unhandled error in a listener for %s: %r", body.get("type"), error)
+        return BoltResponse(status=200, body="")
+
+    register_all(app, deps)
+    return app

@@ -1,0 +1,14 @@
+"""Slack listeners, one module per concern, each with ``register(app, deps)``."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.listeners import books, home, reflections
+from bot.slack.listeners.common import SlackDeps
+
+
+def register_all(app: App, deps: SlackDeps) -> None:
+    books.register(app, deps)
+    reflections.register(app, deps)
+    home.register(app, deps)

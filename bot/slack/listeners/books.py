@@ -1,0 +1,208 @@
+"""``/book`` and its modals: the shelf and the channel's reading plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import commands as cmd
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.plans import resolve_options
+from bot.slack import blocks
+from bot.slack.listeners.common import (
+    SlackDeps,
+    ack_now,
+    ephemeral_in,
+    ephemeral_via,
+    in_channel_via,
+    replying,
+)
+from bot.slack.modals import (
+    BOOK_ADD,
+    PLAN_START,
+    BookAddModal,
+    FieldErrors,
+    PlanStartModal,
+    metadata,
+)
+
+MANAGE = {"pause", "resume", "skip", "finish"}
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    services = deps.services
+
+    def book_command(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        with replying(ephemeral_via(respond), "/book"):
+            run_book_command(deps, command, respond, client)
+
+    app.command("/book")(ack=ack_now, lazy=[book_command])
+
+    def submit_book(
+        ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
+        try:
+            request = BookAddModal.parse(view["state"]["values"])
+            book = services.books.add(
+                body["team"]["id"],
+                body["user"]["id"],
+                request.title,
+                request.author,
+                request.chapters,
+            )
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={"title": exc.message})
+            return
+        ack()
+        context["book_id"] = book.id
+
+    def after_book(
+        body: dict[str, Any], client: WebClient, context: BoltContext, view: dict[str, Any]
+    ) -> None:
+        user = body["user"]["id"]
+        channel = metadata(view).get("channel_id") or user
+        reply = ephemeral_in(client, channel, user)
+        with replying(reply, "book modal"):
+            reply(
+                blocks.book_added(services.books.find(body["team"]["id"], str(context["book_id"])))
+            )
+
+    app.view(BOOK_ADD)(ack=submit_book, lazy=[after_book])
+
+    def submit_plan(
+        ack: Ack,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+    ) -> None:
+        channel = metadata(view).get("channel_id", "")
+        try:
+            options = PlanStartModal.parse(view["state"]["values"])
+            caller = deps.caller(client, body["team"]["id"], body["user"]["id"], check_admin=False)
+            resolved = resolve_options(options, services.defaults, services.clock.now())
+            started = services.plans.start(
+                caller,
+                channel,
+                resolved.book_ref,
+                resolved.cadence,
+                resolved.chapters_per_step,
+                resolved.start_date,
+                resolved.timezone,
+            )
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except InvalidInput as exc:
+            field = (
+                "tz"
+                if "time zone" in exc.message
+                else "chapters"
+                if "hapter" in exc.message
+                else "book"
+            )
+            ack(response_action="errors", errors={field: exc.message})
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={"book": exc.message})
+            return
+        ack()
+        context["plan_channel"] = started.group.channel_id
+
+    def after_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user = body["user"]["id"]
+        channel = context["plan_channel"]
+        with replying(ephemeral_in(client, channel, user), "plan modal"):
+            view = services.plans.current(body["team"]["id"], channel)
+            message = blocks.plan_started(view)
+            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+
+    app.view(PLAN_START)(ack=submit_plan, lazy=[after_plan])
+
+
+def run_book_command(
+    deps: SlackDeps, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    services = deps.services
+    team, user, channel = command["team_id"], command["user_id"], command["channel_id"]
+    reply = ephemeral_via(respond)
+    announce = in_channel_via(respond)
+    parsed = cmd.parse_book(command.get("text") or "")
+    match parsed:
+        case cmd.Simple("help"):
+            reply(blocks.help_message(cmd.BOOK_HELP))
+        case cmd.Simple("list"):
+            reply(blocks.book_list(services.books.all(team)))
+        case cmd.Simple("status"):
+            view = services.plans.current(team, channel)
+            progress = services.reflections.group_progress(team, channel)
+            reply(blocks.plan_status(view, services.clock.now(), progress))
+        case cmd.Simple("plan"):
+            reply(blocks.plan_schedule(services.plans.current(team, channel)))
+        case cmd.Simple("history"):
+            reply(blocks.plan_history(services.plans.history(team, channel)))
+        case cmd.Simple(name) if name in MANAGE:
+            caller = deps.caller(client, team, user, check_admin=True)
+            change = getattr(services.plans, name)(caller, channel)
+            announce(blocks.plan_changed(name, change, user))
+        case cmd.Simple("add-form"):
+            client.views_open(trigger_id=command["trigger_id"], view=BookAddModal(channel).build())
+        case cmd.Simple("start-form"):
+            books = services.books.all(team)
+            if not books:
+                raise InvalidInput(
+                    "The shelf is empty. Add a book first: `/book add <title> | <author> | <chapters>`."
+                )
+            defaults = services.defaults
+            modal = PlanStartModal(
+                channel_id=channel,
+                books=books,
+                default_weekday=defaults.weekday,
+                default_time=defaults.at,
+                default_chapters=defaults.chapters_per_step,
+                default_timezone=defaults.timezone,
+                today=services.clock.now().date(),
+            )
+            client.views_open(trigger_id=command["trigger_id"], view=modal.build())
+        case cmd.BookAdd(title, author, chapters):
+            reply(blocks.book_added(services.books.add(team, user, title, author, chapters)))
+        case cmd.PlanOptions():
+            require_reachable_channel(client, channel)
+            resolved = resolve_options(parsed, services.defaults, services.clock.now())
+            caller = deps.caller(client, team, user, check_admin=False)
+            view = services.plans.start(
+                caller,
+                channel,
+                resolved.book_ref,
+                resolved.cadence,
+                resolved.chapters_per_step,
+                resolved.start_date,
+                resolved.timezone,
+            )
+            announce(blocks.plan_started(view))
+        case cmd.BookQuestions(chapter, questions):
+            caller = deps.caller(client, team, user, check_admin=True)
+            services.plans.set_questions(caller, channel, chapter, questions)
+            reply(blocks.notice(f"Saved {len(questions)} questions for chapter {chapter}."))
+        case cmd.SummaryScope():
+            reply(blocks.notice("Digests arrive with the discussion-threads feature."))
+        case _:
+            reply(blocks.help_message(cmd.BOOK_HELP))
+
+
+def require_reachable_channel(client: WebClient, channel_id: str) -> None:
+    """The bot must be able to post in the channel before a plan may start there."""
+    try:
+        client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
+            raise InvalidInput(
+                "I can't see this conversation. Invite me first (`/invite @Readalong`), then start the plan."
+            ) from None
+        raise

@@ -1,0 +1,113 @@
+"""What every listener shares: dependencies, the fast ack, and turning failures into replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import DomainError
+from bot.domain.model import Caller
+from bot.services.container import Services
+from bot.slack.blocks import Message, error
+
+logger = logging.getLogger(__name__)
+
+Reply = Callable[[Message], None]
+
+GENERIC_FAILURE = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+@dataclass(frozen=True, slots=True)
+class SlackDeps:
+    """What listeners need: the services and who counts as an admin."""
+
+    services: Services
+    admins: frozenset[str] = field(default_factory=frozenset)
+
+    def is_admin(self, client: WebClient, user_id: str) -> bool:
+        """Configured admins, and the workspace's own admins and owners (asked of Slack)."""
+        if user_id in self.admins:
+            return True
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except SlackApiError:
+            logger.warning("users.info failed for %s; treating as non-admin", user_id)
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def caller(self, client: WebClient, team_id: str, user_id: str, *, check_admin: bool) -> Caller:
+        admin = self.is_admin(client, user_id) if check_admin else user_id in self.admins
+        return Caller(team_id=team_id, user_id=user_id, is_admin=admin)
+
+
+def ack_now(ack: Callable[..., None]) -> None:
+    """The whole synchronous part of a slash command: answer Slack at once (empty 200)."""
+    ack()
+
+
+@contextmanager
+def replying(reply: Reply, what: str) -> Iterator[None]:
+    """Run a listener body; a domain error becomes its message, anything else a polite apology.
+
+    Nothing escapes to bolt: a listener never fails towards Slack.
+    """
+    try:
+        yield
+    except DomainError as exc:
+        _send(reply, error(exc.message), what)
+    except Exception:
+        logger.exception("%s failed", what)
+        _send(reply, error(GENERIC_FAILURE), what)
+
+
+def _send(reply: Reply, message: Message, what: str) -> None:
+    try:
+        reply(message)
+    except Exception:
+        logger.exception("could not tell the user that %s failed", what)
+
+
+def ephemeral_via(respond: Callable[..., Any]) -> Reply:
+    """Reply through a slash command's or action's ``response_url``, visible only to the user."""
+
+    def reply(message: Message) -> None:
+        respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    return reply
+
+
+def ephemeral_in(client: WebClient, channel_id: str, user_id: str) -> Reply:
+    """Reply with ``chat.postEphemeral``; falls back to a DM where the bot cannot post."""
+
+    def reply(message: Message) -> None:
+        try:
+            client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError:
+            client.chat_postMessage(channel=user_id, text=message.text, blocks=message.blocks)
+
+    return reply
+
+
+def in_channel_via(respond: Callable[..., Any]) -> Reply:
+    def reply(message: Message) -> None:
+        respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="in_channel",
+            replace_original=False,
+        )
+
+    return reply

@@ -1,0 +1,344 @@
+"""Modals: each has a builder (``build()`` → View) and a parser of its submitted state.
+
+A parser raises :class:`FieldErrors`, mapping block ids to messages, which the view
+listener returns to Slack as ``response_action: errors`` so the modal stays open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    StaticSelectElement,
+    TimePickerElement,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.books import parse_chapters
+from bot.domain.commands import BookAdd, PlanOptions
+from bot.domain.errors import DomainError
+from bot.domain.model import Book, Visibility
+from bot.domain.reflections import MAX_REFLECTION_CHARS
+from bot.domain.schedule import WEEKDAY_NAMES
+from bot.slack.blocks import section
+from bot.slack.text import escape, truncate
+
+BOOK_ADD = "book_add"
+PLAN_START = "plan_start"
+REFLECT = "reflect_submit"
+MAX_SELECT_OPTIONS = 100
+CURRENT_STEP = "current"
+EVERY_DAY = "daily"
+
+State = dict[str, dict[str, dict[str, Any]]]
+
+
+class FieldErrors(Exception):
+    """Per-block messages for ``response_action: errors``."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _value(state: State, block_id: str, action_id: str) -> Any:
+    element = state.get(block_id, {}).get(action_id, {})
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        option = element.get("selected_option") or {}
+        return option.get("value")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "timepicker":
+        return element.get("selected_time")
+    return element.get("value")
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+# --- /book add ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookAddModal:
+    channel_id: str
+
+    def build(self) -> View:
+        return View(
+            type="modal",
+            callback_id=BOOK_ADD,
+            title="Add a book",
+            submit="Add",
+            close="Cancel",
+            private_metadata=json.dumps({"channel_id": self.channel_id}),
+            blocks=[
+                InputBlock(
+                    block_id="title",
+                    label="Title",
+                    element=PlainTextInputElement(action_id="value", max_length=200),
+                ),
+                InputBlock(
+                    block_id="author",
+                    label="Author",
+                    element=PlainTextInputElement(action_id="value", max_length=120),
+                ),
+                InputBlock(
+                    block_id="chapters",
+                    label="Chapters",
+                    hint="A count (e.g. 12), or chapter titles separated by ;",
+                    element=PlainTextInputElement(
+                        action_id="value", multiline=True, max_length=3000
+                    ),
+                ),
+            ],
+        )
+
+    @staticmethod
+    def parse(state: State) -> BookAdd:
+        title = (_value(state, "title", "value") or "").strip()
+        author = (_value(state, "author", "value") or "").strip()
+        chapters = (_value(state, "chapters", "value") or "").strip()
+        errors = {}
+        if not title:
+            errors["title"] = "Give the book's title."
+        if not author:
+            errors["author"] = "Give the author's name."
+        try:
+            parse_chapters(chapters)
+        except DomainError as exc:
+            errors["chapters"] = exc.message
+        if errors:
+            raise FieldErrors(errors)
+        return BookAdd(title=title, author=author, chapters=chapters)
+
+
+# --- /book start ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStartModal:
+    channel_id: str
+    books: list[Book]
+    default_weekday: int
+    default_time: time
+    default_chapters: int
+    default_timezone: str
+    today: date
+
+    def build(self) -> View:
+        days = [
+            Option(value=str(i), label=name.capitalize()) for i, name in enumerate(WEEKDAY_NAMES)
+        ]
+        days.append(Option(value=EVERY_DAY, label="Every day"))
+        book_options = [
+            Option(value=str(b.id), label=truncate(f"#{b.id} {b.title} — {b.author}", 75))
+            for b in self.books[:MAX_SELECT_OPTIONS]
+        ]
+        blocks: list[Block] = [
+            InputBlock(
+                block_id="book",
+                label="Book",
+                element=StaticSelectElement(
+                    action_id="value", options=book_options, placeholder="Choose a book"
+                ),
+            ),
+            InputBlock(
+                block_id="weekday",
+                label="Prompt day",
+                element=StaticSelectElement(
+                    action_id="value", options=days, initial_option=days[self.default_weekday]
+                ),
+            ),
+            InputBlock(
+                block_id="at",
+                label="Prompt time",
+                element=TimePickerElement(
+                    action_id="value", initial_time=self.default_time.strftime("%H:%M")
+                ),
+            ),
+            InputBlock(
+                block_id="chapters",
+                label="Chapters per step",
+                element=PlainTextInputElement(
+                    action_id="value", initial_value=str(self.default_chapters), max_length=3
+                ),
+            ),
+            InputBlock(
+                block_id="start",
+                label="Start date",
+                element=DatePickerElement(action_id="value", initial_date=self.today.isoformat()),
+            ),
+            InputBlock(
+                block_id="tz",
+                label="Time zone",
+                hint="An IANA name such as Europe/Berlin",
+                element=PlainTextInputElement(
+                    action_id="value", initial_value=self.default_timezone, max_length=64
+                ),
+            ),
+        ]
+        return View(
+            type="modal",
+            callback_id=PLAN_START,
+            title="Start a reading plan",
+            submit="Start",
+            close="Cancel",
+            private_metadata=json.dumps({"channel_id": self.channel_id}),
+            blocks=blocks,
+        )
+
+    @staticmethod
+    def parse(state: State) -> PlanOptions:
+        errors: dict[str, str] = {}
+        book = _value(state, "book", "value")
+        if not book:
+            errors["book"] = "Choose a book."
+        day = _value(state, "weekday", "value") or "0"
+        at_text = _value(state, "at", "value") or "09:00"
+        chapters_text = (_value(state, "chapters", "value") or "").strip()
+        if not chapters_text.isdigit() or int(chapters_text) < 1:
+            errors["chapters"] = "Give a whole number of chapters, at least 1."
+        start_text = _value(state, "start", "value")
+        tz = (_value(state, "tz", "value") or "").strip()
+        if not tz:
+            errors["tz"] = "Give a time zone such as Europe/Berlin."
+        try:
+            at = time.fromisoformat(at_text)
+        except ValueError:
+            errors["at"] = "Choose a time."
+            at = time(9)
+        try:
+            start = date.fromisoformat(start_text) if start_text else None
+        except ValueError:
+            errors["start"] = "Choose a date."
+            start = None
+        if errors:
+            raise FieldErrors(errors)
+        return PlanOptions(
+            book_ref=str(book),
+            weekday=None if day == EVERY_DAY else int(day),
+            every_days=1 if day == EVERY_DAY else None,
+            at=at,
+            chapters_per_step=int(chapters_text),
+            start_date=start,
+            timezone=tz,
+        )
+
+
+# --- /reflect -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionInput:
+    text: str
+    chapter: int | None
+    visibility: Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionModal:
+    """Write (or edit, with ``reflection_id``) a reflection."""
+
+    channel_id: str
+    book: Book
+    current_label: str
+    reflection_id: int | None = None
+    step_number: int | None = None
+    initial_text: str | None = None
+    initial_chapter: int | None = None
+    initial_visibility: Visibility = Visibility.SHARED
+
+    def build(self) -> View:
+        chapters = [
+            Option(value=CURRENT_STEP, label=truncate(f"This step ({self.current_label})", 75))
+        ]
+        chapters += [
+            Option(value=str(c.number), label=truncate(c.label(), 75))
+            for c in self.book.chapters[: MAX_SELECT_OPTIONS - 1]
+        ]
+        initial_chapter = chapters[0]
+        if self.initial_chapter is not None and self.initial_chapter < len(chapters):
+            initial_chapter = chapters[self.initial_chapter]
+        visibility = [
+            Option(value=Visibility.SHARED.value, label="Shared with the group"),
+            Option(value=Visibility.PRIVATE.value, label="Private: only me"),
+        ]
+        editing = self.reflection_id is not None
+        blocks: list[Block] = [
+            section(f"*{escape(self.book.title)}* by {escape(self.book.author)}"),
+        ]
+        if not editing:
+            blocks.append(
+                InputBlock(
+                    block_id="chapter",
+                    label="Chapter",
+                    element=StaticSelectElement(
+                        action_id="value", options=chapters, initial_option=initial_chapter
+                    ),
+                )
+            )
+        blocks += [
+            InputBlock(
+                block_id="text",
+                label="Your reflection",
+                element=PlainTextInputElement(
+                    action_id="value",
+                    multiline=True,
+                    max_length=MAX_REFLECTION_CHARS,
+                    initial_value=self.initial_text,
+                    placeholder="What struck you? What would you ask the author?",
+                ),
+            ),
+            InputBlock(
+                block_id="visibility",
+                label="Who can see it",
+                element=RadioButtonsElement(
+                    action_id="value",
+                    options=visibility,
+                    initial_option=visibility[
+                        0 if self.initial_visibility is Visibility.SHARED else 1
+                    ],
+                ),
+            ),
+        ]
+        return View(
+            type="modal",
+            callback_id=REFLECT,
+            title="Edit reflection" if editing else "Reflect",
+            submit="Save",
+            close="Cancel",
+            private_metadata=json.dumps(
+                {"channel_id": self.channel_id, "reflection_id": self.reflection_id}
+            ),
+            blocks=blocks,
+        )
+
+    @staticmethod
+    def parse(state: State) -> ReflectionInput:
+        text = (_value(state, "text", "value") or "").strip()
+        errors = {}
+        if not text:
+            errors["text"] = "Write something first."
+        elif len(text) > MAX_REFLECTION_CHARS:
+            errors["text"] = f"At most {MAX_REFLECTION_CHARS:,} characters."
+        chapter_value = _value(state, "chapter", "value")
+        chapter = int(chapter_value) if chapter_value and str(chapter_value).isdigit() else None
+        visibility_value = _value(state, "visibility", "value") or Visibility.SHARED.value
+        if errors:
+            raise FieldErrors(errors)
+        return ReflectionInput(text=text, chapter=chapter, visibility=Visibility(visibility_value))

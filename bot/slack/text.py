@@ -1,0 +1,41 @@
+"""Making text safe and short for Slack's mrkdwn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SECTION_LIMIT = 3000
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` so user text can never mention, link or ping anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def quote(text: str, limit: int = 280) -> str:
+    """User text as an escaped, shortened mrkdwn block quote."""
+    safe = escape(truncate(" ".join(text.split()) if limit < 500 else text, limit))
+    return "\n".join("> " + line for line in safe.splitlines() or [""])
+
+
+def mention(user_id: str) -> str:
+    """A mention of a Slack user id we got from Slack itself (never from user text)."""
+    return f"<@{user_id}>"
+
+
+def channel_link(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """``Mon 7 Dec 2026, 09:00 CET`` in ``timezone``."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"

@@ -358,6 +358,7 @@ class SlackAppClient:
             "api_app_id": self.api_app_id,
             "token": self.verification_token,
             "view": view,
+            "response_urls": [],
             "is_cleared": True,
             "is_enterprise_install": False,
             "enterprise": None,

@@ -307,6 +307,15 @@ def validate_view(view: Any) -> list[str]:
         checker.text_object(
             view.get("title"), "/view/title", max_len=MAX_VIEW_LABEL, plain_only=True
         )
+        blocks = view.get("blocks")
+        has_input = isinstance(blocks, list) and any(
+            isinstance(b, dict) and b.get("type") == "input" for b in blocks
+        )
+        if has_input and view.get("submit") is None:
+            checker.errors.append(
+                "[ERROR] submit is required when a view contains input blocks "
+                + _at("/view/submit")
+            )
         for key in ("submit", "close"):
             if view.get(key) is not None:
                 checker.text_object(

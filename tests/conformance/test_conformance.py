@@ -117,9 +117,26 @@ def test_emulator_accepts_real_views(path: Path, web: WebClient, emulator: Slack
         returned = web.views_publish(user_id=ALICE, view=view)["view"]
         assert emulator.home_view(ALICE) == returned
     assert returned["type"] == view["type"]
-    assert len(returned["blocks"]) == len(view["blocks"])
-    for sent, kept in zip(view["blocks"], returned["blocks"], strict=True):
-        assert {k: v for k, v in kept.items() if k != "block_id" or "block_id" in sent} == sent
+    # Slack echoes every block as sent, adding only the block_id/action_id it assigns
+    assert echoed(view["blocks"], returned["blocks"])
+    assert all(block["block_id"] for block in returned["blocks"])
+
+
+def echoed(sent: Any, kept: Any) -> bool:
+    """``kept`` holds everything in ``sent`` (plus, possibly, assigned ids)."""
+    if isinstance(sent, dict):
+        return (
+            isinstance(kept, dict)
+            and set(kept) - set(sent) <= {"block_id", "action_id"}
+            and all(echoed(v, kept.get(k)) for k, v in sent.items())
+        )
+    if isinstance(sent, list):
+        return (
+            isinstance(kept, list)
+            and len(kept) == len(sent)
+            and all(echoed(a, b) for a, b in zip(sent, kept, strict=True))
+        )
+    return bool(sent == kept)
 
 
 # ---------------------------------------------------------------------- signatures
@@ -211,13 +228,18 @@ def _successes(web: WebClient, emulator: SlackEmulator) -> dict[str, list[dict[s
             web.conversations_open(users=ALICE).data,  # type: ignore[list-item]
             web.conversations_open(users=ALICE, return_im=True).data,  # type: ignore[list-item]
         ],
-        "users.info": [web.users_info(user=ALICE).data, web.users_info(user=emulator.bot_user_id).data],  # type: ignore[list-item]
+        "users.info": [
+            web.users_info(user=ALICE).data,
+            web.users_info(user=emulator.bot_user_id).data,
+        ],  # type: ignore[list-item]
         "views.open": [opened.data],  # type: ignore[list-item]
         "views.push": [
             web.views_push(trigger_id=emulator.workspace.issue_trigger(ALICE), view=modal).data  # type: ignore[list-item]
         ],
         "views.update": [web.views_update(view_id=opened["view"]["id"], view=modal).data],  # type: ignore[list-item]
-        "views.publish": [web.views_publish(user_id=ALICE, view={"type": "home", "blocks": blocks}).data],  # type: ignore[list-item]
+        "views.publish": [
+            web.views_publish(user_id=ALICE, view={"type": "home", "blocks": blocks}).data
+        ],  # type: ignore[list-item]
     }
 
 
@@ -270,7 +292,9 @@ def test_success_responses_use_only_real_keys(web: WebClient, emulator: SlackEmu
             extra = extra_keys(response, sample)
             missing = missing_keys(response, ESSENTIAL[method])
             if extra or missing:
-                problems[method] = [f"extra: {e}" for e in extra] + [f"missing: {m}" for m in missing]
+                problems[method] = [f"extra: {e}" for e in extra] + [
+                    f"missing: {m}" for m in missing
+                ]
     assert problems == {}
     # the extended keys we check are really there: channel, user, message and view objects
     assert set(ESSENTIAL) == set(_successes(web, emulator))
@@ -405,7 +429,7 @@ def test_slash_command_form_keys(emulator: SlackEmulator, app_url: str) -> None:
     slack = SlackAppClient(emulator, app_url, SECRET)
     response = slack.slash_command("/readalong", "hi", user_id=ALICE, channel_id=GENERAL)
     ours = set(parse_qs(response.request_body.decode(), keep_blank_values=True))
-    sample = (SAMPLES / "bolt-python/slash_command__slash_command__slash_command_body.form.txt")
+    sample = SAMPLES / "bolt-python/slash_command__slash_command__slash_command_body.form.txt"
     bolt = set(parse_qs(sample.read_text().strip(), keep_blank_values=True))
     java = set(load("java-slack-sdk/app-backend/slash-commands/SlashCommandPayload.json"))
     _check_keys(ours, bolt, java)
@@ -415,9 +439,7 @@ def _payload(body: bytes) -> dict[str, Any]:
     return dict(json.loads(parse_qs(body.decode())["payload"][0]))
 
 
-def test_interactivity_payload_keys(
-    emulator: SlackEmulator, web: WebClient, app_url: str
-) -> None:
+def test_interactivity_payload_keys(emulator: SlackEmulator, web: WebClient, app_url: str) -> None:
     slack = SlackAppClient(emulator, app_url, SECRET)
     button = {
         "type": "actions",
@@ -444,6 +466,8 @@ def test_interactivity_payload_keys(
         "type": "modal",
         "callback_id": "c",
         "title": {"type": "plain_text", "text": "T"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {
                 "type": "input",

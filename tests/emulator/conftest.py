@@ -81,9 +81,7 @@ def app() -> Iterator[RecordingApp]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k: v for k, v in self.headers.items()}
-            received = Received(
-                self.path, headers, body, verifier.is_valid_request(body, headers)
-            )
+            received = Received(self.path, headers, body, verifier.is_valid_request(body, headers))
             recorder = state["app"]
             with lock:
                 recorder.received.append(received)

@@ -45,9 +45,7 @@ def test_requests_pass_slack_sdk_signature_verification(
     assert received.path == "/slack/events"
 
 
-def test_forged_and_stale_requests_are_rejected(
-    slack: SlackAppClient, app: RecordingApp
-) -> None:
+def test_forged_and_stale_requests_are_rejected(slack: SlackAppClient, app: RecordingApp) -> None:
     body = b'{"type":"event_callback"}'
     forged = slack.send_raw(body, "application/json", signature="v0=" + "0" * 64)
     assert forged.status == 401 and not app.received[-1].verified
@@ -213,7 +211,12 @@ def test_block_action_payload_and_response_url(
     slack.block_action(user_id=BOB, channel_id=GENERAL, message_ts=ts, action_id="mark_done")
     payload = last_payload(app)
     assert payload["type"] == "block_actions"
-    assert payload["user"] == {"id": BOB, "username": "bob", "name": "bob", "team_id": "T0EMULATOR1"}
+    assert payload["user"] == {
+        "id": BOB,
+        "username": "bob",
+        "name": "bob",
+        "team_id": "T0EMULATOR1",
+    }
     assert payload["container"] == {
         "type": "message",
         "message_ts": ts,
@@ -350,7 +353,11 @@ def test_view_submission_state_and_errors(
 ) -> None:
     view_id = _open(web, emulator)
     errors = {"response_action": "errors", "errors": {"text": "Too short"}}
-    app.responder = lambda r: (200, {"Content-Type": "application/json"}, json.dumps(errors).encode())
+    app.responder = lambda r: (
+        200,
+        {"Content-Type": "application/json"},
+        json.dumps(errors).encode(),
+    )
     values = {
         "text": {"v": "Great chapter"},
         "mood": {"v": "good"},

@@ -51,7 +51,9 @@ def test_upload_without_channel_is_private(web: WebClient, emulator: SlackEmulat
 
 
 def _command(slack: SlackAppClient, app: RecordingApp) -> str:
-    assert slack.slash_command("/readalong", "status", user_id=ALICE, channel_id=GENERAL).status == 200
+    assert (
+        slack.slash_command("/readalong", "status", user_id=ALICE, channel_id=GENERAL).status == 200
+    )
     form = parse_qs(app.received[-1].body.decode())
     return form["response_url"][0]
 

@@ -35,7 +35,9 @@ def refuse(call: Any) -> dict[str, Any]:
 
 def test_fifty_blocks_ok_fifty_one_refused(web: WebClient, emulator: SlackEmulator) -> None:
     web.chat_postMessage(channel=GENERAL, text="50", blocks=[section("x")] * 50)
-    body = refuse(lambda: web.chat_postMessage(channel=GENERAL, text="51", blocks=[section("x")] * 51))
+    body = refuse(
+        lambda: web.chat_postMessage(channel=GENERAL, text="51", blocks=[section("x")] * 51)
+    )
     assert body["error"] == "invalid_blocks"
     assert body["response_metadata"]["messages"] == [
         "[ERROR] no more than 50 items allowed [json-pointer:/blocks]"

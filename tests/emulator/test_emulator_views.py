@@ -73,8 +73,7 @@ def test_unknown_and_reused_triggers(web: WebClient, emulator: SlackEmulator) ->
     trigger = emulator.workspace.issue_trigger(ALICE)
     web.views_open(trigger_id=trigger, view=modal())
     assert (
-        error_of(lambda: web.views_open(trigger_id=trigger, view=modal()))
-        == "exchanged_trigger_id"
+        error_of(lambda: web.views_open(trigger_id=trigger, view=modal())) == "exchanged_trigger_id"
     )
     assert error_of(lambda: web.api_call("views.open", json={"view": modal()})) == (
         "invalid_arguments"
@@ -84,9 +83,7 @@ def test_unknown_and_reused_triggers(web: WebClient, emulator: SlackEmulator) ->
     assert error_of(lambda: web.views_open(trigger_id=fresh, view=home)) == "invalid_arguments"
 
 
-def test_views_update_by_id_external_id_and_hash(
-    web: WebClient, emulator: SlackEmulator
-) -> None:
+def test_views_update_by_id_external_id_and_hash(web: WebClient, emulator: SlackEmulator) -> None:
     trigger = emulator.workspace.issue_trigger(ALICE)
     opened = web.views_open(trigger_id=trigger, view=modal(external_id="reflect-1"))["view"]
     updated = web.views_update(view_id=opened["id"], view=modal("Step 2"), hash=opened["hash"])
@@ -123,7 +120,10 @@ def test_views_push_stack_limit(web: WebClient, emulator: SlackEmulator) -> None
 
 
 def test_views_publish_home(web: WebClient, emulator: SlackEmulator) -> None:
-    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}]}
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
+    }
     first = web.views_publish(user_id=ALICE, view=home)["view"]
     assert first["type"] == "home"
     again = web.views_publish(user_id=ALICE, view={"type": "home", "blocks": []})["view"]
@@ -135,9 +135,7 @@ def test_views_publish_home(web: WebClient, emulator: SlackEmulator) -> None:
     assert error_of(lambda: web.views_publish(user_id="U0GHOST0000", view=home)) == (
         "user_not_found"
     )
-    assert error_of(lambda: web.views_publish(user_id=ALICE, view=modal())) == (
-        "invalid_arguments"
-    )
+    assert error_of(lambda: web.views_publish(user_id=ALICE, view=modal())) == ("invalid_arguments")
     assert (
         error_of(lambda: web.views_publish(user_id=ALICE, view=home, hash="1.stale"))
         == "hash_conflict"

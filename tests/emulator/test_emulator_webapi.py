@@ -194,9 +194,7 @@ def test_update_and_delete(web: WebClient, emulator: SlackEmulator) -> None:
         assert _error(excinfo) == "message_not_found"
 
 
-def test_bot_cannot_edit_a_persons_message(
-    web: WebClient, emulator: SlackEmulator
-) -> None:
+def test_bot_cannot_edit_a_persons_message(web: WebClient, emulator: SlackEmulator) -> None:
     message = emulator.workspace.post_message(GENERAL, user=ALICE, text="mine")
     with pytest.raises(SlackApiError) as update:
         web.chat_update(channel=GENERAL, ts=message.ts, text="hijacked")

@@ -54,7 +54,9 @@ class Harness:
     def drain(self) -> None:
         assert self.runtime.executor.drain(timeout=30), "lazy listeners did not finish"
 
-    def command(self, user: str, command: str, text: str = "", channel: str = CLUB) -> list[dict[str, Any]]:
+    def command(
+        self, user: str, command: str, text: str = "", channel: str = CLUB
+    ) -> list[dict[str, Any]]:
         """Send a slash command; return what the bot posted to its response_url."""
         before = len(self.emulator.response_url_posts())
         response = self.slack.slash_command(command, text, user_id=user, channel_id=channel)
@@ -65,7 +67,12 @@ class Harness:
 
     def say(self, user: str, command: str, text: str = "", channel: str = CLUB) -> str:
         """The text of the bot's replies to a command, as a person reads it (entities decoded)."""
-        return html.unescape("\n".join(block_text(p.get("blocks") or []) or p.get("text", "") for p in self.command(user, command, text, channel)))
+        return html.unescape(
+            "\n".join(
+                block_text(p.get("blocks") or []) or p.get("text", "")
+                for p in self.command(user, command, text, channel)
+            )
+        )
 
     def submit(self, view_id: str, values: dict[str, dict[str, Any]], user: str) -> AppResponse:
         response = self.slack.view_submission(view_id, values, user_id=user)
@@ -110,7 +117,9 @@ def settings(emulator: SlackEmulator, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def harness(emulator: SlackEmulator, settings: Settings, clean_engine: Any, clock: FakeClock) -> Iterator[Harness]:
+def harness(
+    emulator: SlackEmulator, settings: Settings, clean_engine: Any, clock: FakeClock
+) -> Iterator[Harness]:
     runtime = build_runtime(settings, clock=clock)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
     slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
@@ -121,7 +130,11 @@ def harness(emulator: SlackEmulator, settings: Settings, clean_engine: Any, cloc
 
 
 def view_values(view: dict[str, Any]) -> dict[str, str]:
-    return {b["block_id"]: b["element"]["type"] for b in view.get("blocks", []) if b.get("type") == "input"}
+    return {
+        b["block_id"]: b["element"]["type"]
+        for b in view.get("blocks", [])
+        if b.get("type") == "input"
+    }
 
 
 def dumps(obj: Any) -> str:

@@ -16,7 +16,11 @@ def test_add_list_and_duplicate(harness: Harness) -> None:
 
 def test_start_status_plan_and_manage(harness: Harness) -> None:
     harness.say(ALICE, "/book", "add Dune | Frank Herbert | 6")
-    posts = harness.command(ALICE, "/book", "start Dune every monday at 18:30 2 chapters from 2026-12-01 tz Europe/Berlin")
+    posts = harness.command(
+        ALICE,
+        "/book",
+        "start Dune every monday at 18:30 2 chapters from 2026-12-01 tz Europe/Berlin",
+    )
     assert posts[-1]["response_type"] == "in_channel"
     assert "3 steps" in str(posts[-1])
     out = harness.say(BOB, "/book", "status")
@@ -59,9 +63,25 @@ def test_add_modal_end_to_end(harness: Harness) -> None:
     harness.command(ALICE, "/book", "add")
     view = harness.last_view(ALICE)
     assert view["callback_id"] == "book_add"
-    bad = harness.submit(view["id"], {"title": {"value": "Emma"}, "author": {"value": "Jane Austen"}, "chapters": {"value": "zero; ;"}}, ALICE)
+    bad = harness.submit(
+        view["id"],
+        {
+            "title": {"value": "Emma"},
+            "author": {"value": "Jane Austen"},
+            "chapters": {"value": "zero; ;"},
+        },
+        ALICE,
+    )
     assert bad.json()["response_action"] == "errors" and "chapters" in bad.json()["errors"]
-    ok = harness.submit(view["id"], {"title": {"value": "Emma"}, "author": {"value": "Jane Austen"}, "chapters": {"value": "Intro; Middle; End"}}, ALICE)
+    ok = harness.submit(
+        view["id"],
+        {
+            "title": {"value": "Emma"},
+            "author": {"value": "Jane Austen"},
+            "chapters": {"value": "Intro; Middle; End"},
+        },
+        ALICE,
+    )
     assert ok.status == 200 and not ok.body.strip(b"{}")
     assert "Emma" in harness.say(BOB, "/book", "list")
     assert any("Added to the shelf" in t for t in harness.ephemeral_texts(ALICE))

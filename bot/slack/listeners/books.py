@@ -116,6 +116,8 @@ def register(app: App, deps: SlackDeps) -> None:
         context["plan_channel"] = started.group.channel_id
 
     def after_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if "plan_channel" not in context:  # the submission was refused; the modal shows why
+            return
         user = body["user"]["id"]
         channel = context["plan_channel"]
         with replying(ephemeral_in(client, channel, user), "plan modal"):

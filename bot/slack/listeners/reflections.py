@@ -75,6 +75,8 @@ def register(app: App, deps: SlackDeps) -> None:
         context["reflection_id"] = saved.reflection.id
 
     def after_reflection(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if "reflection_id" not in context:  # the submission was refused; the modal shows why
+            return
         team, user = body["team"]["id"], body["user"]["id"]
         channel = str(metadata(body["view"]).get("channel_id") or user)
         reply = ephemeral_in(client, channel, user)

@@ -1,0 +1,99 @@
+"""Alembic migrations: upgrade, readiness, models in step with migrations, downgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from bot.storage.db import (
+    DatabaseNotReady,
+    alembic_config,
+    check_models,
+    current_revision,
+    ensure_ready,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from bot.storage.models import Base
+
+TABLES = set(Base.metadata.tables)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    yield engine
+    engine.dispose()
+
+
+def test_an_unmigrated_database_is_not_ready(empty_sqlite: Engine):
+    with pytest.raises(DatabaseNotReady) as caught:
+        ensure_ready(empty_sqlite)
+    message = str(caught.value)
+    assert "has no schema" in message and "`readalong db upgrade`" in message
+    assert "\n" not in message
+
+
+def test_upgrade_creates_the_schema(empty_sqlite: Engine):
+    upgrade(empty_sqlite)
+    assert TABLES <= set(inspect(empty_sqlite).get_table_names())
+    assert current_revision(empty_sqlite) == head_revision() is not None
+    ensure_ready(empty_sqlite)
+    upgrade(empty_sqlite)  # a second run does nothing
+    ensure_ready(empty_sqlite)
+
+
+def test_a_database_at_another_revision_is_not_ready(empty_sqlite: Engine):
+    upgrade(empty_sqlite)
+    with empty_sqlite.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'zzzz'"))
+    with pytest.raises(DatabaseNotReady, match="is at migration zzzz, not .*`readalong db upgrade`"):
+        ensure_ready(empty_sqlite)
+
+
+def test_an_unreachable_database_names_database_url():
+    engine = make_engine("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", connect_args={"connect_timeout": 3})
+    try:
+        with pytest.raises(DatabaseNotReady) as caught:
+            ensure_ready(engine)
+    finally:
+        engine.dispose()
+    message = str(caught.value)
+    assert message.startswith("config error: DATABASE_URL: cannot connect to")
+    assert "secret" not in message and "\n" not in message
+
+
+def test_the_migrated_database_is_ready_and_matches_the_models(engine: Engine):
+    ensure_ready(engine)
+    check_models(engine)  # raises if models and migrations disagree
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine):
+    try:
+        downgrade(engine, "base")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        assert current_revision(engine) is None
+        with pytest.raises(DatabaseNotReady, match="has no schema"):
+            ensure_ready(engine)
+    finally:
+        upgrade(engine)  # leave the shared database as the other tests expect it
+    assert TABLES <= set(inspect(engine).get_table_names())
+    ensure_ready(engine)
+    check_models(engine)
+
+
+def test_the_running_plan_index_is_partial(engine: Engine):
+    indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("reading_plans")}
+    index = indexes["uq_reading_plans_running_group"]
+    assert index["unique"] and index["column_names"] == ["group_id"]

@@ -1,0 +1,269 @@
+"""Repositories map every field both ways; datetimes come back aware UTC on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+
+from bot.domain.errors import Duplicate, NotFound
+from bot.domain.model import (
+    Book,
+    Cadence,
+    Chapter,
+    Group,
+    Plan,
+    PlanState,
+    Reflection,
+    Step,
+    StepState,
+    Visibility,
+)
+from bot.storage.models import WorkspaceRow
+from bot.storage.uow import SqlAlchemyUnitOfWork
+
+NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def seed(uow: SqlAlchemyUnitOfWork) -> tuple[int, Group, Book]:
+    with uow:
+        ws = uow.workspaces.ensure("T1", NOW)
+        group = uow.groups.ensure(ws, "C1", NOW)
+        book = uow.books.add(
+            Book(ws, "Middlemarch", "George Eliot", [Chapter(1, "Prelude", ["Why?"]), Chapter(2)], "U1"),
+            "middlemarch\x1fgeorge eliot",
+            NOW,
+        )
+        uow.commit()
+    return ws, group, book
+
+
+def full_plan(group: Group, book: Book) -> Plan:
+    local = datetime(2026, 12, 7, 9, 0, 0, 654321, tzinfo=BERLIN)  # aware, not UTC
+    return Plan(
+        group_id=group.id,
+        book_id=book.id,
+        host_user_id="UHOST",
+        cadence=Cadence.every(3, time(18, 45)),
+        chapters_per_step=1,
+        start_date=date(2026, 12, 7),
+        timezone="Europe/Berlin",
+        created_at=NOW,
+        state=PlanState.PAUSED,
+        paused_at=local + timedelta(hours=1),
+        steps=[
+            Step(
+                number=1,
+                first_chapter=1,
+                last_chapter=1,
+                due_at=local,
+                state=StepState.POSTED,
+                posted_at=local + timedelta(seconds=3),
+                message_ts="1765094400.000200",
+                attempts=2,
+                next_attempt_at=local + timedelta(minutes=1),
+                late=True,
+                reminded_at=local - timedelta(days=1),
+            ),
+            Step(number=2, first_chapter=2, last_chapter=2, due_at=local + timedelta(days=3)),
+        ],
+    )
+
+
+def assert_utc(moment: datetime | None) -> None:
+    assert moment is not None
+    assert moment.tzinfo is UTC
+
+
+def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork):
+    with uow:
+        first = uow.workspaces.ensure("T1", NOW)
+        assert uow.workspaces.ensure("T1", NOW) == first
+        assert uow.workspaces.ensure("T2", NOW) != first
+        uow.commit()
+    with uow:
+        assert uow.workspaces.ensure("T1", NOW) == first
+        row = uow.session.scalar(select(WorkspaceRow).where(WorkspaceRow.id == first))
+        assert row is not None and row.created_at == NOW
+        assert_utc(row.created_at)
+
+
+def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork):
+    _ws, group, book = seed(uow)
+    plan = full_plan(group, book)
+    with uow:
+        added = uow.plans.add(plan)
+        uow.commit()
+    assert added.id is not None and all(s.id is not None for s in added.steps)
+    with uow:
+        back = uow.plans.get(added.id)
+    assert back is not None
+    plan.id = added.id
+    for step, stored in zip(plan.steps, back.steps, strict=True):
+        step.id = stored.id
+    assert back == plan  # dataclass equality: every field, datetimes compared as instants
+    for moment in (back.created_at, back.paused_at, *(s.due_at for s in back.steps)):
+        assert_utc(moment)
+    step = back.steps[0]
+    for moment in (step.posted_at, step.next_attempt_at, step.reminded_at):
+        assert_utc(moment)
+    assert step.due_at == datetime(2026, 12, 7, 8, 0, 0, 654321, tzinfo=UTC)  # microseconds kept
+    assert back.cadence.describe() == "every 3 days at 18:45"
+    assert back.finished_at is None
+
+
+def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork):
+    _ws, group, book = seed(uow)
+    with uow:
+        plan = uow.plans.add(full_plan(group, book))
+        uow.commit()
+    plan.state = PlanState.FINISHED
+    plan.paused_at = None
+    plan.finished_at = NOW + timedelta(days=9)
+    plan.host_user_id = "UNEWHOST"
+    plan.steps[1].state = StepState.CANCELLED
+    plan.steps[1].attempts = 5
+    plan.steps.append(Step(number=3, first_chapter=2, last_chapter=2, due_at=NOW))
+    with uow:
+        uow.plans.save(plan)
+        uow.commit()
+    assert plan.steps[2].id is not None
+    with uow:
+        back = uow.plans.get(plan.id)
+        assert uow.plans.running_for_group(group.id) is None
+        assert [p.id for p in uow.plans.for_group(group.id)] == [plan.id]
+    assert back == plan
+
+
+def test_running_for_group_sees_active_and_paused(uow: SqlAlchemyUnitOfWork):
+    _ws, group, book = seed(uow)
+    with uow:
+        assert uow.plans.running_for_group(group.id) is None
+        plan = uow.plans.add(full_plan(group, book))
+        assert uow.plans.running_for_group(group.id).id == plan.id
+        plan.state = PlanState.ACTIVE
+        uow.plans.save(plan)
+        assert uow.plans.running_for_group(group.id).state is PlanState.ACTIVE
+    with uow:  # never committed
+        assert uow.plans.get(plan.id) is None
+
+
+def test_naive_datetimes_are_refused(uow: SqlAlchemyUnitOfWork):
+    with uow, pytest.raises(StatementError, match="naive datetime"):
+        uow.workspaces.ensure("T1", datetime(2026, 11, 30, 8))
+
+
+def test_book_mapping_and_questions(uow: SqlAlchemyUnitOfWork):
+    ws, _group, book = seed(uow)
+    with uow:
+        back = uow.books.get(book.id)
+        assert back == book
+        assert back.chapters == [Chapter(1, "Prelude", ["Why?"]), Chapter(2, None, [])]
+        assert uow.books.key_exists(ws, "middlemarch\x1fgeorge eliot")
+        assert not uow.books.key_exists(ws, "emma\x1fjane austen")
+        uow.books.set_questions(book.id, 2, ["A?", "B?"])
+        with pytest.raises(NotFound):
+            uow.books.set_questions(book.id, 3, ["C?"])
+        uow.commit()
+    with uow:
+        assert uow.books.get(book.id).chapter(2).questions == ["A?", "B?"]
+        assert uow.books.get(10**6) is None
+        assert [b.id for b in uow.books.all(ws)] == [book.id]
+
+
+def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork):
+    ws, _group, _book = seed(uow)
+    with uow, pytest.raises(Duplicate, match="(?i)unique"):
+        uow.books.add(Book(ws, "MIDDLEMARCH", "George Eliot", [Chapter(1)]), "middlemarch\x1fgeorge eliot", NOW)
+    with uow:
+        assert len(uow.books.all(ws)) == 1
+
+
+def test_commit_turns_integrity_errors_into_duplicate(uow: SqlAlchemyUnitOfWork):
+    seed(uow)
+    with uow:
+        uow.session.add(WorkspaceRow(team_id="T1", created_at=NOW))
+        with pytest.raises(Duplicate):
+            uow.commit()
+
+
+def test_group_mapping(uow: SqlAlchemyUnitOfWork):
+    ws, group, _book = seed(uow)
+    with uow:
+        assert uow.groups.ensure(ws, "C1", NOW) == group
+        changed = Group(ws, "C1", "book-club", "CSUMMARY", True, id=group.id)
+        uow.groups.save(changed)
+        uow.commit()
+    with uow:
+        assert uow.groups.get(ws, "C1") == changed
+        assert uow.groups.by_id(group.id) == changed
+        assert uow.groups.get(ws, "CNONE") is None
+        with pytest.raises(NotFound):
+            uow.groups.by_id(10**6)
+
+
+def test_member_mapping(uow: SqlAlchemyUnitOfWork):
+    ws, _group, _book = seed(uow)
+    with uow:
+        member = uow.members.ensure(ws, "U1", NOW)
+        assert (member.reminders_muted, member.quotable, member.display_name) == (False, False, None)
+        member.display_name = "Ada"
+        member.timezone = "Europe/Berlin"
+        member.reminders_muted = True
+        member.quotable = True
+        uow.members.save(member)
+        uow.commit()
+    with uow:
+        assert uow.members.get(ws, "U1") == member
+        assert uow.members.ensure(ws, "U1", NOW) == member
+        assert uow.members.get(ws, "U2") is None
+
+
+def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
+    ws, group, book = seed(uow)
+    with uow:
+        plan = uow.plans.add(full_plan(group, book))
+        uow.commit()
+    r = Reflection(
+        plan_id=plan.id,
+        step_number=2,
+        chapter=2,
+        author_id="U1",
+        text="Ünïcödé ✓ and\nnew lines",
+        visibility=Visibility.PRIVATE,
+        created_at=datetime(2026, 12, 1, 10, tzinfo=BERLIN),
+        updated_at=datetime(2026, 12, 1, 11, tzinfo=BERLIN),
+        edit_count=3,
+        message_ts="1.000001",
+    )
+    with uow:
+        added = uow.reflections.add(r)
+        uow.commit()
+    assert added.id is not None
+    with uow:
+        back = uow.reflections.get(added.id)
+    assert back == r
+    assert_utc(back.created_at)
+    assert_utc(back.updated_at)
+    back.text = "changed"
+    back.visibility = Visibility.SHARED
+    back.chapter = None
+    back.message_ts = None
+    back.updated_at = None
+    with uow:
+        uow.reflections.save(back)
+        uow.commit()
+    with uow:
+        assert uow.reflections.get(added.id) == back
+        assert uow.reflections.for_plan(plan.id, author_id="U2") == []
+        assert [x.id for x in uow.reflections.by_author(ws, "U1")] == [added.id]
+        assert uow.reflections.by_author(ws + 1000, "U1") == []
+        uow.reflections.delete(added.id)
+        uow.reflections.delete(10**6)  # unknown: nothing happens
+        uow.commit()
+    with uow:
+        assert uow.reflections.get(added.id) is None

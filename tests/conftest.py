@@ -34,7 +34,9 @@ def _fresh_postgres(url: str) -> Engine:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A database migrated to head with Alembic (not create_all), one per backend."""
     if request.param == "postgresql":
         eng = _fresh_postgres(POSTGRES_URL)

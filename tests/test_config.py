@@ -63,7 +63,12 @@ def test_yaml_file_overridden_by_environment(tmp_path: Path, monkeypatch: pytest
         "default_time: '18:30'\nslack_admins: [U1, U2]\nslack_api_url: http://localhost:9000/api\n",
     )
     s = load_settings()
-    assert (s.port, s.host, s.default_timezone, s.default_weekday) == (4000, "0.0.0.0", "Europe/Berlin", "wednesday")
+    assert (s.port, s.host, s.default_timezone, s.default_weekday) == (
+        4000,
+        "0.0.0.0",
+        "Europe/Berlin",
+        "wednesday",
+    )
     assert s.default_time == time(18, 30)
     assert s.slack_admins == ["U1", "U2"]
     assert s.slack_api_url == "http://localhost:9000/api/"
@@ -87,7 +92,9 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path, monkeypatch: pytest.Monk
 def test_slack_credentials():
     assert load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s").has_slack_credentials
     assert not load_settings(slack_bot_token="xoxb-1").has_slack_credentials
-    assert load_settings(slack_client_id="i", slack_client_secret="c", slack_signing_secret="s").has_slack_credentials
+    assert load_settings(
+        slack_client_id="i", slack_client_secret="c", slack_signing_secret="s"
+    ).has_slack_credentials
 
 
 def test_postgresql_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch):
@@ -153,7 +160,10 @@ def test_missing_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     assert "nope.yaml" in message
 
 
-@pytest.mark.parametrize("body", ["port: [1\n", "port: 1\n  bad: indent\n", "- a list\n- not a mapping\n", "key: 'unclosed\n"])
+@pytest.mark.parametrize(
+    "body",
+    ["port: [1\n", "port: 1\n  bad: indent\n", "- a list\n- not a mapping\n", "key: 'unclosed\n"],
+)
 def test_malformed_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str):
     path = write_yaml(tmp_path, monkeypatch, body)
     message = config_error()

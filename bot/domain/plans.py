@@ -32,6 +32,8 @@ def new_plan(
             f"“{book.title}” has {book.chapter_count} chapters; "
             f"{chapters_per_step} per step is more than the whole book."
         )
+    if cadence.weekday is not None and not 0 <= cadence.weekday <= 6:
+        raise InvalidInput("The weekday must be Monday (0) to Sunday (6).")
     if cadence.every_days is not None and not 1 <= cadence.every_days <= 365:
         raise InvalidInput("“every N days” needs N between 1 and 365.")
     steps = build_steps(book.chapter_count, chapters_per_step, cadence, start_date, timezone)
@@ -69,13 +71,15 @@ def resume(plan: Plan, now: datetime) -> list[Step]:
         raise Conflict("The plan is not paused.")
     plan.state = PlanState.ACTIVE
     plan.paused_at = None
-    open_steps = sorted(plan.open_steps, key=lambda s: s.number)
+    # A step a scheduler claimed before the pause may be in flight: leave it to finish.
+    open_steps = sorted(
+        (s for s in plan.open_steps if s.state is StepState.PENDING), key=lambda s: s.number
+    )
     if open_steps:
         earliest = max(now, open_steps[0].due_at)
         slots = slots_after(plan.cadence, plan.start_date, zone(plan.timezone), earliest)
         for step in open_steps:
             step.due_at = next(slots)
-            step.state = StepState.PENDING
     return open_steps
 
 

@@ -418,7 +418,7 @@ class SlackAppClient:
         channel = self._check_member(user_id, channel_id)
         self._own_message(user_id, channel.id, ts)
         previous, current = self._ws.edit_message(
-            channel.id, ts, text=text, blocks=payloads.rich_text_blocks(text), editor=user_id
+            channel.id, ts, text=text, blocks=payloads.rich_text_blocks(text)
         )
         event_ts = current.edited_ts or self._ws.next_ts()
         return self.event(

@@ -249,15 +249,18 @@ def chat_post_message(ws: Workspace, p: Params) -> dict[str, Any]:
     if channel.is_archived:
         raise SlackError("is_archived")
     text, blocks = _message_content(p)
+    thread_ts = p.get_str("thread_ts") or None
+    broadcast = bool(thread_ts) and p.get_bool("reply_broadcast")
     message = ws.post_message(
         channel.id,
         user=ws.bot_user_id,
         text=text or "",
         blocks=blocks,
-        thread_ts=p.get_str("thread_ts") or None,
+        thread_ts=thread_ts,
         metadata=_metadata(p),
         from_bot=True,
-        reply_broadcast=p.get_bool("reply_broadcast"),
+        reply_broadcast=broadcast,
+        subtype="thread_broadcast" if broadcast else None,
     )
     return {
         "ok": True,
@@ -295,7 +298,6 @@ def chat_update(ws: Workspace, p: Params) -> dict[str, Any]:
         ts,
         text=text,
         blocks=blocks,
-        editor=ws.bot_user_id,
         metadata=_metadata(p),
     )
     return {

@@ -400,10 +400,9 @@ class Workspace:
         *,
         text: str | None,
         blocks: list[dict[str, Any]] | None,
-        editor: str,
         metadata: dict[str, Any] | None = None,
     ) -> tuple[Message, Message]:
-        """Change a message; returns (previous copy, updated message)."""
+        """Change a message (``None`` keeps a field); returns (previous copy, updated message)."""
         with self.lock:
             message = self.find_message(channel_id, ts)
             if message is None:
@@ -417,7 +416,6 @@ class Workspace:
                 message.metadata = copy.deepcopy(metadata)
             message.edited = True
             message.edited_ts = self.next_ts()
-            del editor
             return previous, message
 
     def delete_message(self, channel_id: str, ts: str) -> Message:

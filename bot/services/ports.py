@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
-from bot.domain.model import Book, Group, Member, Plan, Reflection
+from bot.domain.model import Book, Group, Member, Plan, Reflection, Step, StepState
+from bot.domain.prompts import PromptContent
 
 
 class Clock(Protocol):
@@ -50,6 +52,9 @@ class MemberRepository(Protocol):
     def ensure(self, workspace_id: int, user_id: str, now: datetime) -> Member: ...
     def get(self, workspace_id: int, user_id: str) -> Member | None: ...
     def save(self, member: Member) -> None: ...
+    def muted(self, workspace_id: int) -> set[str]:
+        """User ids of members who turned reminders off."""
+        ...
 
 
 class GroupRepository(Protocol):
@@ -110,6 +115,8 @@ class UnitOfWork(Protocol):
     def plans(self) -> PlanRepository: ...
     @property
     def reflections(self) -> ReflectionRepository: ...
+    @property
+    def prompts(self) -> PromptQueue: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -120,3 +127,83 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DueStep:
+    """A step the scheduler may act on, as the queue sees it."""
+
+    step_id: int
+    plan_id: int
+    number: int
+    due_at: datetime
+    state: StepState
+    attempts: int
+    claimed_at: datetime | None
+    channel_id: str
+
+
+class PromptQueue(Protocol):
+    """The plan_steps table seen as a work queue. Claims are conditional updates: a database fact."""
+
+    def candidates(self, now: datetime, stale_before: datetime, limit: int) -> list[DueStep]:
+        """Steps of active plans that are due (and not waiting for a retry), or claimed long ago."""
+        ...
+
+    def claim(
+        self, step_ids: Sequence[int], token: str, now: datetime, stale_before: datetime
+    ) -> list[int]:
+        """Claim what is still claimable of ``step_ids`` for ``token``; returns the ids won."""
+        ...
+
+    def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool: ...
+    def release(self, step_id: int, token: str, retry_at: datetime) -> None: ...
+    def mark_missed(self, step_ids: Sequence[int]) -> None: ...
+    def claim_reminder(self, step_id: int, now: datetime) -> bool:
+        """Take the right to send a step's reminders (at most once)."""
+        ...
+
+    def posted_unreminded(self) -> list[Plan]:
+        """Active plans that have a posted step whose reminders have not gone out."""
+        ...
+
+
+class DeliveryFailed(Exception):
+    """Slack did not take a post. ``retry_after`` in seconds when Slack said so."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Notifier(Protocol):
+    """How services reach people (Slack in production; the emulator behind the same client in tests)."""
+
+    def post_prompt(self, channel_id: str, content: PromptContent) -> str:
+        """Post a chapter prompt; returns its ts (the discussion thread). Raises DeliveryFailed."""
+        ...
+
+    def find_prompt(self, channel_id: str, step_id: int, since: datetime) -> str | None:
+        """The ts of a prompt for ``step_id`` already in the channel (posted before a crash), if any."""
+        ...
+
+    def post_catch_up(
+        self,
+        channel_id: str,
+        book_title: str,
+        missed: Sequence[Step],
+        timezone: str,
+        next_step: Step | None,
+    ) -> None: ...
+
+    def channel_members(self, channel_id: str) -> list[str]: ...
+
+    def remind(
+        self, user_id: str, channel_id: str, thread_ts: str | None, content: PromptContent
+    ) -> None:
+        """A private nudge (DM) to reflect on a step; never an @-mention in the channel."""
+        ...

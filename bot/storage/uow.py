@@ -14,6 +14,7 @@ from bot.storage.repositories import (
     SqlGroups,
     SqlMembers,
     SqlPlans,
+    SqlPromptQueue,
     SqlReflections,
     SqlWorkspaces,
 )
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork:
         self.books = SqlBooks(self.session)
         self.plans = SqlPlans(self.session)
         self.reflections = SqlReflections(self.session)
+        self.prompts = SqlPromptQueue(self.session)
         return self
 
     def __exit__(

@@ -28,6 +28,7 @@ if not (SAMPLES / "bolt-python").is_dir():
 from slack_sdk import WebClient  # noqa: E402
 from slack_sdk.errors import SlackApiError  # noqa: E402
 from slack_sdk.signature import Clock, SignatureVerifier  # noqa: E402
+from slack_sdk.web import SlackResponse  # noqa: E402
 
 from bot.emulator import FakeClock, SlackAppClient, SlackEmulator, sign  # noqa: E402
 from bot.emulator.webapi import AUTH_ERRORS, METHOD_ERRORS  # noqa: E402
@@ -194,6 +195,11 @@ def missing_keys(ours: dict[str, Any], essential: dict[str, Any]) -> list[str]:
     return out
 
 
+def _data(response: SlackResponse) -> dict[str, Any]:
+    assert isinstance(response.data, dict)
+    return response.data
+
+
 def _successes(web: WebClient, emulator: SlackEmulator) -> dict[str, list[dict[str, Any]]]:
     """One or more successful responses per method."""
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
@@ -204,6 +210,7 @@ def _successes(web: WebClient, emulator: SlackEmulator) -> dict[str, list[dict[s
         "close": {"type": "plain_text", "text": "C"},
         "blocks": blocks,
     }
+    home = {"type": "home", "blocks": blocks}
     post = web.chat_postMessage(
         channel=GENERAL,
         text="hi",
@@ -212,35 +219,30 @@ def _successes(web: WebClient, emulator: SlackEmulator) -> dict[str, list[dict[s
     )
     reply = web.chat_postMessage(channel=GENERAL, text="reply", thread_ts=post["ts"])
     opened = web.views_open(trigger_id=emulator.workspace.issue_trigger(ALICE), view=modal)
-    return {
-        "auth.test": [web.auth_test().data],  # type: ignore[list-item]
-        "chat.postMessage": [post.data, reply.data],  # type: ignore[list-item]
-        "chat.postEphemeral": [web.chat_postEphemeral(channel=GENERAL, user=ALICE, text="e").data],  # type: ignore[list-item]
-        "chat.update": [web.chat_update(channel=GENERAL, ts=post["ts"], text="v2").data],  # type: ignore[list-item]
-        "chat.getPermalink": [web.chat_getPermalink(channel=GENERAL, message_ts=reply["ts"]).data],  # type: ignore[list-item]
-        "chat.delete": [web.chat_delete(channel=GENERAL, ts=reply["ts"]).data],  # type: ignore[list-item]
+    pushed = web.views_push(trigger_id=emulator.workspace.issue_trigger(ALICE), view=modal)
+    responses = {
+        "auth.test": [web.auth_test()],
+        "chat.postMessage": [post, reply],
+        "chat.postEphemeral": [web.chat_postEphemeral(channel=GENERAL, user=ALICE, text="e")],
+        "chat.update": [web.chat_update(channel=GENERAL, ts=post["ts"], text="v2")],
+        "chat.getPermalink": [web.chat_getPermalink(channel=GENERAL, message_ts=reply["ts"])],
+        "chat.delete": [web.chat_delete(channel=GENERAL, ts=reply["ts"])],
         "conversations.info": [
-            web.conversations_info(channel=GENERAL, include_num_members=True).data,  # type: ignore[list-item]
-            web.conversations_info(channel=emulator.dm_channel(BOB)).data,  # type: ignore[list-item]
+            web.conversations_info(channel=GENERAL, include_num_members=True),
+            web.conversations_info(channel=emulator.dm_channel(BOB)),
         ],
-        "conversations.members": [web.conversations_members(channel=GENERAL, limit=1).data],  # type: ignore[list-item]
+        "conversations.members": [web.conversations_members(channel=GENERAL, limit=1)],
         "conversations.open": [
-            web.conversations_open(users=ALICE).data,  # type: ignore[list-item]
-            web.conversations_open(users=ALICE, return_im=True).data,  # type: ignore[list-item]
+            web.conversations_open(users=ALICE),
+            web.conversations_open(users=ALICE, return_im=True),
         ],
-        "users.info": [
-            web.users_info(user=ALICE).data,
-            web.users_info(user=emulator.bot_user_id).data,
-        ],  # type: ignore[list-item]
-        "views.open": [opened.data],  # type: ignore[list-item]
-        "views.push": [
-            web.views_push(trigger_id=emulator.workspace.issue_trigger(ALICE), view=modal).data  # type: ignore[list-item]
-        ],
-        "views.update": [web.views_update(view_id=opened["view"]["id"], view=modal).data],  # type: ignore[list-item]
-        "views.publish": [
-            web.views_publish(user_id=ALICE, view={"type": "home", "blocks": blocks}).data
-        ],  # type: ignore[list-item]
+        "users.info": [web.users_info(user=ALICE), web.users_info(user=emulator.bot_user_id)],
+        "views.open": [opened],
+        "views.push": [pushed],
+        "views.update": [web.views_update(view_id=opened["view"]["id"], view=modal)],
+        "views.publish": [web.views_publish(user_id=ALICE, view=home)],
     }
+    return {method: [_data(r) for r in found] for method, found in responses.items()}
 
 
 ESSENTIAL: dict[str, dict[str, Any]] = {

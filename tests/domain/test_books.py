@@ -70,7 +70,12 @@ def test_count_property(count: int):
 
 def test_new_book_normalises_spaces():
     book = new_book(1, "  The   Waves ", " Virginia\tWoolf ", [Chapter(1)], "U1")
-    assert (book.title, book.author, book.added_by, book.id) == ("The Waves", "Virginia Woolf", "U1", None)
+    assert (book.title, book.author, book.added_by, book.id) == (
+        "The Waves",
+        "Virginia Woolf",
+        "U1",
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,9 @@ def test_progress_counts_whole_steps_and_single_chapters():
         reflection(4, plan_id=99),  # another plan's
     ]
     got = progress(plan, "U1", mine, 10)
-    assert got == Progress("U1", chapters_reflected=7, chapter_count=10, steps_reflected=3, steps_posted=3, streak=3)
+    assert got == Progress(
+        "U1", chapters_reflected=7, chapter_count=10, steps_reflected=3, steps_posted=3, streak=3
+    )
     assert got.percent == 70
 
 
@@ -82,7 +84,13 @@ def test_streak_is_the_run_ending_at_the_latest_posted_step():
 
 def test_progress_of_nobody():
     got = progress(make_plan(), "U1", [], 10)
-    assert (got.chapters_reflected, got.steps_reflected, got.steps_posted, got.streak, got.percent) == (0, 0, 0, 0, 0)
+    assert (
+        got.chapters_reflected,
+        got.steps_reflected,
+        got.steps_posted,
+        got.streak,
+        got.percent,
+    ) == (0, 0, 0, 0, 0)
     assert Progress("U", 0, 0, 0, 0, 0).percent == 0
 
 

@@ -14,7 +14,16 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.emulator import SlackAppClient, SlackEmulator, sign
-from tests.emulator.conftest import ALICE, BOB, CAROL, GENERAL, PRIVATE, SECRET, RecordingApp
+from tests.emulator.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    GENERAL,
+    PRIVATE,
+    SECRET,
+    RecordingApp,
+    Responder,
+)
 
 
 def last_json(app: RecordingApp) -> dict[str, Any]:
@@ -183,7 +192,7 @@ def test_user_edits_deletes_and_reacts(
 def test_block_action_payload_and_response_url(
     slack: SlackAppClient, app: RecordingApp, emulator: SlackEmulator, web: WebClient
 ) -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "Done reading?"}},
         {
             "type": "actions",
@@ -343,6 +352,10 @@ FORM_VIEW: dict[str, Any] = {
 }
 
 
+def _answer(body: bytes) -> Responder:
+    return lambda received: (200, {"Content-Type": "application/json"}, body)
+
+
 def _open(web: WebClient, emulator: SlackEmulator, user: str = ALICE) -> str:
     trigger = emulator.workspace.issue_trigger(user)
     return str(web.views_open(trigger_id=trigger, view=FORM_VIEW)["view"]["id"])
@@ -358,7 +371,7 @@ def test_view_submission_state_and_errors(
         {"Content-Type": "application/json"},
         json.dumps(errors).encode(),
     )
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "text": {"v": "Great chapter"},
         "mood": {"v": "good"},
         "tags": {"v": ["plot", "style"]},
@@ -403,8 +416,8 @@ def test_view_submission_response_actions(
     }
     entries: list[dict[str, dict[str, Any]]] = [{"text": {"v": "x"}}, {}]
     for action, values in zip(("update", "push"), entries, strict=True):
-        body = json.dumps({"response_action": action, "view": next_view}).encode()
-        app.responder = lambda r, body=body: (200, {"Content-Type": "application/json"}, body)
+        reply = json.dumps({"response_action": action, "view": next_view}).encode()
+        app.responder = _answer(reply)
         slack.view_submission(view_id, values, user_id=ALICE)
     titles = [v["title"]["text"] for v in emulator.open_views(ALICE)]
     assert titles == ["Thanks", "Thanks"]  # updated in place, then pushed on top

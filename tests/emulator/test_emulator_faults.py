@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
@@ -21,9 +21,9 @@ from tests.emulator.conftest import GENERAL
 
 @pytest.fixture
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the retry handler's sleeps instead of sleeping."""
+    """Record the retry handlers' sleeps (they call ``time.sleep``) instead of sleeping."""
     durations: list[float] = []
-    monkeypatch.setattr(builtin_handlers.time, "sleep", durations.append)
+    monkeypatch.setattr(time, "sleep", durations.append)
     return durations
 
 

@@ -30,7 +30,9 @@ def modal(title: str = "Reflection", **extra: Any) -> dict[str, Any]:
 def refuse(call: Any) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as excinfo:
         call()
-    return dict(excinfo.value.response.data)  # type: ignore[arg-type]
+    data = excinfo.value.response.data
+    assert isinstance(data, dict)
+    return data
 
 
 def test_fifty_blocks_ok_fifty_one_refused(web: WebClient, emulator: SlackEmulator) -> None:

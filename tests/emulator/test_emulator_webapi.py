@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 
 import pytest
@@ -142,6 +143,36 @@ def test_threads(web: WebClient, emulator: SlackEmulator) -> None:
     assert _error(excinfo) == "thread_not_found"
 
 
+def test_reply_broadcast(web: WebClient, emulator: SlackEmulator) -> None:
+    parent = web.chat_postMessage(channel=GENERAL, text="p")["ts"]
+    reply = web.chat_postMessage(channel=GENERAL, text="b", thread_ts=parent, reply_broadcast=True)
+    assert reply["message"]["subtype"] == "thread_broadcast"
+    assert emulator.messages(GENERAL)[-1].reply_broadcast is True
+
+
+def test_concurrent_posts_get_unique_increasing_ts(emulator: SlackEmulator) -> None:
+    stamps: list[str] = []
+    lock = threading.Lock()
+
+    def post(worker: int) -> None:
+        client = WebClient(token=emulator.bot_token, base_url=emulator.api_url)
+        for i in range(15):
+            ts = client.chat_postMessage(channel=GENERAL, text=f"{worker}-{i}")["ts"]
+            with lock:
+                stamps.append(ts)
+
+    threads = [threading.Thread(target=post, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(stamps)) == 120
+    history = emulator.messages(GENERAL)
+    assert sorted(m.ts for m in history) == [m.ts for m in history]
+    assert {m.ts for m in history} == set(stamps)
+    assert len(emulator.calls_to("chat.postMessage")) == 120
+
+
 def test_channel_resolution(web: WebClient, emulator: SlackEmulator) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         web.chat_postMessage(channel="C0NOPE00000", text="hi")
@@ -185,13 +216,12 @@ def test_update_and_delete(web: WebClient, emulator: SlackEmulator) -> None:
     assert (deleted["channel"], deleted["ts"]) == (GENERAL, ts)
     [message] = emulator.messages(GENERAL)
     assert message.deleted
-    for call in (
-        lambda: web.chat_update(channel=GENERAL, ts=ts, text="v3"),
-        lambda: web.chat_delete(channel=GENERAL, ts=ts),
-    ):
-        with pytest.raises(SlackApiError) as excinfo:
-            call()
-        assert _error(excinfo) == "message_not_found"
+    with pytest.raises(SlackApiError) as again:
+        web.chat_update(channel=GENERAL, ts=ts, text="v3")
+    assert _error(again) == "message_not_found"
+    with pytest.raises(SlackApiError) as twice:
+        web.chat_delete(channel=GENERAL, ts=ts)
+    assert _error(twice) == "message_not_found"
 
 
 def test_bot_cannot_edit_a_persons_message(web: WebClient, emulator: SlackEmulator) -> None:

@@ -40,7 +40,11 @@ def test_start_makes_the_caller_host_and_stores_the_steps(
     assert stored.state is PlanState.ACTIVE
     assert stored.host_user_id == "UHOST" and stored.book_id == book.id
     assert stored.cadence == Cadence.weekly(0, time(9, 0))
-    assert (stored.chapters_per_step, stored.start_date, stored.timezone) == (3, date(2026, 11, 30), "UTC")
+    assert (stored.chapters_per_step, stored.start_date, stored.timezone) == (
+        3,
+        date(2026, 11, 30),
+        "UTC",
+    )
     assert [(s.number, s.first_chapter, s.last_chapter, s.state) for s in stored.steps] == [
         (1, 1, 3, StepState.PENDING),
         (2, 4, 6, StepState.PENDING),
@@ -59,7 +63,13 @@ def test_start_makes_the_caller_host_and_stores_the_steps(
 
 def test_start_in_a_local_zone_stores_utc_due_times(plans: PlanService, book: Book):
     view = plans.start(
-        HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9, 0)), 5, date(2026, 12, 1), "Europe/Berlin"
+        HOST,
+        CHANNEL,
+        "Middlemarch",
+        Cadence.weekly(0, time(9, 0)),
+        5,
+        date(2026, 12, 1),
+        "Europe/Berlin",
     )
     assert [s.due_at for s in view.plan.steps] == [utc(2026, 12, 7, 8), utc(2026, 12, 14, 8)]
     assert view.local(view.plan.steps[0].due_at).time() == time(9, 0)
@@ -71,18 +81,24 @@ def test_one_running_plan_per_group(plans: PlanService, started: PlanView, books
         plans.start(OTHER, CHANNEL, "Emma", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC")
     assert plans.current(TEAM, CHANNEL).plan.id == started.plan.id
     # Another channel may read at the same time.
-    elsewhere = plans.start(OTHER, "C2", str(other.id), Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC")
+    elsewhere = plans.start(
+        OTHER, "C2", str(other.id), Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC"
+    )
     assert elsewhere.plan.host_user_id == "UOTHER"
     # After finishing, the channel can start again.
     plans.finish(HOST, CHANNEL)
-    again = plans.start(OTHER, CHANNEL, "Emma", Cadence.every(2, time(18)), 2, date(2026, 12, 7), "UTC")
+    again = plans.start(
+        OTHER, CHANNEL, "Emma", Cadence.every(2, time(18)), 2, date(2026, 12, 7), "UTC"
+    )
     assert again.plan.id != started.plan.id and again.plan.host_user_id == "UOTHER"
 
 
 def test_a_paused_plan_still_blocks_a_new_start(plans: PlanService, started: PlanView):
     plans.pause(HOST, CHANNEL)
     with pytest.raises(Conflict, match="already reading"):
-        plans.start(HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC")
+        plans.start(
+            HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC"
+        )
 
 
 def test_the_partial_unique_index_enforces_one_running_plan(
@@ -129,20 +145,32 @@ def test_the_repository_turns_the_index_violation_into_duplicate(
 
 def test_start_refuses_an_unknown_zone_and_stores_nothing(plans: PlanService, book: Book):
     with pytest.raises(InvalidInput, match="not a time zone I know"):
-        plans.start(HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "Mars/Base")
+        plans.start(
+            HOST,
+            CHANNEL,
+            "Middlemarch",
+            Cadence.weekly(0, time(9)),
+            1,
+            date(2026, 12, 7),
+            "Mars/Base",
+        )
     assert plans.find_current(TEAM, CHANNEL) is None
     assert plans.history(TEAM, CHANNEL) == []
 
 
 def test_start_refuses_too_many_chapters_per_step(plans: PlanService, book: Book):
     with pytest.raises(InvalidInput, match="more than the whole book"):
-        plans.start(HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 11, date(2026, 12, 7), "UTC")
+        plans.start(
+            HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 11, date(2026, 12, 7), "UTC"
+        )
     assert plans.find_current(TEAM, CHANNEL) is None
 
 
 def test_start_with_an_unknown_book(plans: PlanService):
     with pytest.raises(NotFound, match="No book called"):
-        plans.start(HOST, CHANNEL, "Ulysses", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC")
+        plans.start(
+            HOST, CHANNEL, "Ulysses", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC"
+        )
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "skip", "finish"])
@@ -154,7 +182,9 @@ def test_a_channel_without_a_plan_says_how_to_start_one(plans: PlanService, acti
     assert plans.find_current(TEAM, "CEMPTY") is None
 
 
-def test_pause_resume_skip_finish_by_the_host(plans: PlanService, started: PlanView, clock: FakeClock):
+def test_pause_resume_skip_finish_by_the_host(
+    plans: PlanService, started: PlanView, clock: FakeClock
+):
     paused = plans.pause(HOST, CHANNEL)
     assert paused.view.plan.state is PlanState.PAUSED
     assert paused.view.plan.paused_at == clock.now()
@@ -215,17 +245,25 @@ def test_only_the_host_or_an_admin_may_change_the_plan(
         assert snapshot(plans) != before
 
 
-def test_history_is_newest_first(plans: PlanService, started: PlanView, books: BookService, clock: FakeClock):
+def test_history_is_newest_first(
+    plans: PlanService, started: PlanView, books: BookService, clock: FakeClock
+):
     books.add(TEAM, "U1", "Emma", "Jane Austen", "4")
     books.add(TEAM, "U1", "Persuasion", "Jane Austen", "4")
     plans.finish(HOST, CHANNEL)
     clock.advance(timedelta(days=1))
     plans.start(HOST, CHANNEL, "Emma", Cadence.weekly(1, time(9)), 1, date(2026, 12, 1), "UTC")
     plans.finish(HOST, CHANNEL)
-    plans.start(HOST, CHANNEL, "Persuasion", Cadence.weekly(1, time(9)), 2, date(2026, 12, 1), "UTC")
+    plans.start(
+        HOST, CHANNEL, "Persuasion", Cadence.weekly(1, time(9)), 2, date(2026, 12, 1), "UTC"
+    )
     history = plans.history(TEAM, CHANNEL)
     assert [v.book.title for v in history] == ["Persuasion", "Emma", "Middlemarch"]
-    assert [v.plan.state for v in history] == [PlanState.ACTIVE, PlanState.FINISHED, PlanState.FINISHED]
+    assert [v.plan.state for v in history] == [
+        PlanState.ACTIVE,
+        PlanState.FINISHED,
+        PlanState.FINISHED,
+    ]
     assert plans.history(TEAM, "CNEVER") == []
     assert plans.history("T2", CHANNEL) == []
 

@@ -69,16 +69,25 @@ def test_write_on_a_chapter_beyond_the_book(
     assert stored(uow, started.plan.id) == []
 
 
-@pytest.mark.parametrize(("text", "words"), [("", "needs some text"), (" \n\t ", "needs some text"), ("x" * 3001, "3,001 characters")])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("", "needs some text"), (" \n\t ", "needs some text"), ("x" * 3001, "3,001 characters")],
+)
 def test_bad_text_stores_nothing(
-    reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork, text: str, words: str
+    reflections: ReflectionService,
+    started: PlanView,
+    uow: SqlAlchemyUnitOfWork,
+    text: str,
+    words: str,
 ):
     with pytest.raises(InvalidInput, match=words):
         reflections.write(TEAM, CHANNEL, "U1", text)
     assert stored(uow, started.plan.id) == []
 
 
-def test_the_limit_itself_is_fine(reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork):
+def test_the_limit_itself_is_fine(
+    reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork
+):
     reflections.write(TEAM, CHANNEL, "U1", "é" * 3000)
     assert [len(r.text) for r in stored(uow, started.plan.id)] == [3000]
 
@@ -99,14 +108,18 @@ def test_private_and_shared_are_stored(
     ]
 
 
-def test_write_registers_the_member(reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork):
+def test_write_registers_the_member(
+    reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork
+):
     reflections.write(TEAM, CHANNEL, "UNEW", "hi")
     with uow:
         member = uow.members.get(started.group.workspace_id, "UNEW")
     assert member is not None and not member.reminders_muted and not member.quotable
 
 
-def test_edit_own(reflections: ReflectionService, started: PlanView, clock: FakeClock, uow: SqlAlchemyUnitOfWork):
+def test_edit_own(
+    reflections: ReflectionService, started: PlanView, clock: FakeClock, uow: SqlAlchemyUnitOfWork
+):
     r = reflections.write(TEAM, CHANNEL, "U1", "first").reflection
     created = clock.now()
     clock.advance(timedelta(minutes=5))
@@ -200,7 +213,12 @@ def test_progress_and_streak(
     set_posted(uow, started.plan.id, 1, 2, 3)
 
     mine = reflections.progress(TEAM, CHANNEL, "U1")
-    assert (mine.chapters_reflected, mine.chapter_count, mine.steps_reflected, mine.steps_posted) == (4, 10, 2, 3)
+    assert (
+        mine.chapters_reflected,
+        mine.chapter_count,
+        mine.steps_reflected,
+        mine.steps_posted,
+    ) == (4, 10, 2, 3)
     assert mine.streak == 0  # nothing on step 3, the latest posted
     assert mine.percent == 40
 

@@ -15,8 +15,8 @@ from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.server import SlackEmulator
-from bot.serving import HttpServer
 from bot.services.ports import FakeClock
+from bot.serving import HttpServer
 
 SECRET = "test-signing-secret"
 CLUB = "C0BOOKCLUB1"

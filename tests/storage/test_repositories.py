@@ -34,7 +34,13 @@ def seed(uow: SqlAlchemyUnitOfWork) -> tuple[int, Group, Book]:
         ws = uow.workspaces.ensure("T1", NOW)
         group = uow.groups.ensure(ws, "C1", NOW)
         book = uow.books.add(
-            Book(ws, "Middlemarch", "George Eliot", [Chapter(1, "Prelude", ["Why?"]), Chapter(2)], "U1"),
+            Book(
+                ws,
+                "Middlemarch",
+                "George Eliot",
+                [Chapter(1, "Prelude", ["Why?"]), Chapter(2)],
+                "U1",
+            ),
             "middlemarch\x1fgeorge eliot",
             NOW,
         )
@@ -177,8 +183,12 @@ def test_book_mapping_and_questions(uow: SqlAlchemyUnitOfWork):
 
 def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork):
     ws, _group, _book = seed(uow)
-    with uow, pytest.raises(Duplicate, match="(?i)unique"):
-        uow.books.add(Book(ws, "MIDDLEMARCH", "George Eliot", [Chapter(1)]), "middlemarch\x1fgeorge eliot", NOW)
+    with uow, pytest.raises(Duplicate, match=r"(?i)unique"):
+        uow.books.add(
+            Book(ws, "MIDDLEMARCH", "George Eliot", [Chapter(1)]),
+            "middlemarch\x1fgeorge eliot",
+            NOW,
+        )
     with uow:
         assert len(uow.books.all(ws)) == 1
 
@@ -210,7 +220,11 @@ def test_member_mapping(uow: SqlAlchemyUnitOfWork):
     ws, _group, _book = seed(uow)
     with uow:
         member = uow.members.ensure(ws, "U1", NOW)
-        assert (member.reminders_muted, member.quotable, member.display_name) == (False, False, None)
+        assert (member.reminders_muted, member.quotable, member.display_name) == (
+            False,
+            False,
+            None,
+        )
         member.display_name = "Ada"
         member.timezone = "Europe/Berlin"
         member.reminders_muted = True

@@ -1,0 +1,344 @@
+"""Helpers every benchmark shares: statistics, output, pacing, and a Readalong under test.
+
+Everything runs in one process on 127.0.0.1: the Slack emulator, the app served by
+waitress, and the client that plays Slack. Nothing here talks to the outside world.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import Settings
+from bot.emulator.client import AppResponse, SlackAppClient
+from bot.emulator.server import SlackEmulator
+from bot.serving import HttpServer
+from bot.storage.db import make_engine, upgrade
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+SECRET = "bench-signing-secret"
+CHANNEL = "C0BENCHCLUB"
+HOST = "U0BENCHHOST"
+READER = "U0BENCHREAD"
+
+# ---------------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The ``pct``-th percentile (0–100) with linear interpolation between ranks (NumPy's default)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100.0
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    if low == high:
+        return ordered[low]
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(values: Sequence[float]) -> dict[str, float | int]:
+    """Count, mean, p50/p90/p99 and max of a list of milliseconds (rounded to µs)."""
+    n = len(values)
+    return {
+        "n": n,
+        "mean_ms": round(sum(values) / n, 3) if n else math.nan,
+        "p50_ms": round(percentile(values, 50), 3),
+        "p90_ms": round(percentile(values, 90), 3),
+        "p99_ms": round(percentile(values, 99), 3),
+        "max_ms": round(max(values), 3) if n else math.nan,
+    }
+
+
+# ---------------------------------------------------------------------- output
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-flavoured Markdown table; numbers are right-aligned."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [
+        max([len(header)] + [len(row[i]) for row in cells]) for i, header in enumerate(headers)
+    ]
+    numeric = [
+        bool(rows) and all(isinstance(row[i], int | float) for row in rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if num else "-" * (w + 2)
+            for w, num in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line(list(headers)), rule, *(line(row) for row in cells)])
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.2f}"
+    return str(value)
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the figures came from: enough to tell two machines' results apart."""
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpu_count": os.cpu_count(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save_results(name: str, data: dict[str, Any], directory: Path = RESULTS_DIR) -> Path:
+    """Write ``{benchmark, machine, ...data}`` to ``directory/name.json``; returns the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    document = {"benchmark": name, "machine": machine_info(), **data}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def quiet_logging() -> None:
+    """Keep the app's INFO chatter out of the benchmark's output (warnings still show)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("bot", "slack_bolt", "slack_sdk", "waitress", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------- pacing
+
+
+@dataclass
+class PacedRun:
+    """What one paced run measured (warm-up requests excluded)."""
+
+    latencies_ms: list[float]
+    statuses: dict[int, int]
+    errors: list[str]
+    lateness_ms: list[float]  # how long after its scheduled time each request was sent
+    sent: int  # including warm-up
+    duration_s: float
+    truncated: bool  # stopped early by the deadline
+
+    @property
+    def failures(self) -> int:
+        return len(self.errors) + sum(n for status, n in self.statuses.items() if status != 200)
+
+
+@dataclass
+class _Sample:
+    status: int | None = None
+    elapsed_ms: float = math.nan
+    late_ms: float = math.nan
+    error: str | None = None
+
+
+def paced_run(
+    send: Callable[[], AppResponse],
+    *,
+    rate: float,
+    requests: int,
+    warmup: int,
+    concurrency: int = 4,
+    deadline: float | None = None,
+) -> PacedRun:
+    """Call ``send`` ``warmup + requests`` times at a steady ``rate`` per second (open loop).
+
+    Request *i* is due at ``start + i / rate``; a pool of ``concurrency`` sender threads
+    (each with its own keep-alive connection) sends it then, so one slow answer does not
+    delay the ones after it. The latency is the client's: from sending the request to
+    having read the whole response. ``deadline`` (a ``time.monotonic()`` value) stops
+    scheduling new requests once passed.
+    """
+    if rate <= 0 or requests < 1 or warmup < 0 or concurrency < 1:
+        raise ValueError("rate must be > 0, requests ≥ 1, warmup ≥ 0, concurrency ≥ 1")
+    total = warmup + requests
+    samples = [_Sample() for _ in range(total)]
+    futures: list[Future[None]] = []
+
+    def job(index: int, due: float) -> None:
+        sample = samples[index]
+        sample.late_ms = (time.perf_counter() - due) * 1000
+        try:
+            response = send()
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
+            sample.error = f"{type(exc).__name__}: {exc}"
+            return
+        sample.status, sample.elapsed_ms = response.status, response.elapsed_ms
+
+    truncated = False
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-send") as pool:
+        for index in range(total):
+            if deadline is not None and time.monotonic() > deadline:
+                truncated = True
+                break
+            due = started + index / rate
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            futures.append(pool.submit(job, index, due))
+        for future in futures:
+            future.result()
+    duration = time.perf_counter() - started
+
+    counted = samples[warmup : len(futures)]
+    statuses: dict[int, int] = {}
+    for sample in counted:
+        if sample.status is not None:
+            statuses[sample.status] = statuses.get(sample.status, 0) + 1
+    return PacedRun(
+        latencies_ms=[s.elapsed_ms for s in counted if s.status == 200],
+        statuses=statuses,
+        errors=[s.error for s in counted if s.error is not None],
+        lateness_ms=[s.late_ms for s in counted],
+        sent=len(futures),
+        duration_s=duration,
+        truncated=truncated,
+    )
+
+
+# ---------------------------------------------------------------------- the system under test
+
+
+def start_emulator() -> SlackEmulator:
+    """A loopback Slack with a host, a reader and one book-club channel the bot is in."""
+    emulator = SlackEmulator()
+    emulator.add_user(HOST, "host", real_name="Bench Host", tz="Europe/Berlin")
+    emulator.add_user(READER, "reader", real_name="Bench Reader", tz="Europe/Berlin")
+    emulator.add_channel(CHANNEL, "bench-club", members=[HOST, READER, emulator.bot_user_id])
+    return emulator.start()
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A migrated SQLite database in a temporary file, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="readalong-bench-") as directory:
+        url = f"sqlite:///{Path(directory) / 'readalong.db'}"
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        yield url
+
+
+def postgres_url_from_env() -> str | None:
+    """``BENCH_DATABASE_URL``, else ``TEST_DATABASE_URL``: a throwaway PostgreSQL database."""
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def fresh_postgres(url: str) -> str:
+    """Drop and recreate the ``public`` schema of ``url``'s database, then migrate it."""
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def redact(url: str) -> str:
+    """A database URL fit for printing and saving (no password)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@dataclass
+class Readalong:
+    """Readalong built by its composition root and served over HTTP, plus a client for it."""
+
+    emulator: SlackEmulator
+    runtime: Runtime
+    server: HttpServer
+    slack: SlackAppClient
+    _closed: bool = field(default=False, repr=False)
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait for every lazy listener to finish; raise if they do not in ``timeout`` s."""
+        if not self.runtime.executor.drain(timeout):
+            raise RuntimeError(f"lazy listeners still running after {timeout:.0f} s")
+
+    def command(self, command: str, text: str, *, user_id: str = HOST) -> str:
+        """Send a slash command, drain, and return the text the bot replied with."""
+        before = len(self.emulator.response_url_posts())
+        response = self.slack.slash_command(command, text, user_id=user_id, channel_id=CHANNEL)
+        if response.status != 200:
+            raise RuntimeError(f"{command} {text!r} answered {response.status}: {response.text}")
+        self.drain()
+        posts = self.emulator.response_url_posts()[before:]
+        return json.dumps([post["payload"] for post in posts], ensure_ascii=False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.slack.close()
+        self.server.stop()
+        self.runtime.close()
+
+
+def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int = 8) -> Readalong:
+    """Readalong on a migrated ``database_url``, as ``readalong start`` would build it."""
+    settings = Settings(
+        slack_bot_token=emulator.bot_token,
+        slack_signing_secret=SECRET,
+        slack_api_url=emulator.api_url,
+        database_url=database_url,
+        default_timezone="Europe/Berlin",
+    )
+    runtime = build_runtime(settings)
+    server = HttpServer(runtime.wsgi, "127.0.0.1", 0, threads=threads).start()
+    slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
+    return Readalong(emulator, runtime, server, slack)
+
+
+def start_running_plan(readalong: Readalong) -> None:
+    """Put a book on the shelf and start a plan in :data:`CHANNEL`, through slash commands."""
+    added = readalong.command("/book", "add Dune | Frank Herbert | 22")
+    if "Dune" not in added:
+        raise RuntimeError(f"/book add did not add the book: {added}")
+    first = date.today() + timedelta(days=7)
+    readalong.command(
+        "/book", f"start Dune every monday at 09:00 2 chapters from {first.isoformat()}"
+    )
+    status = readalong.command("/book", "status", user_id=READER)
+    if "no reading plan" in status.lower() or "Dune" not in status:
+        raise RuntimeError(f"no running plan after /book start: {status}")

@@ -1,0 +1,117 @@
+"""What a chapter prompt says: chapters, questions, deadline; and which steps are due, late or missed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.model import Book, Plan, Step
+
+DEFAULT_QUESTIONS: tuple[str, ...] = (
+    "What surprised you most in these pages?",
+    "Which passage would you read aloud to the group, and why?",
+    "What question would you ask the author about this part?",
+    "How does this part connect to your own work or life?",
+    "What did you disagree with, or find unconvincing?",
+    "Which idea here do you want to try out this week?",
+    "What changed in your understanding since the last step?",
+    "Which character, argument or example stayed with you, and why?",
+    "What would you explain differently to someone who has not read it?",
+)
+QUESTIONS_PER_PROMPT = 3
+
+
+def choose_questions(
+    book: Book, step: Step, defaults: Sequence[str] = DEFAULT_QUESTIONS
+) -> list[str]:
+    """The host's questions for the step's chapters; else a rotation of defaults.
+
+    The rotation advances by ``QUESTIONS_PER_PROMPT`` each step, so consecutive steps
+    never repeat a question (as long as there are at least twice as many defaults).
+    """
+    own: list[str] = []
+    for number in step.chapters:
+        if 1 <= number <= book.chapter_count:
+            own.extend(book.chapter(number).questions)
+    if own:
+        return own[:QUESTIONS_PER_PROMPT]
+    pool = list(defaults) or list(DEFAULT_QUESTIONS)
+    start = ((step.number - 1) * QUESTIONS_PER_PROMPT) % len(pool)
+    count = min(QUESTIONS_PER_PROMPT, len(pool))
+    return [pool[(start + i) % len(pool)] for i in range(count)]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptContent:
+    """Everything a chapter prompt shows, independent of how it is rendered."""
+
+    plan_id: int
+    step_id: int
+    step_number: int
+    step_count: int
+    book_title: str
+    book_author: str
+    chapters: list[tuple[int, str | None]]
+    questions: list[str]
+    due_at: datetime
+    deadline: datetime | None
+    timezone: str
+    late: bool = False
+    host_user_id: str = ""
+    reminder: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chapter_label(self) -> str:
+        first, last = self.chapters[0][0], self.chapters[-1][0]
+        return f"chapter {first}" if first == last else f"chapters {first}–{last}"
+
+
+def prompt_content(
+    plan: Plan,
+    book: Book,
+    step: Step,
+    *,
+    late: bool = False,
+    defaults: Sequence[str] = DEFAULT_QUESTIONS,
+) -> PromptContent:
+    if plan.id is None or step.id is None:
+        raise ValueError("plan and step must be stored")
+    following = next(
+        (s for s in sorted(plan.steps, key=lambda s: s.number) if s.number > step.number), None
+    )
+    return PromptContent(
+        plan_id=plan.id,
+        step_id=step.id,
+        step_number=step.number,
+        step_count=len(plan.steps),
+        book_title=book.title,
+        book_author=book.author,
+        chapters=[(n, book.chapter(n).title) for n in step.chapters],
+        questions=choose_questions(book, step, defaults),
+        due_at=step.due_at,
+        deadline=following.due_at if following else None,
+        timezone=plan.timezone,
+        late=late,
+        host_user_id=plan.host_user_id,
+    )
+
+
+def classify_due(due_at: datetime, now: datetime, grace: timedelta, late_after: timedelta) -> str:
+    """``"future"``, ``"on_time"``, ``"late"`` (post with a note) or ``"missed"`` (too old to post)."""
+    if due_at > now:
+        return "future"
+    overdue = now - due_at
+    if overdue > grace:
+        return "missed"
+    return "late" if overdue > late_after else "on_time"
+
+
+def retry_delay(
+    attempts: int, retry_after: float | None, base: float = 5.0, cap: float = 600.0
+) -> timedelta:
+    """When to try a failed post again: Slack's Retry-After if given, else capped exponential backoff."""
+    if retry_after is not None and retry_after > 0:
+        return timedelta(seconds=min(retry_after, cap))
+    return timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))

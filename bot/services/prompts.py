@@ -1,0 +1,274 @@
+"""Posting chapter prompts exactly once, retrying failures, catching up after downtime, reminding.
+
+The database decides who posts what: a step is claimed by a conditional UPDATE (only one
+process can win it), marked posted only once Slack answered ok, and released with a
+retry time when Slack failed. A claim abandoned by a crashed process is taken over after
+``lease``; before posting again, the channel is checked for the prompt the crashed process
+may already have posted (prompts carry the step id in their message metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.model import Book, Plan, Reflection, Step, StepState
+from bot.domain.prompts import DEFAULT_QUESTIONS, classify_due, prompt_content, retry_delay
+from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPolicy:
+    grace: timedelta = timedelta(hours=12)  # missed by more than this: catch-up instead of a post
+    late_after: timedelta = timedelta(
+        minutes=10
+    )  # missed by more than this: posted with a "late" note
+    lease: timedelta = timedelta(
+        minutes=5
+    )  # a claim older than this was abandoned by a dead process
+    reminder_lead: timedelta = timedelta(hours=24)  # remind this long before the next step
+    batch: int = 200
+    workers: int = 8
+    questions: tuple[str, ...] = DEFAULT_QUESTIONS
+
+
+@dataclass
+class TickReport:
+    posted: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+    reminded: int = 0
+
+    def merge(self, other: TickReport) -> None:
+        self.posted += other.posted
+        self.late += other.late
+        self.recovered += other.recovered
+        self.retrying += other.retrying
+        self.missed += other.missed
+        self.reminded += other.reminded
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    due: DueStep
+    plan: Plan
+    book: Book
+    late: bool
+
+
+class PromptService:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, policy: PromptPolicy | None = None
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.notifier = notifier
+        self.policy = policy or PromptPolicy()
+        self.worker_id = uuid.uuid4().hex[:12]
+
+    def run_due(self, now: datetime | None = None) -> TickReport:
+        """Everything due at ``now``: prompts (on time, late, or caught up) and reminders."""
+        now = now or self.clock.now()
+        report = TickReport()
+        while True:
+            batch = self._post_batch(now)
+            report.merge(batch)
+            if not (batch.posted or batch.recovered or batch.missed or batch.retrying):
+                break
+            if (
+                len(batch.posted) + len(batch.recovered) + len(batch.missed) + len(batch.retrying)
+                < self.policy.batch
+            ):
+                break
+        report.reminded = self.send_reminders(now)
+        return report
+
+    # --- prompts ----------------------------------------------------------------------
+
+    def _post_batch(self, now: datetime) -> TickReport:
+        report = TickReport()
+        stale_before = now - self.policy.lease
+        token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+        with self.uow as uow:
+            candidates = uow.prompts.candidates(now, stale_before, self.policy.batch)
+            won = set(uow.prompts.claim([c.step_id for c in candidates], token, now, stale_before))
+            mine = [c for c in candidates if c.step_id in won]
+            too_old = [
+                c
+                for c in mine
+                if classify_due(c.due_at, now, self.policy.grace, self.policy.late_after)
+                == "missed"
+            ]
+            uow.prompts.mark_missed([c.step_id for c in too_old])
+            uow.commit()
+            claimed = [c for c in mine if c not in too_old]
+            jobs = self._jobs(uow, claimed, now)
+            missed_plans = self._load_plans(uow, {c.plan_id for c in too_old})
+        if too_old:
+            report.missed = [c.step_id for c in too_old]
+            self._catch_up(too_old, missed_plans)
+        if not jobs:
+            return report
+        workers = max(1, min(self.policy.workers, len(jobs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
+            outcomes = list(pool.map(lambda job: self._deliver(job, token, now), jobs))
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            getattr(report, outcome).append(job.due.step_id)
+            if outcome == "late":
+                report.posted.append(job.due.step_id)
+        return report
+
+    def _load_plans(self, uow: UnitOfWork, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
+        loaded: dict[int, tuple[Plan, Book]] = {}
+        for plan_id in plan_ids:
+            plan = uow.plans.get(plan_id)
+            book = uow.books.get(plan.book_id) if plan else None
+            if plan is not None and book is not None:
+                loaded[plan_id] = (plan, book)
+        return loaded
+
+    def _jobs(self, uow: UnitOfWork, claimed: Sequence[DueStep], now: datetime) -> list[_Job]:
+        plans = self._load_plans(uow, {c.plan_id for c in claimed})
+        jobs = []
+        for due in claimed:
+            plan, book = plans[due.plan_id]
+            late = (
+                classify_due(due.due_at, now, self.policy.grace, self.policy.late_after) == "late"
+            )
+            jobs.append(_Job(due, plan, book, late))
+        return jobs
+
+    def _deliver(self, job: _Job, token: str, now: datetime) -> str:
+        """Post one claimed step; returns the TickReport list it belongs to."""
+        due = job.due
+        step = job.plan.step(due.number)
+        content = prompt_content(
+            job.plan, job.book, step, late=job.late, defaults=self.policy.questions
+        )
+        recovered = False
+        try:
+            ts = None
+            if due.attempts > 0:
+                # It was claimed before: a crashed process may have posted it already.
+                ts = self.notifier.find_prompt(
+                    due.channel_id, due.step_id, due.due_at - timedelta(minutes=1)
+                )
+                recovered = ts is not None
+            if ts is None:
+                ts = self.notifier.post_prompt(due.channel_id, content)
+        except DeliveryFailed as exc:
+            delay = retry_delay(due.attempts + 1, exc.retry_after)
+            logger.warning(
+                "prompt for step %s not posted (%s); retrying in %s", due.step_id, exc.reason, delay
+            )
+            with self.uow as uow:
+                uow.prompts.release(due.step_id, token, now + delay)
+                uow.commit()
+            return "retrying"
+        except Exception:
+            logger.exception("prompt for step %s failed unexpectedly; will retry", due.step_id)
+            with self.uow as uow:
+                uow.prompts.release(due.step_id, token, now + retry_delay(due.attempts + 1, None))
+                uow.commit()
+            return "retrying"
+        with self.uow as uow:
+            uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
+            uow.commit()
+        if recovered:
+            return "recovered"
+        return "late" if job.late else "posted"
+
+    def _catch_up(self, too_old: Sequence[DueStep], plans: dict[int, tuple[Plan, Book]]) -> None:
+        by_plan: dict[int, list[DueStep]] = defaultdict(list)
+        for due in too_old:
+            by_plan[due.plan_id].append(due)
+        for plan_id, dues in by_plan.items():
+            if plan_id not in plans:
+                continue
+            plan, book = plans[plan_id]
+            missed_numbers = {d.number for d in dues}
+            missed = [s for s in plan.steps if s.number in missed_numbers]
+            following = next(
+                (
+                    s
+                    for s in plan.steps
+                    if s.state is StepState.PENDING and s.number not in missed_numbers
+                ),
+                None,
+            )
+            try:
+                self.notifier.post_catch_up(
+                    dues[0].channel_id, book.title, missed, plan.timezone, following
+                )
+            except DeliveryFailed as exc:
+                logger.warning("catch-up message for plan %s not posted: %s", plan_id, exc.reason)
+
+    # --- reminders ----------------------------------------------------------------------
+
+    def send_reminders(self, now: datetime) -> int:
+        """DM members who have not reflected on the latest posted step, once, before the next one."""
+        sent = 0
+        with self.uow as uow:
+            plans = uow.prompts.posted_unreminded()
+            work: list[tuple[Plan, Book, Step, str, list[Reflection], set[str]]] = []
+            for plan in plans:
+                step = _latest_posted(plan)
+                if (
+                    step is None
+                    or step.reminded_at is not None
+                    or not _reminder_due(plan, step, now, self.policy.reminder_lead)
+                ):
+                    continue
+                book = uow.books.get(plan.book_id)
+                group = uow.groups.by_id(plan.group_id)
+                assert plan.id is not None and book is not None and step.id is not None
+                if not uow.prompts.claim_reminder(step.id, now):
+                    continue
+                reflections = uow.reflections.for_plan(plan.id)
+                muted = uow.members.muted(group.workspace_id)
+                work.append((plan, book, step, group.channel_id, reflections, muted))
+            uow.commit()
+        for plan, book, step, channel_id, reflections, muted in work:
+            done = {r.author_id for r in reflections if r.step_number == step.number}
+            content = prompt_content(plan, book, step, defaults=self.policy.questions)
+            try:
+                members = self.notifier.channel_members(channel_id)
+            except DeliveryFailed as exc:
+                logger.warning(
+                    "could not list members of %s for reminders: %s", channel_id, exc.reason
+                )
+                continue
+            for user_id in members:
+                if user_id in done or user_id in muted:
+                    continue
+                try:
+                    self.notifier.remind(user_id, channel_id, step.message_ts, content)
+                    sent += 1
+                except DeliveryFailed as exc:
+                    logger.warning("reminder to %s failed: %s", user_id, exc.reason)
+        return sent
+
+
+def _latest_posted(plan: Plan) -> Step | None:
+    posted = [s for s in plan.steps if s.state is StepState.POSTED]
+    return max(posted, key=lambda s: s.number, default=None)
+
+
+def _reminder_due(plan: Plan, step: Step, now: datetime, lead: timedelta) -> bool:
+    """Reminders go ``lead`` before the next step (or the end of the last step's period)."""
+    following = next(
+        (s for s in sorted(plan.steps, key=lambda s: s.number) if s.number > step.number), None
+    )
+    deadline = (
+        following.due_at if following else step.due_at + timedelta(days=plan.cadence.period_days)
+    )
+    return now >= deadline - lead

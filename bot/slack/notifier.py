@@ -1,0 +1,134 @@
+"""The services' Notifier port, over Slack's Web API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.metadata import Metadata
+
+from bot.domain.model import Step
+from bot.domain.prompts import PromptContent
+from bot.services.ports import DeliveryFailed
+from bot.slack import blocks
+
+logger = logging.getLogger(__name__)
+
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+}
+
+
+class SlackNotifier:
+    """Posts prompts, catch-ups and reminders. Slack failures become :class:`DeliveryFailed`.
+
+    Give it a client *without* a rate-limit retry handler: the scheduler turns a 429's
+    Retry-After into a retry time in the database instead of sleeping on it.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._bot_user_id: str | None = None
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            error = str(response.get("error") or f"HTTP {response.status_code}")
+            retry_after = None
+            if response.status_code == 429:
+                header = response.headers.get("Retry-After") or response.headers.get("retry-after")
+                retry_after = float(header[0] if isinstance(header, list) else header or 1)
+            raise DeliveryFailed(
+                error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS
+            ) from exc
+        except (SlackClientError, OSError) as exc:  # network trouble, timeouts
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    def post_prompt(self, channel_id: str, content: PromptContent) -> str:
+        message = blocks.prompt_message(content)
+        response = self._call(
+            "chat_postMessage",
+            channel=channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=Metadata(
+                event_type=blocks.PROMPT_EVENT,
+                event_payload={
+                    "step_id": content.step_id,
+                    "plan_id": content.plan_id,
+                    "step": content.step_number,
+                },
+            ),
+            unfurl_links=False,
+        )
+        return str(response["ts"])
+
+    def find_prompt(self, channel_id: str, step_id: int, since: datetime) -> str | None:
+        response = self._call(
+            "conversations_history",
+            channel=channel_id,
+            oldest=f"{since.timestamp():.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == blocks.PROMPT_EVENT
+                and payload.get("step_id") == step_id
+            ):
+                return str(message["ts"])
+        return None
+
+    def post_catch_up(
+        self,
+        channel_id: str,
+        book_title: str,
+        missed: Sequence[Step],
+        timezone: str,
+        next_step: Step | None,
+    ) -> None:
+        message = blocks.catch_up_message(book_title, missed, timezone, next_step)
+        self._call("chat_postMessage", channel=channel_id, text=message.text, blocks=message.blocks)
+
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._call("auth_test").get("user_id") or "")
+        return self._bot_user_id
+
+    def channel_members(self, channel_id: str) -> list[str]:
+        members: list[str] = []
+        cursor = None
+        while True:
+            page = self._call("conversations_members", channel=channel_id, limit=200, cursor=cursor)
+            members.extend(page.get("members") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        bot = self.bot_user_id()
+        return [m for m in members if m != bot]
+
+    def remind(
+        self, user_id: str, channel_id: str, thread_ts: str | None, content: PromptContent
+    ) -> None:
+        permalink = None
+        if thread_ts:
+            try:
+                permalink = self._call(
+                    "chat_getPermalink", channel=channel_id, message_ts=thread_ts
+                ).get("permalink")
+            except DeliveryFailed:
+                permalink = None
+        message = blocks.reminder_message(content, channel_id, permalink)
+        self._call("chat_postMessage", channel=user_id, text=message.text, blocks=message.blocks)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bench.common import (
     CHANNEL,
     READER,
     SECRET,
+    LazyOutcome,
     PacedRun,
     fresh_postgres,
     markdown_table,
@@ -60,6 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.5,
         help="the most Readalong's p99 may be, as a multiple of the fast bare app's (default 1.5)",
     )
+    group.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=60.0,
+        help="how long to wait for Readalong's lazy work after each target (default 60)",
+    )
+    group.add_argument(
+        "--uow-per-thread",
+        action="store_true",
+        help="give each Readalong thread its own unit of work (works around the shared one)",
+    )
 
 
 @dataclass
@@ -69,7 +82,7 @@ class Target:
     database: str | None
     command: str
     result: PacedRun
-    replies: int | None = None  # response_url posts made by lazy listeners (Readalong only)
+    lazy: LazyOutcome | None = None  # what the lazy listeners did (Readalong only)
 
 
 def _bare_app(emulator: SlackEmulator, *, process_before_response: bool) -> App:
@@ -139,13 +152,19 @@ def _readalong_targets(
 ) -> Iterator[Target]:
     with _databases() as databases:
         for backend, url in databases:
-            readalong = start_readalong(emulator, url)
+            setup = start_readalong(emulator, url)
             try:
-                start_running_plan(readalong)
-                for command, text in (("/book", "status"), ("/reflect", REFLECTION)):
-                    label = f"{command} {'status' if command == '/book' else '<text>'}"
-                    name = f"Readalong {backend} {label}"
-                    print(f"… {name} ({redact(url)})", flush=True)
+                start_running_plan(setup)
+            finally:
+                setup.close()
+            for command, text in (("/book", "status"), ("/reflect", REFLECTION)):
+                label = f"{command} {'status' if command == '/book' else '<text>'}"
+                name = f"Readalong {backend} {label}"
+                print(f"… {name} ({redact(url)})", flush=True)
+                # A fresh process-like runtime per target, so nothing left over from one
+                # target (pool state, stuck lazy work) carries into the next.
+                readalong = start_readalong(emulator, url, uow_per_thread=args.uow_per_thread)
+                try:
                     before = len(emulator.response_url_posts())
                     send = partial(
                         readalong.slack.slash_command,
@@ -156,11 +175,18 @@ def _readalong_targets(
                     )
                     result = _measure(send, args, deadline)
                     # Let the lazy work finish so it does not overlap the next target.
-                    readalong.drain()
-                    replies = len(emulator.response_url_posts()) - before
-                    yield Target(name, "readalong", backend, label, result, replies)
-            finally:
-                readalong.close()
+                    lazy = readalong.settle(before, args.drain_seconds)
+                finally:
+                    readalong.close()
+                    gc.collect()  # a connection a failed session leaked still holds a lock
+                yield Target(name, "readalong", backend, label, result, lazy)
+
+
+def _lazy_cell(target: Target) -> str:
+    """``ok/sent``: commands the lazy listeners answered without an apology (incl. warm-up)."""
+    if target.lazy is None:
+        return "—"
+    return f"{target.lazy.replies - target.lazy.failures}/{target.result.sent}"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -191,6 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 stats["p99_ms"],
                 stats["max_ms"],
                 f"{ratio:.2f}×",
+                _lazy_cell(target),
             ]
         )
         lateness = summarize(target.result.lateness_ms)
@@ -213,7 +240,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "send_lateness_p99_ms": lateness["p99_ms"],
                 "send_lateness_max_ms": lateness["max_ms"],
                 "truncated_by_deadline": target.result.truncated,
-                "lazy_replies": target.replies,
+                "lazy": None
+                if target.lazy is None
+                else {
+                    "expected_replies": target.result.sent,
+                    "replies": target.lazy.replies,
+                    "apologies": target.lazy.failures,
+                    "drained": target.lazy.drained,
+                    "cancelled": target.lazy.cancelled,
+                },
                 "latencies_ms": [round(v, 3) for v in target.result.latencies_ms],
             }
         )
@@ -226,7 +261,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print()
     print(
         markdown_table(
-            ["target", "n", "p50 ms", "p90 ms", "p99 ms", "max ms", f"p99 / {REFERENCE}"], rows
+            [
+                "target",
+                "n",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "p99 / fast bare p99",
+                "lazy replies ok",
+            ],
+            rows,
         )
     )
     print()
@@ -236,6 +281,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"! {target.name}: {record['failures']} failed requests"
                 + (", stopped by --max-seconds" if record["truncated_by_deadline"] else "")
+            )
+        lazy = target.lazy
+        if lazy is not None and (lazy.failures or lazy.replies < target.result.sent):
+            print(
+                f"! {target.name}: lazy work answered {lazy.replies - lazy.failures} of "
+                f"{target.result.sent} commands ({lazy.failures} apologies"
+                + (
+                    f", still busy after {args.drain_seconds:g} s, {lazy.cancelled} cancelled"
+                    if not lazy.drained
+                    else ""
+                )
+                + ")"
             )
         if target.kind != "readalong":
             continue
@@ -262,6 +319,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "server_threads": 8,
             "threshold": args.threshold,
             "reference": REFERENCE,
+            "uow_per_thread": args.uow_per_thread,
             "latency": "client-side, from sending the request to reading the whole response",
         },
         "targets": records,

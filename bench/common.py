@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,17 +21,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+from unittest.mock import patch
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.server import SlackEmulator
 from bot.serving import HttpServer
+from bot.slack.listeners.common import GENERIC_FAILURE
 from bot.storage.db import make_engine, upgrade
+from bot.storage.uow import SqlAlchemyUnitOfWork
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -281,6 +287,50 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class PerThreadUnitOfWork:
+    """Bench-only stand-in for ``SqlAlchemyUnitOfWork``: one unit of work per thread.
+
+    Readalong builds a single ``SqlAlchemyUnitOfWork`` and shares it between every
+    service, and ``__enter__`` stores the new session on that shared object, so lazy
+    listeners running at the same time use (and close) each other's sessions. With
+    ``--uow-per-thread`` the benchmark swaps this in to measure the design as intended.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self._local = threading.local()
+
+    def _current(self) -> SqlAlchemyUnitOfWork:
+        uow: SqlAlchemyUnitOfWork | None = getattr(self._local, "uow", None)
+        if uow is None:
+            uow = self._local.uow = SqlAlchemyUnitOfWork(self._factory)
+        return uow
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        return self._current().__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._current().__exit__(exc_type, exc, tb)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+
+@dataclass
+class LazyOutcome:
+    """What the lazy listeners did after a run: replies posted, apologies among them."""
+
+    drained: bool
+    replies: int
+    failures: int
+    cancelled: int
+
+
 @dataclass
 class Readalong:
     """Readalong built by its composition root and served over HTTP, plus a client for it."""
@@ -295,6 +345,17 @@ class Readalong:
         """Wait for every lazy listener to finish; raise if they do not in ``timeout`` s."""
         if not self.runtime.executor.drain(timeout):
             raise RuntimeError(f"lazy listeners still running after {timeout:.0f} s")
+
+    def settle(self, replies_before: int, timeout: float) -> LazyOutcome:
+        """Wait up to ``timeout`` s for lazy work; cancel what is still queued after that."""
+        drained = self.runtime.executor.drain(timeout)
+        cancelled = 0
+        if not drained:
+            cancelled = self.runtime.executor.pending
+            self.runtime.executor.shutdown(wait=False, cancel_futures=True)
+        posts = self.emulator.response_url_posts()[replies_before:]
+        failures = sum(GENERIC_FAILURE in json.dumps(post["payload"]) for post in posts)
+        return LazyOutcome(drained, len(posts), failures, cancelled)
 
     def command(self, command: str, text: str, *, user_id: str = HOST) -> str:
         """Send a slash command, drain, and return the text the bot replied with."""
@@ -315,8 +376,13 @@ class Readalong:
         self.runtime.close()
 
 
-def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int = 8) -> Readalong:
-    """Readalong on a migrated ``database_url``, as ``readalong start`` would build it."""
+def start_readalong(
+    emulator: SlackEmulator, database_url: str, *, threads: int = 8, uow_per_thread: bool = False
+) -> Readalong:
+    """Readalong on a migrated ``database_url``, as ``readalong start`` builds it.
+
+    ``uow_per_thread`` swaps in :class:`PerThreadUnitOfWork` (see there).
+    """
     settings = Settings(
         slack_bot_token=emulator.bot_token,
         slack_signing_secret=SECRET,
@@ -324,7 +390,11 @@ def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int 
         database_url=database_url,
         default_timezone="Europe/Berlin",
     )
-    runtime = build_runtime(settings)
+    if uow_per_thread:
+        with patch("bot.bootstrap.SqlAlchemyUnitOfWork", PerThreadUnitOfWork):
+            runtime = build_runtime(settings)
+    else:
+        runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0, threads=threads).start()
     slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
     return Readalong(emulator, runtime, server, slack)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -14,15 +15,27 @@ from bot.config import Settings
 from bot.domain.plans import PlanDefaults
 from bot.domain.schedule import WEEKDAY_NAMES
 from bot.executor import DrainableExecutor
+from bot.scheduler import PromptScheduler
 from bot.services.container import Services
 from bot.services.ports import Clock, SystemClock
-from bot.slack.app import build_app
+from bot.services.prompts import PromptPolicy
+from bot.slack.app import build_app, notifier_client
 from bot.slack.listeners.common import SlackDeps
+from bot.slack.notifier import SlackNotifier
 from bot.storage.db import current_revision, ensure_ready, make_engine
+from bot.storage.leadership import leadership_for
 from bot.storage.uow import SqlAlchemyUnitOfWork
 from bot.web import ReadalongWSGI
 
 logger = logging.getLogger(__name__)
+
+
+def prompt_policy(settings: Settings) -> PromptPolicy:
+    return PromptPolicy(
+        grace=timedelta(hours=settings.misfire_grace_hours),
+        lease=timedelta(seconds=settings.claim_lease_seconds),
+        reminder_lead=timedelta(hours=settings.reminder_lead_hours),
+    )
 
 
 def plan_defaults(settings: Settings) -> PlanDefaults:
@@ -46,10 +59,12 @@ class Runtime:
     executor: DrainableExecutor
     app: App
     wsgi: ReadalongWSGI
+    scheduler: PromptScheduler
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Finish in-flight work, then release connections."""
+        """Stop scheduling, finish in-flight work, release the lock and the connections."""
+        self.scheduler.shutdown()
         self.executor.drain(timeout)
         self.executor.shutdown(wait=True)
         self.engine.dispose()
@@ -63,14 +78,25 @@ def build_runtime(
         ensure_ready(engine)
     session_factory = sessionmaker(engine, expire_on_commit=False)
     clock = clock or SystemClock()
-    services = Services.build(SqlAlchemyUnitOfWork(session_factory), clock, plan_defaults(settings))
+    notifier = SlackNotifier(notifier_client(settings))
+    uow = SqlAlchemyUnitOfWork(session_factory)
+    services = Services.build(
+        uow, clock, plan_defaults(settings), notifier, prompt_policy(settings)
+    )
+    scheduler = PromptScheduler(
+        services.prompts, leadership_for(engine), settings.scheduler_interval_seconds
+    )
     executor = DrainableExecutor(max_workers=16)
     deps = SlackDeps(services=services, admins=frozenset(settings.slack_admins))
     app = build_app(settings, deps, executor=executor, engine=engine)
 
     def readiness() -> dict[str, Any]:
         ensure_ready(engine)
-        return {"database": "ok", "migration": current_revision(engine)}
+        return {
+            "database": "ok",
+            "migration": current_revision(engine),
+            "scheduler": scheduler.role,
+        }
 
     return Runtime(
         settings=settings,
@@ -81,4 +107,5 @@ def build_runtime(
         executor=executor,
         app=app,
         wsgi=ReadalongWSGI(app, readiness),
+        scheduler=scheduler,
     )

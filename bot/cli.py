@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.storage.db import (
@@ -80,11 +82,54 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     _require_slack(settings)
     runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, settings.host, settings.port)
-    print(f"Readalong listening on {server.url}/slack/events (health: {server.url}/healthz)")
+    if settings.scheduler_enabled and not args.no_scheduler:
+        runtime.scheduler.start()
+    stop_on_sigterm(server.stop)
+    print(
+        f"Readalong listening on {server.url}/slack/events (health: {server.url}/healthz)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     finally:
         runtime.close()
+    return 0
+
+
+def stop_on_sigterm(stop: Callable[[], None]) -> None:
+    """SIGTERM stops taking requests; the caller then drains in-flight work and exits 0."""
+
+    def handle(signum: int, frame: object) -> None:
+        logger.info("SIGTERM: draining and stopping")
+        stop()
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _tick(args: argparse.Namespace, settings: Settings) -> int:
+    """Run everything due once (for cron deployments and operators), then exit."""
+    from bot.bootstrap import build_runtime
+    from bot.services.ports import FakeClock
+
+    clock = None
+    if args.now:
+        try:
+            moment = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise ConfigError(
+                f"--now: {args.now!r} is not an ISO-8601 time, e.g. 2026-12-07T09:00:00+01:00"
+            ) from None
+        clock = FakeClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    _require_slack(settings)
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        report = runtime.services.prompts.run_due()
+    finally:
+        runtime.close()
+    print(
+        f"posted {len(report.posted)} (late {len(report.late)}, recovered {len(report.recovered)}), "
+        f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}"
+    )
     return 0
 
 
@@ -139,7 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default=None, help="interface to listen on (default from config: 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=None, help="port (default from config: 3000)")
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="HTTP worker only; another process schedules"
+    )
     serve.set_defaults(handler=_serve)
+
+    tick = sub.add_parser(
+        "tick", help="post everything due now (prompts, reminders) once, then exit"
+    )
+    tick.add_argument("--now", default=None, help="act as if it were this ISO-8601 time")
+    tick.set_defaults(handler=_tick)
 
     run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     run.set_defaults(handler=_run_socket_mode)

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = Field(default=30, ge=1, le=3600)
     reminder_lead_hours: float = Field(default=24.0, ge=0, le=24 * 14)
     misfire_grace_hours: float = Field(default=12.0, ge=0, le=24 * 30)
+    claim_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
 
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -85,3 +85,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+pytest_plugins = ["tests.harness"]

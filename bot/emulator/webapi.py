@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.emulator import payloads
 from bot.emulator.validation import message_text_too_long, validate_message_blocks, validate_view
 from bot.emulator.workspace import SlackError, Workspace
 
@@ -53,6 +54,9 @@ METHOD_ERRORS: dict[str, frozenset[str]] = {
     "chat.delete": frozenset({"message_not_found", "channel_not_found", "cant_delete_message"}),
     "chat.getPermalink": frozenset({"channel_not_found", "message_not_found"}),
     "conversations.info": frozenset({"channel_not_found"}),
+    "conversations.history": frozenset(
+        {"channel_not_found", "invalid_ts_oldest", "invalid_ts_latest"}
+    ),
     "conversations.members": frozenset({"channel_not_found", "invalid_limit", "invalid_cursor"}),
     "conversations.open": frozenset(
         {"user_not_found", "users_list_not_supplied", "too_many_users", "channel_not_found"}
@@ -342,6 +346,49 @@ def conversations_info(ws: Workspace, p: Params) -> dict[str, Any]:
     }
 
 
+def conversations_history(ws: Workspace, p: Params) -> dict[str, Any]:
+    """Top-level messages (and broadcasts), newest first; metadata only when asked for."""
+    channel = _visible_channel(ws, p.get_str("channel"))
+    # Slack clamps a history page to 1..999 rather than refusing the limit.
+    limit = min(999, max(1, p.get_int("limit", 100, error="invalid_arguments")))
+    try:
+        oldest = float(p.get_str("oldest") or 0)
+    except ValueError as exc:
+        raise SlackError("invalid_ts_oldest") from exc
+    try:
+        latest = float(p.get_str("latest") or "inf")
+    except ValueError as exc:
+        raise SlackError("invalid_ts_latest") from exc
+    with_metadata = p.get_bool("include_all_metadata")
+    found = [
+        m
+        for m in ws.messages(channel.id)
+        if not m.deleted
+        and (m.thread_ts in (None, m.ts) or m.reply_broadcast)
+        and oldest < float(m.ts) <= latest
+    ]
+    found.sort(key=lambda m: float(m.ts), reverse=True)
+    try:
+        start = _decode_cursor(p.get_str("cursor") or "") if p.get_str("cursor") else 0
+    except SlackError:
+        start = 0  # an unknown cursor reads from the newest message
+    page = found[start : start + limit]
+    end = start + len(page)
+    messages = []
+    for message in page:
+        body = payloads.message_body(ws, message)
+        if not with_metadata:
+            body.pop("metadata", None)
+        messages.append(body)
+    return {
+        "ok": True,
+        "messages": messages,
+        "has_more": end < len(found),
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": _encode_cursor(end) if end < len(found) else ""},
+    }
+
+
 def conversations_members(ws: Workspace, p: Params) -> dict[str, Any]:
     channel = _visible_channel(ws, p.get_str("channel"))
     limit = p.get_int("limit", 100, error="invalid_limit")
@@ -509,6 +556,7 @@ METHODS: dict[str, Handler] = {
     "chat.delete": chat_delete,
     "chat.getPermalink": chat_get_permalink,
     "conversations.info": conversations_info,
+    "conversations.history": conversations_history,
     "conversations.members": conversations_members,
     "conversations.open": conversations_open,
     "users.info": users_info,

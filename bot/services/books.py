@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.books import book_key, clean_questions, new_book, parse_chapters
 from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
 from bot.domain.model import Book, Chapter
-from bot.services.ports import Clock, UnitOfWork
+from bot.services.ports import Clock, Unit, UnitOfWork
 
 MAX_ID = 2**63 - 1  # the largest id SQLite INTEGER / PostgreSQL BIGINT can hold
 
@@ -71,7 +71,7 @@ class BookService:
             return book
 
 
-def find_book(uow: UnitOfWork, workspace_id: int, ref: str) -> Book:
+def find_book(uow: Unit, workspace_id: int, ref: str) -> Book:
     """Resolve a book reference inside an open unit of work."""
     text = " ".join(ref.split())
     if not text:

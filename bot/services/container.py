@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.domain.plans import PlanDefaults
 from bot.services.books import BookService
 from bot.services.plans import PlanService
-from bot.services.ports import Clock, UnitOfWork
+from bot.services.ports import Clock, Notifier, UnitOfWork
+from bot.services.prompts import PromptPolicy, PromptService
 from bot.services.reflections import ReflectionService
 
 
@@ -18,13 +19,22 @@ class Services:
     books: BookService
     plans: PlanService
     reflections: ReflectionService
+    prompts: PromptService
 
     @classmethod
-    def build(cls, uow: UnitOfWork, clock: Clock, defaults: PlanDefaults) -> Services:
+    def build(
+        cls,
+        uow: UnitOfWork,
+        clock: Clock,
+        defaults: PlanDefaults,
+        notifier: Notifier,
+        policy: PromptPolicy,
+    ) -> Services:
         return cls(
             clock=clock,
             defaults=defaults,
             books=BookService(uow, clock),
             plans=PlanService(uow, clock),
             reflections=ReflectionService(uow, clock),
+            prompts=PromptService(uow, clock, notifier, policy),
         )

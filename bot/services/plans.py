@@ -13,7 +13,7 @@ from bot.domain.model import Book, Cadence, Caller, Group, Plan, Step
 from bot.domain.permissions import require_manager
 from bot.domain.schedule import zone
 from bot.services.books import find_book, require_chapter
-from bot.services.ports import Clock, UnitOfWork
+from bot.services.ports import Clock, Unit, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +177,7 @@ class PlanService:
             return PlanChange(view, touched)
 
 
-def running_view(uow: UnitOfWork, team_id: str, channel_id: str, now: datetime) -> PlanView:
+def running_view(uow: Unit, team_id: str, channel_id: str, now: datetime) -> PlanView:
     """The channel's running (active or paused) plan inside an open unit of work."""
     workspace_id = uow.workspaces.ensure(team_id, now)
     group = uow.groups.get(workspace_id, channel_id)

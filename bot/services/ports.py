@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from bot.domain.model import Book, Group, Member, Plan, Reflection, Step, StepState
 from bot.domain.prompts import PromptContent
@@ -99,36 +99,6 @@ class ReflectionRepository(Protocol):
     def by_author(self, workspace_id: int, author_id: str) -> Sequence[Reflection]: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction over every repository. Changes are kept only on ``commit()``."""
-
-    # Read-only in the protocol, so implementations may use their own repository classes.
-    @property
-    def workspaces(self) -> WorkspaceRepository: ...
-    @property
-    def members(self) -> MemberRepository: ...
-    @property
-    def groups(self) -> GroupRepository: ...
-    @property
-    def books(self) -> BookRepository: ...
-    @property
-    def plans(self) -> PlanRepository: ...
-    @property
-    def reflections(self) -> ReflectionRepository: ...
-    @property
-    def prompts(self) -> PromptQueue: ...
-
-    def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class DueStep:
     """A step the scheduler may act on, as the queue sees it."""
@@ -207,3 +177,38 @@ class Notifier(Protocol):
     ) -> None:
         """A private nudge (DM) to reflect on a step; never an @-mention in the channel."""
         ...
+
+
+class Unit(Protocol):
+    """One transaction over every repository. Changes are kept only on ``commit()``."""
+
+    # Read-only in the protocol, so implementations may use their own repository classes.
+    @property
+    def workspaces(self) -> WorkspaceRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def groups(self) -> GroupRepository: ...
+    @property
+    def books(self) -> BookRepository: ...
+    @property
+    def plans(self) -> PlanRepository: ...
+    @property
+    def reflections(self) -> ReflectionRepository: ...
+    @property
+    def prompts(self) -> PromptQueue: ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """Opens a :class:`Unit` per ``with`` block; safe to share between threads."""
+
+    def __enter__(self) -> Unit: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.model import Book, Plan, Reflection, Step, StepState
 from bot.domain.prompts import DEFAULT_QUESTIONS, classify_due, prompt_content, retry_delay
-from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, UnitOfWork
+from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class PromptService:
                 report.posted.append(job.due.step_id)
         return report
 
-    def _load_plans(self, uow: UnitOfWork, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
+    def _load_plans(self, uow: Unit, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
         loaded: dict[int, tuple[Plan, Book]] = {}
         for plan_id in plan_ids:
             plan = uow.plans.get(plan_id)
@@ -136,7 +136,7 @@ class PromptService:
                 loaded[plan_id] = (plan, book)
         return loaded
 
-    def _jobs(self, uow: UnitOfWork, claimed: Sequence[DueStep], now: datetime) -> list[_Job]:
+    def _jobs(self, uow: Unit, claimed: Sequence[DueStep], now: datetime) -> list[_Job]:
         plans = self._load_plans(uow, {c.plan_id for c in claimed})
         jobs = []
         for due in claimed:

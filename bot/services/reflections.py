@@ -10,7 +10,7 @@ from bot.domain.model import Member, Plan, Progress, Reflection, Step, Visibilit
 from bot.domain.reflections import clean_text, progress
 from bot.services.books import MAX_ID, require_chapter
 from bot.services.plans import PlanView, running_view
-from bot.services.ports import Clock, UnitOfWork
+from bot.services.ports import Clock, Unit, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +176,7 @@ def _step_for(view: PlanView, chapter: int | None, step_number: int | None, now:
 
 
 def _own(
-    uow: UnitOfWork, team_id: str, user_id: str, reflection_id: int, now: datetime
+    uow: Unit, team_id: str, user_id: str, reflection_id: int, now: datetime
 ) -> tuple[Reflection, PlanView]:
     missing = NotFound(f"You have no reflection #{reflection_id}. `/reflect list` shows yours.")
     # An id beyond BIGINT would make the database raise instead of finding nothing.

@@ -49,6 +49,16 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
+def notifier_client(settings: Settings) -> WebClient:
+    """A client for the scheduler's posts: it must not sleep on a 429 inside the call;
+    the prompt service turns Retry-After into a retry time stored with the step."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+
+
 def build_app(
     settings: Settings, deps: SlackDeps, *, executor: Executor | None = None, engine: Any = None
 ) -> App:

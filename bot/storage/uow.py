@@ -1,9 +1,16 @@
-"""The SQLAlchemy unit of work: one session, one transaction, explicit commit."""
+"""The SQLAlchemy unit of work: one session, one transaction, explicit commit.
+
+``SqlAlchemyUnitOfWork`` is shared by the services and used from many threads at once
+(lazy listeners, the scheduler's posting pool). Each ``with uow as unit:`` therefore opens
+its own session and returns a fresh :class:`SqlAlchemyUnit`; nothing is shared between
+entries, and anything not committed is rolled back on exit.
+"""
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
-from typing import Self
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,26 +27,20 @@ from bot.storage.repositories import (
 )
 
 
-class SqlAlchemyUnitOfWork:
-    """``with uow: … uow.commit()``; anything not committed is rolled back on exit.
+class SqlAlchemyUnit:
+    """One transaction over every repository."""
 
-    The same object can be entered again later; each entry opens a fresh session.
-    """
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.workspaces = SqlWorkspaces(session)
+        self.members = SqlMembers(session)
+        self.groups = SqlGroups(session)
+        self.books = SqlBooks(session)
+        self.plans = SqlPlans(session)
+        self.reflections = SqlReflections(session)
+        self.prompts = SqlPromptQueue(session)
 
-    session: Session
-
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self.session_factory = session_factory
-
-    def __enter__(self) -> Self:
-        self.session = self.session_factory()
-        self.workspaces = SqlWorkspaces(self.session)
-        self.members = SqlMembers(self.session)
-        self.groups = SqlGroups(self.session)
-        self.books = SqlBooks(self.session)
-        self.plans = SqlPlans(self.session)
-        self.reflections = SqlReflections(self.session)
-        self.prompts = SqlPromptQueue(self.session)
+    def __enter__(self) -> SqlAlchemyUnit:
         return self
 
     def __exit__(
@@ -48,10 +49,7 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        self.close()
 
     def commit(self) -> None:
         try:
@@ -62,3 +60,43 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def close(self) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+
+class SqlAlchemyUnitOfWork:
+    """A factory of units: ``with uow as unit: … unit.commit()``, safe from any thread."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+        self._local = threading.local()
+
+    def _stack(self) -> list[SqlAlchemyUnit]:
+        stack: list[SqlAlchemyUnit] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def __enter__(self) -> SqlAlchemyUnit:
+        unit = SqlAlchemyUnit(self.session_factory())
+        self._stack().append(unit)
+        return unit
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack().pop().close()
+
+    def __getattr__(self, name: str) -> Any:
+        """Inside ``with uow:``, ``uow.books`` etc. mean this thread's innermost unit."""
+        stack = self.__dict__["_local"].__dict__.get("stack")
+        if not stack:
+            raise AttributeError(f"{name!r}: use the unit of work inside `with uow as unit:`")
+        return getattr(stack[-1], name)

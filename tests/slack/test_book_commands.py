@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.slack.conftest import ALICE, BOB, CAROL, CLUB, Harness
+from tests.harness import ALICE, BOB, CAROL, CLUB, Harness
 
 
 def test_add_list_and_duplicate(harness: Harness) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.model import StepState
-from tests.slack.conftest import ALICE, BOB, CAROL, CLUB, DAVE, Harness, block_text
+from tests.harness import ALICE, BOB, CAROL, CLUB, DAVE, Harness, block_text
 
 
 def _start(harness: Harness, chapters: int = 6) -> None:

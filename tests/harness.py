@@ -92,8 +92,9 @@ class Harness:
 
 
 @pytest.fixture
-def emulator() -> Iterator[SlackEmulator]:
-    emu = SlackEmulator()
+def emulator(clock: FakeClock) -> Iterator[SlackEmulator]:
+    # Slack's message timestamps follow the same (virtual) time as the bot.
+    emu = SlackEmulator(clock=lambda: clock.now().timestamp())
     emu.add_user(ALICE, "alice", real_name="Alice Host", tz="Europe/Berlin")
     emu.add_user(BOB, "bob", real_name="Bob Reader", tz="America/New_York")
     emu.add_user(CAROL, "carol", real_name="Carol Admin", is_admin=True)

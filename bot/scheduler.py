@@ -1,0 +1,86 @@
+"""The scheduler: APScheduler wakes the process up; the database says what is due.
+
+It keeps no state a restart could lose. Each tick, if this process leads, it asks the
+prompt service to post whatever is due now. Several processes may run one; the
+leadership lock (PostgreSQL) keeps all but one idle, and the row-level claims make a
+double post impossible even if two ticks overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC
+from typing import Protocol
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.services.prompts import PromptService, TickReport
+
+logger = logging.getLogger(__name__)
+
+
+class Leadership(Protocol):
+    def acquire(self) -> bool: ...
+    def release(self) -> None: ...
+    @property
+    def role(self) -> str: ...
+
+
+class PromptScheduler:
+    def __init__(
+        self, prompts: PromptService, leadership: Leadership, interval_seconds: float
+    ) -> None:
+        self.prompts = prompts
+        self.leadership = leadership
+        self.interval_seconds = interval_seconds
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._lock = threading.Lock()
+
+    @property
+    def role(self) -> str:
+        return self.leadership.role
+
+    def tick(self) -> TickReport | None:
+        """One pass: post what is due if this process leads. Never raises."""
+        if not self._lock.acquire(blocking=False):
+            return None  # the previous tick is still running
+        try:
+            if not self.leadership.acquire():
+                return None
+            report = self.prompts.run_due()
+            if report.posted or report.missed or report.retrying or report.reminded:
+                logger.info(
+                    "tick: %d posted (%d late, %d recovered), %d retrying, %d missed, %d reminders",
+                    len(report.posted),
+                    len(report.late),
+                    len(report.recovered),
+                    len(report.retrying),
+                    len(report.missed),
+                    report.reminded,
+                )
+            return report
+        except Exception:
+            logger.exception("scheduler tick failed; the next one will try again")
+            return None
+        finally:
+            self._lock.release()
+
+    def start(self) -> None:
+        self._scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds, timezone=UTC),
+            id="post-due-prompts",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+        self._scheduler.start()
+        logger.info("scheduler started (every %ss)", self.interval_seconds)
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self.leadership.release()

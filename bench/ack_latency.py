@@ -68,11 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="how long to wait for Readalong's lazy work after each target (default 60)",
     )
-    group.add_argument(
-        "--uow-per-thread",
-        action="store_true",
-        help="give each Readalong thread its own unit of work (works around the shared one)",
-    )
 
 
 @dataclass
@@ -163,7 +158,7 @@ def _readalong_targets(
                 print(f"… {name} ({redact(url)})", flush=True)
                 # A fresh process-like runtime per target, so nothing left over from one
                 # target (pool state, stuck lazy work) carries into the next.
-                readalong = start_readalong(emulator, url, uow_per_thread=args.uow_per_thread)
+                readalong = start_readalong(emulator, url)
                 try:
                     before = len(emulator.response_url_posts())
                     send = partial(
@@ -319,7 +314,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "server_threads": 8,
             "threshold": args.threshold,
             "reference": REFERENCE,
-            "uow_per_thread": args.uow_per_thread,
             "latency": "client-side, from sending the request to reading the whole response",
         },
         "targets": records,

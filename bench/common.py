@@ -13,7 +13,6 @@ import math
 import os
 import platform
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,13 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any
-from unittest.mock import patch
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
@@ -36,7 +32,6 @@ from bot.emulator.server import SlackEmulator
 from bot.serving import HttpServer
 from bot.slack.listeners.common import GENERIC_FAILURE
 from bot.storage.db import make_engine, upgrade
-from bot.storage.uow import SqlAlchemyUnitOfWork
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -287,40 +282,6 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-class PerThreadUnitOfWork:
-    """Bench-only stand-in for ``SqlAlchemyUnitOfWork``: one unit of work per thread.
-
-    Readalong builds a single ``SqlAlchemyUnitOfWork`` and shares it between every
-    service, and ``__enter__`` stores the new session on that shared object, so lazy
-    listeners running at the same time use (and close) each other's sessions. With
-    ``--uow-per-thread`` the benchmark swaps this in to measure the design as intended.
-    """
-
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self._factory = session_factory
-        self._local = threading.local()
-
-    def _current(self) -> SqlAlchemyUnitOfWork:
-        uow: SqlAlchemyUnitOfWork | None = getattr(self._local, "uow", None)
-        if uow is None:
-            uow = self._local.uow = SqlAlchemyUnitOfWork(self._factory)
-        return uow
-
-    def __enter__(self) -> SqlAlchemyUnitOfWork:
-        return self._current().__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._current().__exit__(exc_type, exc, tb)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._current(), name)
-
-
 @dataclass
 class LazyOutcome:
     """What the lazy listeners did after a run: replies posted, apologies among them."""
@@ -376,13 +337,8 @@ class Readalong:
         self.runtime.close()
 
 
-def start_readalong(
-    emulator: SlackEmulator, database_url: str, *, threads: int = 8, uow_per_thread: bool = False
-) -> Readalong:
-    """Readalong on a migrated ``database_url``, as ``readalong start`` builds it.
-
-    ``uow_per_thread`` swaps in :class:`PerThreadUnitOfWork` (see there).
-    """
+def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int = 8) -> Readalong:
+    """Readalong on a migrated ``database_url``, as ``readalong start`` builds it."""
     settings = Settings(
         slack_bot_token=emulator.bot_token,
         slack_signing_secret=SECRET,
@@ -390,11 +346,7 @@ def start_readalong(
         database_url=database_url,
         default_timezone="Europe/Berlin",
     )
-    if uow_per_thread:
-        with patch("bot.bootstrap.SqlAlchemyUnitOfWork", PerThreadUnitOfWork):
-            runtime = build_runtime(settings)
-    else:
-        runtime = build_runtime(settings)
+    runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0, threads=threads).start()
     slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
     return Readalong(emulator, runtime, server, slack)

@@ -84,7 +84,7 @@ def build_runtime(
         uow, clock, plan_defaults(settings), notifier, prompt_policy(settings)
     )
     scheduler = PromptScheduler(
-        services.prompts, leadership_for(engine), settings.scheduler_interval_seconds
+        services.run_due, leadership_for(engine), settings.scheduler_interval_seconds
     )
     executor = DrainableExecutor(max_workers=16)
     deps = SlackDeps(services=services, admins=frozenset(settings.slack_admins))

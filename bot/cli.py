@@ -77,7 +77,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import build_runtime
     from bot.serving import HttpServer
 
-    overrides = {"host": args.host or settings.host, "port": args.port or settings.port}
+    # --port 0 asks for a free port: 0 is a choice here, not "unset".
+    port = settings.port if args.port is None else args.port
+    overrides = {"host": args.host or settings.host, "port": port}
     settings = settings.model_copy(update=overrides)
     _require_slack(settings)
     runtime = build_runtime(settings)
@@ -123,12 +125,13 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     _require_slack(settings)
     runtime = build_runtime(settings, clock=clock)
     try:
-        report = runtime.services.prompts.run_due()
+        report = runtime.services.run_due()
     finally:
         runtime.close()
     print(
         f"posted {len(report.posted)} (late {len(report.late)}, recovered {len(report.recovered)}), "
-        f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}"
+        f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}, "
+        f"digests {report.digests}"
     )
     return 0
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC
 from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.services.prompts import PromptService, TickReport
+from bot.services.prompts import TickReport
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ class Leadership(Protocol):
 
 class PromptScheduler:
     def __init__(
-        self, prompts: PromptService, leadership: Leadership, interval_seconds: float
+        self, run_due: Callable[[], TickReport], leadership: Leadership, interval_seconds: float
     ) -> None:
-        self.prompts = prompts
+        self.run_due = run_due
         self.leadership = leadership
         self.interval_seconds = interval_seconds
         self._scheduler = BackgroundScheduler(timezone=UTC)
@@ -49,16 +50,23 @@ class PromptScheduler:
         try:
             if not self.leadership.acquire():
                 return None
-            report = self.prompts.run_due()
-            if report.posted or report.missed or report.retrying or report.reminded:
+            report = self.run_due()
+            if (
+                report.posted
+                or report.missed
+                or report.retrying
+                or report.reminded
+                or report.digests
+            ):
                 logger.info(
-                    "tick: %d posted (%d late, %d recovered), %d retrying, %d missed, %d reminders",
+                    "tick: %d posted (%d late, %d recovered), %d retrying, %d missed, %d reminders, %d digests",
                     len(report.posted),
                     len(report.late),
                     len(report.recovered),
                     len(report.retrying),
                     len(report.missed),
                     report.reminded,
+                    report.digests,
                 )
             return report
         except Exception:

@@ -1,4 +1,5 @@
-"""Fault injection: make the next N matching Web API calls fail like Slack under load."""
+"""Fault injection: make the next N matching Web API calls fail like Slack under load,
+or make every matching call slow (:meth:`FaultInjector.slow_down`)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class FaultInjector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._latency: dict[str | None, float] = {}
 
     def arm(
         self,
@@ -75,6 +77,26 @@ class FaultInjector:
         with self._lock:
             return sum(f.remaining for f in self._faults)
 
+    def slow_down(self, seconds: float, method: str | None = None) -> None:
+        """Every later call to ``method`` (or to any method) waits ``seconds`` first.
+
+        A method's own latency wins over the any-method one; ``seconds=0`` removes it.
+        """
+        if not seconds >= 0:
+            raise ValueError("seconds must be >= 0")
+        with self._lock:
+            if seconds == 0:
+                self._latency.pop(method, None)
+            else:
+                self._latency[method] = float(seconds)
+
+    def latency(self, method: str) -> float:
+        """How long a call to ``method`` is held before it is handled (0.0: not at all)."""
+        with self._lock:
+            return self._latency.get(method, self._latency.get(None, 0.0))
+
     def clear(self) -> None:
+        """Disarm every fault and remove every latency."""
         with self._lock:
             self._faults.clear()
+            self._latency.clear()

@@ -29,7 +29,8 @@ class SlackEmulator:
     """An in-memory Slack workspace served over HTTP on 127.0.0.1.
 
     Point ``slack_sdk.WebClient(token, base_url=emulator.api_url)`` at it. Every call is
-    recorded in :attr:`calls`; :meth:`fail_next` makes the next calls fail with 429/5xx.
+    recorded in :attr:`calls`; :meth:`fail_next` makes the next calls fail with 429/5xx,
+    :meth:`slow_down` makes calls slow.
     Seed users and channels with :meth:`add_user` / :meth:`add_channel`; drive the app
     the way Slack does with :class:`bot.emulator.client.SlackAppClient`.
     """
@@ -244,6 +245,16 @@ class SlackEmulator:
         """
         self.faults.arm(n, status=status, retry_after=retry_after, method=method, error=error)
 
+    def slow_down(self, seconds: float, method: str | None = None) -> None:
+        """Hold every later Web API call to ``method`` (or to any method) ``seconds`` of real time.
+
+        The wait comes before the call takes effect, like a slow network or a busy Slack:
+        a client that gives up or dies meanwhile may still find its message posted.
+        Other calls are not held up (each request has its own thread). ``slow_down(0, m)``
+        removes the latency for ``m``; :meth:`FaultInjector.clear` removes them all.
+        """
+        self.faults.slow_down(seconds, method)
+
     # ------------------------------------------------------------------ request handling
 
     def _record(self, method: str, params: dict[str, Any], status: int, body: Any) -> None:
@@ -262,6 +273,9 @@ class SlackEmulator:
         self, method: str, params: dict[str, Any], authorization: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
+        delay = self.faults.latency(method)
+        if delay > 0:
+            time.sleep(delay)  # outside every lock: other calls go on meanwhile
         params = decode_json_params(params)
         token = params.pop("token", None)
         handler = METHODS.get(method)

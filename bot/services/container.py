@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.plans import PlanDefaults
 from bot.services.books import BookService
+from bot.services.digests import DigestService
+from bot.services.discussions import DiscussionService
+from bot.services.export import ExportService
 from bot.services.plans import PlanService
 from bot.services.ports import Clock, Notifier, UnitOfWork
-from bot.services.prompts import PromptPolicy, PromptService
+from bot.services.prompts import PromptPolicy, PromptService, TickReport
 from bot.services.reflections import ReflectionService
 
 
@@ -20,6 +24,9 @@ class Services:
     plans: PlanService
     reflections: ReflectionService
     prompts: PromptService
+    discussions: DiscussionService
+    digests: DigestService
+    exports: ExportService
 
     @classmethod
     def build(
@@ -37,4 +44,14 @@ class Services:
             plans=PlanService(uow, clock),
             reflections=ReflectionService(uow, clock),
             prompts=PromptService(uow, clock, notifier, policy),
+            discussions=DiscussionService(uow, clock),
+            digests=DigestService(uow, clock, notifier),
+            exports=ExportService(uow, clock),
         )
+
+    def run_due(self, now: datetime | None = None) -> TickReport:
+        """Everything the scheduler does at ``now``: prompts, reminders, then digests."""
+        now = now or self.clock.now()
+        report = self.prompts.run_due(now)
+        report.digests = self.digests.run_due(now)
+        return report

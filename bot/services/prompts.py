@@ -47,6 +47,7 @@ class TickReport:
     retrying: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
     reminded: int = 0
+    digests: int = 0
 
     def merge(self, other: TickReport) -> None:
         self.posted += other.posted

@@ -129,15 +129,23 @@ class ReflectionService:
             mine = uow.reflections.for_plan(_id(view.plan.id), author_id=user_id)
             return progress(view.plan, user_id, mine, view.book.chapter_count)
 
-    def group_progress(self, team_id: str, channel_id: str) -> list[Progress]:
-        """Progress of everyone who has reflected on the channel's plan, best first."""
+    def group_progress(self, team_id: str, channel_id: str) -> tuple[PlanView, list[Progress]]:
+        """The channel's plan and everyone's progress on it, best first.
+
+        Others see this, so only shared reflections count: a private one stays invisible,
+        even as a number.
+        """
         now = self.clock.now()
         with self.uow as uow:
             view = running_view(uow, team_id, channel_id, now)
-            every = uow.reflections.for_plan(_id(view.plan.id))
-            authors = sorted({r.author_id for r in every})
-            rows = [progress(view.plan, a, every, view.book.chapter_count) for a in authors]
-            return sorted(rows, key=lambda p: (-p.chapters_reflected, p.user_id))
+            shared = [
+                r
+                for r in uow.reflections.for_plan(_id(view.plan.id))
+                if r.visibility is Visibility.SHARED
+            ]
+            authors = sorted({r.author_id for r in shared})
+            rows = [progress(view.plan, a, shared, view.book.chapter_count) for a in authors]
+            return view, sorted(rows, key=lambda p: (-p.chapters_reflected, p.user_id))
 
     def set_member_flags(
         self, team_id: str, user_id: str, *, muted: bool | None = None, quotable: bool | None = None

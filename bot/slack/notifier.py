@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
 
+from bot.domain.digests import Digest
 from bot.domain.model import Step
 from bot.domain.prompts import PromptContent
 from bot.services.ports import DeliveryFailed
@@ -118,6 +119,42 @@ class SlackNotifier:
                 break
         bot = self.bot_user_id()
         return [m for m in members if m != bot]
+
+    def post_digest(self, channel_id: str, digest: Digest) -> list[str]:
+        permalinks: dict[str, str] = {}
+        for highlight in digest.highlights:
+            if highlight.ts:
+                try:
+                    found = self._call(
+                        "chat_getPermalink", channel=highlight.channel_id, message_ts=highlight.ts
+                    )
+                    permalinks[highlight.ts] = str(found.get("permalink") or "")
+                except DeliveryFailed:
+                    logger.info("no permalink for %s", highlight.ts)
+        posted = []
+        for message in blocks.digest_messages(digest, permalinks):
+            response = self._call(
+                "chat_postMessage",
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+            )
+            posted.append(str(response["ts"]))
+        return posted
+
+    def send_file(
+        self, user_id: str, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        dm = self._call("conversations_open", users=user_id)
+        self._call(
+            "files_upload_v2",
+            channel=dm["channel"]["id"],
+            filename=filename,
+            title=title,
+            content=content,
+            initial_comment=comment,
+        )
 
     def remind(
         self, user_id: str, channel_id: str, thread_ts: str | None, content: PromptContent

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.domain.discussions import MessageEvent, ReactionEvent, ThreadMessage, stored_text
 from bot.domain.errors import Duplicate, NotFound
 from bot.domain.model import (
     Book,
@@ -31,8 +32,12 @@ from bot.storage.models import (
     GroupRow,
     MemberRow,
     PlanRow,
+    ProcessedEventRow,
+    ReactionRow,
     ReflectionRow,
     StepRow,
+    SummaryRow,
+    ThreadMessageRow,
     WorkspaceRow,
 )
 
@@ -59,6 +64,9 @@ class SqlWorkspaces:
         flush(self.session)
         return row.id
 
+    def all_ids(self) -> list[int]:
+        return list(self.session.scalars(select(WorkspaceRow.id).order_by(WorkspaceRow.id)))
+
 
 class SqlMembers:
     def __init__(self, session: Session) -> None:
@@ -82,6 +90,15 @@ class SqlMembers:
     def get(self, workspace_id: int, user_id: str) -> Member | None:
         row = self._row(workspace_id, user_id)
         return _member(row) if row else None
+
+    def quotable(self, workspace_id: int) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(MemberRow.user_id).where(
+                    MemberRow.workspace_id == workspace_id, MemberRow.quotable.is_(True)
+                )
+            )
+        )
 
     def muted(self, workspace_id: int) -> set[str]:
         return set(
@@ -254,6 +271,52 @@ class SqlPlans:
             .order_by(PlanRow.id)
         )
         return [_plan(r) for r in rows]
+
+    def all_for_book(self, book_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.book_id == book_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [_plan(r) for r in rows]
+
+    def all_in_workspace(self, workspace_id: int) -> list[tuple[int, Plan]]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.workspace_id == workspace_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [(r.group_id, _plan(r)) for r in rows]
+
+    def running_all(self) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
+
+    def needing_digests(self) -> list[Plan]:
+        wrapped = select(SummaryRow.plan_id).where(SummaryRow.kind == "book")
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(or_(PlanRow.state != PlanState.FINISHED.value, PlanRow.id.not_in(wrapped)))
+            .options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
+
+    def digest_keys(self, plan_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        if not plan_ids:
+            return []
+        rows = self.session.execute(
+            select(SummaryRow.plan_id, SummaryRow.kind, SummaryRow.period_key).where(
+                SummaryRow.plan_id.in_(plan_ids)
+            )
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def for_group(self, group_id: int) -> list[Plan]:
         rows = self.session.scalars(
@@ -559,3 +622,227 @@ class SqlPromptQueue:
             .options(selectinload(PlanRow.steps))
         )
         return [_plan(r) for r in rows]
+
+
+class SqlDiscussions:
+    """Captured thread messages and reactions, and the processed-event ledger."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _insert_ignoring_duplicate(self, row: object) -> bool:
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def claim_event(self, event_id: str, now: datetime) -> bool:
+        return self._insert_ignoring_duplicate(
+            ProcessedEventRow(event_id=event_id, received_at=now)
+        )
+
+    def step_for_thread(self, channel_id: str, thread_ts: str) -> tuple[int, int] | None:
+        found = self.session.execute(
+            select(StepRow.plan_id, StepRow.id)
+            .join(PlanRow, PlanRow.id == StepRow.plan_id)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.channel_id == channel_id, StepRow.message_ts == thread_ts)
+        ).first()
+        return (found[0], found[1]) if found else None
+
+    def group_stores_all(self, channel_id: str) -> bool:
+        return bool(
+            self.session.scalar(
+                select(GroupRow.id).where(
+                    GroupRow.channel_id == channel_id, GroupRow.store_all_messages.is_(True)
+                )
+            )
+        )
+
+    def workspace_for_channel(self, channel_id: str) -> int | None:
+        return self.session.scalar(
+            select(GroupRow.workspace_id).where(GroupRow.channel_id == channel_id)
+        )
+
+    def add_message(
+        self, workspace_id: int, step_id: int | None, event: MessageEvent, now: datetime
+    ) -> bool:
+        return self._insert_ignoring_duplicate(
+            ThreadMessageRow(
+                workspace_id=workspace_id,
+                step_id=step_id,
+                channel_id=event.channel_id,
+                ts=event.ts,
+                thread_ts=event.thread_ts,
+                user_id=event.user_id,
+                text=stored_text(event.text),
+                files=list(event.files),
+                reaction_count=0,
+                created_at=now,
+            )
+        )
+
+    def edit_message(self, channel_id: str, ts: str, text: str | None, now: datetime) -> bool:
+        result = self.session.execute(
+            update(ThreadMessageRow)
+            .where(
+                ThreadMessageRow.channel_id == channel_id,
+                ThreadMessageRow.ts == ts,
+                ThreadMessageRow.deleted_at.is_(None),
+            )
+            .values(text=stored_text(text), edited_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def delete_message(self, channel_id: str, ts: str, now: datetime) -> bool:
+        result = self.session.execute(
+            update(ThreadMessageRow)
+            .where(ThreadMessageRow.channel_id == channel_id, ThreadMessageRow.ts == ts)
+            .values(text=None, files=[], deleted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def tracked(self, channel_id: str, ts: str) -> bool:
+        in_thread = select(ThreadMessageRow.id).where(
+            ThreadMessageRow.channel_id == channel_id, ThreadMessageRow.ts == ts
+        )
+        prompt = select(StepRow.id).where(StepRow.message_ts == ts)
+        echo = select(ReflectionRow.id).where(ReflectionRow.message_ts == ts)
+        return any(self.session.scalar(q.limit(1)) is not None for q in (in_thread, prompt, echo))
+
+    def react(self, event: ReactionEvent, now: datetime) -> bool:
+        if event.added:
+            changed = self._insert_ignoring_duplicate(
+                ReactionRow(
+                    channel_id=event.channel_id,
+                    ts=event.ts,
+                    user_id=event.user_id,
+                    name=event.name,
+                    created_at=now,
+                )
+            )
+        else:
+            result = self.session.execute(
+                delete(ReactionRow).where(
+                    ReactionRow.channel_id == event.channel_id,
+                    ReactionRow.ts == event.ts,
+                    ReactionRow.user_id == event.user_id,
+                    ReactionRow.name == event.name,
+                )
+            )
+            changed = bool(getattr(result, "rowcount", 0))
+        if changed:
+            count = select(func.count(ReactionRow.id)).where(
+                ReactionRow.channel_id == event.channel_id, ReactionRow.ts == event.ts
+            )
+            self.session.execute(
+                update(ThreadMessageRow)
+                .where(
+                    ThreadMessageRow.channel_id == event.channel_id, ThreadMessageRow.ts == event.ts
+                )
+                .values(reaction_count=count.scalar_subquery())
+                .execution_options(synchronize_session=False)
+            )
+        return changed
+
+    def for_steps(self, step_ids: Sequence[int]) -> list[ThreadMessage]:
+        if not step_ids:
+            return []
+        rows = self.session.scalars(
+            select(ThreadMessageRow)
+            .where(ThreadMessageRow.step_id.in_(step_ids))
+            .order_by(ThreadMessageRow.id)
+        )
+        return [_thread_message(r) for r in rows]
+
+    def reaction_counts(self, channel_id: str, ts_values: Sequence[str]) -> dict[str, int]:
+        if not ts_values:
+            return {}
+        rows = self.session.execute(
+            select(ReactionRow.ts, func.count(ReactionRow.id))
+            .where(ReactionRow.channel_id == channel_id, ReactionRow.ts.in_(ts_values))
+            .group_by(ReactionRow.ts)
+        )
+        return {ts: int(count) for ts, count in rows}
+
+    def for_export(self, workspace_id: int, channel_id: str | None) -> list[ThreadMessage]:
+        query = select(ThreadMessageRow).where(ThreadMessageRow.workspace_id == workspace_id)
+        if channel_id:
+            query = query.where(ThreadMessageRow.channel_id == channel_id)
+        return [
+            _thread_message(r) for r in self.session.scalars(query.order_by(ThreadMessageRow.id))
+        ]
+
+
+def _thread_message(row: ThreadMessageRow) -> ThreadMessage:
+    return ThreadMessage(
+        id=row.id,
+        channel_id=row.channel_id,
+        ts=row.ts,
+        thread_ts=row.thread_ts,
+        user_id=row.user_id,
+        text=row.text,
+        created_at=row.created_at,
+        step_id=row.step_id,
+        files=list(row.files or []),
+        reaction_count=row.reaction_count,
+        edited_at=row.edited_at,
+        deleted_at=row.deleted_at,
+    )
+
+
+class SqlSummaries:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(
+        self, plan_id: int, kind: str, period_key: str, channel_id: str, now: datetime
+    ) -> int | None:
+        row = SummaryRow(
+            plan_id=plan_id,
+            kind=kind,
+            period_key=period_key,
+            channel_id=channel_id,
+            state="pending",
+            message_ts=[],
+            created_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None
+        return row.id
+
+    def mark_posted(self, summary_id: int, ts_values: Sequence[str], now: datetime) -> None:
+        self.session.execute(
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id)
+            .values(state="posted", message_ts=list(ts_values), posted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def release(self, summary_id: int) -> None:
+        self.session.execute(delete(SummaryRow).where(SummaryRow.id == summary_id))
+
+    def for_plan(self, plan_id: int) -> list[dict[str, object]]:
+        rows = self.session.scalars(
+            select(SummaryRow).where(SummaryRow.plan_id == plan_id).order_by(SummaryRow.id)
+        )
+        return [
+            {
+                "kind": r.kind,
+                "period": r.period_key,
+                "channel_id": r.channel_id,
+                "state": r.state,
+                "message_ts": list(r.message_ts or []),
+                "posted_at": r.posted_at.isoformat() if r.posted_at else None,
+            }
+            for r in rows
+        ]

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.errors import Duplicate
 from bot.storage.repositories import (
     SqlBooks,
+    SqlDiscussions,
     SqlGroups,
     SqlMembers,
     SqlPlans,
     SqlPromptQueue,
     SqlReflections,
+    SqlSummaries,
     SqlWorkspaces,
 )
 
@@ -39,6 +41,8 @@ class SqlAlchemyUnit:
         self.plans = SqlPlans(session)
         self.reflections = SqlReflections(session)
         self.prompts = SqlPromptQueue(session)
+        self.discussions = SqlDiscussions(session)
+        self.summaries = SqlSummaries(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

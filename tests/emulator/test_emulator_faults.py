@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from slack_sdk import WebClient
@@ -105,3 +106,37 @@ def test_fail_next_rejects_nonsense(emulator: SlackEmulator) -> None:
         emulator.fail_next(0)
     with pytest.raises(ValueError):
         emulator.fail_next(1, status=200)
+
+
+def test_slow_down_holds_matching_calls_only_and_not_one_after_another(
+    web: WebClient, emulator: SlackEmulator
+) -> None:
+    emulator.slow_down(0.3, method="chat.postMessage")
+    started = time.perf_counter()
+    assert web.auth_test()["ok"] is True
+    assert time.perf_counter() - started < 0.3  # other methods are not held
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(
+            pool.map(lambda i: web.chat_postMessage(channel=GENERAL, text=f"slow {i}"), range(4))
+        )
+    elapsed = time.perf_counter() - started
+    assert all(r["ok"] for r in replies)
+    assert 0.3 <= elapsed < 1.2  # each waited 0.3 s, side by side rather than in a queue
+    assert len(emulator.messages(GENERAL)) == 4
+
+    emulator.slow_down(0, method="chat.postMessage")
+    started = time.perf_counter()
+    web.chat_postMessage(channel=GENERAL, text="fast again")
+    assert time.perf_counter() - started < 0.3
+
+
+def test_slow_down_for_every_method_and_per_method_override(emulator: SlackEmulator) -> None:
+    emulator.slow_down(0.5)
+    emulator.slow_down(0.1, method="auth.test")
+    assert emulator.faults.latency("auth.test") == 0.1
+    assert emulator.faults.latency("users.info") == 0.5
+    with pytest.raises(ValueError):
+        emulator.slow_down(-1)
+    emulator.faults.clear()
+    assert emulator.faults.latency("users.info") == 0.0

@@ -243,7 +243,10 @@ def test_group_progress_best_first(reflections: ReflectionService, started: Plan
     reflections.write(TEAM, CHANNEL, "UB", "one chapter", chapter=1)
     reflections.write(TEAM, CHANNEL, "UC", "whole step")  # 3 chapters
     reflections.write(TEAM, CHANNEL, "UA", "one chapter", chapter=2)
-    rows = reflections.group_progress(TEAM, CHANNEL)
+    reflections.write(TEAM, CHANNEL, "UD", "kept to myself", visibility=Visibility.PRIVATE)
+    view, rows = reflections.group_progress(TEAM, CHANNEL)
+    assert view.plan.id == started.plan.id
+    # Others see this list: a private reflection must not show up, even as a count.
     assert [(p.user_id, p.chapters_reflected) for p in rows] == [("UC", 3), ("UA", 1), ("UB", 1)]
 
 

@@ -142,8 +142,7 @@ def run_book_command(
         case cmd.Simple("list"):
             reply(blocks.book_list(services.books.all(team)))
         case cmd.Simple("status"):
-            view = services.plans.current(team, channel)
-            progress = services.reflections.group_progress(team, channel)
+            view, progress = services.reflections.group_progress(team, channel)
             reply(blocks.plan_status(view, services.clock.now(), progress))
         case cmd.Simple("plan"):
             reply(blocks.plan_schedule(services.plans.current(team, channel)))

@@ -1,0 +1,189 @@
+"""Digests: who took part, the highlights, the themes and what comes next. Pure composition."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from bot.domain.discussions import ThreadMessage
+from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
+
+MAX_HIGHLIGHTS = 5
+MAX_THEMES = 8
+THEME_INPUT_CHARS = 40_000  # keyword extraction on a bounded sample keeps big threads fast
+_MENTION = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>|:[a-z0-9_+-]+:")
+
+
+class DigestKind:
+    STEP = "step"
+    WEEK = "week"
+    BOOK = "book"
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    author_id: str
+    text: str
+    reactions: int
+    channel_id: str
+    ts: str | None
+    kind: str  # "reflection" or "reply"
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    user_id: str
+    reflections: int
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    kind: str
+    title: str
+    book_title: str
+    book_author: str
+    steps: list[Step]
+    participants: list[Participant]
+    highlights: list[Highlight]
+    themes: list[str]
+    next_step: Step | None
+    timezone: str
+    channel_id: str
+    reply_count: int = 0
+    reflection_count: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chapters_label(self) -> str:
+        if not self.steps:
+            return "no chapters yet"
+        first = min(s.first_chapter for s in self.steps)
+        last = max(s.last_chapter for s in self.steps)
+        return f"chapter {first}" if first == last else f"chapters {first}–{last}"
+
+
+def compose_digest(
+    *,
+    kind: str,
+    plan: Plan,
+    book: Book,
+    channel_id: str,
+    steps: Sequence[Step],
+    reflections: Iterable[Reflection],
+    messages: Iterable[ThreadMessage],
+    reflection_reactions: dict[int, int],
+    now: datetime,
+) -> Digest:
+    """Only shared reflections and visible (not deleted) thread replies count, in any way.
+
+    Private reflections are dropped before anything is counted, so no figure in the digest
+    can reveal that someone wrote one.
+    """
+    step_numbers = {s.number for s in steps}
+    step_ids = {s.id for s in steps}
+    shared = [
+        r
+        for r in reflections
+        if r.visibility is Visibility.SHARED and r.step_number in step_numbers
+    ]
+    echo_ts = {r.message_ts for r in shared if r.message_ts}
+    replies = [
+        m
+        for m in messages
+        if m.visible
+        and m.step_id in step_ids
+        and m.user_id
+        and m.ts not in echo_ts
+        and m.ts != m.thread_ts
+    ]
+    per_user: dict[str, list[int]] = {}
+    for r in shared:
+        per_user.setdefault(r.author_id, [0, 0])[0] += 1
+    for m in replies:
+        assert m.user_id is not None
+        per_user.setdefault(m.user_id, [0, 0])[1] += 1
+    participants = sorted(
+        (Participant(u, c[0], c[1]) for u, c in per_user.items()),
+        key=lambda p: (-(p.reflections + p.replies), p.user_id),
+    )
+    highlights = [
+        Highlight(
+            r.author_id,
+            r.text,
+            reflection_reactions.get(r.id or 0, 0),
+            channel_id,
+            r.message_ts,
+            "reflection",
+        )
+        for r in shared
+    ] + [
+        Highlight(m.user_id or "", m.text or "", m.reaction_count, m.channel_id, m.ts, "reply")
+        for m in replies
+    ]
+    highlights.sort(key=lambda h: (-h.reactions, -len(h.text)))
+    following = next(
+        (
+            s
+            for s in sorted(plan.steps, key=lambda s: s.number)
+            if s.state in (StepState.PENDING, StepState.CLAIMED)
+        ),
+        None,
+    )
+    title = {
+        DigestKind.STEP: f"Step {steps[0].number}" if len(steps) == 1 else "Latest steps",
+        DigestKind.WEEK: "This week",
+        DigestKind.BOOK: "Wrap-up",
+    }.get(kind, "Digest")
+    return Digest(
+        kind=kind,
+        title=title,
+        book_title=book.title,
+        book_author=book.author,
+        steps=list(steps),
+        participants=participants,
+        highlights=highlights[:MAX_HIGHLIGHTS],
+        themes=themes([r.text for r in shared] + [m.text or "" for m in replies]),
+        next_step=following if kind != DigestKind.BOOK else None,
+        timezone=plan.timezone,
+        channel_id=channel_id,
+        reply_count=len(replies),
+        reflection_count=len(shared),
+    )
+
+
+def themes(texts: Sequence[str], top: int = MAX_THEMES) -> list[str]:
+    """Key phrases of the shared text (YAKE, offline), from a bounded sample."""
+    sample: list[str] = []
+    size = 0
+    for text in texts:
+        clean = _MENTION.sub(" ", text)
+        if size + len(clean) > THEME_INPUT_CHARS:
+            break
+        sample.append(clean)
+        size += len(clean)
+    corpus = "\n".join(sample).strip()
+    if len(corpus.split()) < 3:
+        return []
+    found = _extractor(top).extract_keywords(corpus)
+    seen: Counter[str] = Counter()
+    out = []
+    for phrase, _score in found:
+        key = phrase.casefold()
+        if seen[key]:
+            continue
+        seen[key] += 1
+        out.append(phrase)
+    return out[:top]
+
+
+@lru_cache(maxsize=4)
+def _extractor(top: int) -> Any:
+    import yake  # imported lazily: it pulls in numpy, which a command ack never needs
+
+    return yake.KeywordExtractor(lan="en", n=2, top=top, dedupLim=0.7)

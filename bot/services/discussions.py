@@ -1,0 +1,65 @@
+"""Capturing prompt threads from the Events API, exactly once per event.
+
+Each event is applied in one transaction that also records its ``event_id``: a retried
+delivery finds the id taken and changes nothing, and a delivery that failed halfway left
+nothing behind, so its retry applies it in full. Messages are also unique per
+(channel, ts), so the same message under two event ids is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.domain.discussions import MessageChange, MessageEvent, ReactionEvent
+from bot.services.ports import Clock, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+class DiscussionService:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def record_message(self, event: MessageEvent) -> bool:
+        """Apply a message, edit or deletion. Returns whether anything was stored or changed.
+
+        Only messages in a prompt's thread are kept (privacy), unless the group opted in
+        to keeping its whole channel.
+        """
+        now = self.clock.now()
+        with self.uow as uow:
+            if not uow.discussions.claim_event(event.event_id, now):
+                return False
+            changed = False
+            if event.change is MessageChange.POSTED:
+                thread = (
+                    uow.discussions.step_for_thread(event.channel_id, event.thread_ts)
+                    if event.thread_ts
+                    else None
+                )
+                keep = thread is not None or uow.discussions.group_stores_all(event.channel_id)
+                workspace_id = (
+                    uow.discussions.workspace_for_channel(event.channel_id) if keep else None
+                )
+                if workspace_id is not None:
+                    step_id = thread[1] if thread else None
+                    changed = uow.discussions.add_message(workspace_id, step_id, event, now)
+            elif event.change is MessageChange.EDITED:
+                changed = uow.discussions.edit_message(event.channel_id, event.ts, event.text, now)
+            else:
+                changed = uow.discussions.delete_message(event.channel_id, event.ts, now)
+            uow.commit()
+            return changed
+
+    def record_reaction(self, event: ReactionEvent) -> bool:
+        """Count a reaction on a stored reply, a prompt or a reflection in a prompt thread."""
+        now = self.clock.now()
+        with self.uow as uow:
+            if not uow.discussions.claim_event(event.event_id, now):
+                return False
+            changed = uow.discussions.tracked(event.channel_id, event.ts) and uow.discussions.react(
+                event, now
+            )
+            uow.commit()
+            return changed

@@ -1,7 +1,10 @@
 """Helpers every benchmark shares: statistics, output, pacing, and a Readalong under test.
 
-Everything runs in one process on 127.0.0.1: the Slack emulator, the app served by
-waitress, and the client that plays Slack. Nothing here talks to the outside world.
+Everything runs on 127.0.0.1 and nothing here talks to the outside world. The Slack
+emulator and the client that plays Slack live in the benchmark's process; the app under
+test is either served in that process too (:func:`start_readalong`, for benchmarks that
+need its internals) or runs in a process of its own, as in production
+(:func:`spawn_readalong`, :func:`spawn_bare_app`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,21 @@ import logging
 import math
 import os
 import platform
+import queue
+import re
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -33,7 +42,8 @@ from bot.serving import HttpServer
 from bot.slack.listeners.common import GENERIC_FAILURE
 from bot.storage.db import make_engine, upgrade
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
 
 SECRET = "bench-signing-secret"
 CHANNEL = "C0BENCHCLUB"
@@ -352,7 +362,13 @@ def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int 
     return Readalong(emulator, runtime, server, slack)
 
 
-def start_running_plan(readalong: Readalong) -> None:
+class CommandSender(Protocol):
+    """Anything that sends a slash command and returns the bot's reply text."""
+
+    def command(self, command: str, text: str, *, user_id: str = HOST) -> str: ...
+
+
+def start_running_plan(readalong: CommandSender) -> None:
     """Put a book on the shelf and start a plan in :data:`CHANNEL`, through slash commands."""
     added = readalong.command("/book", "add Dune | Frank Herbert | 22")
     if "Dune" not in added:
@@ -364,3 +380,267 @@ def start_running_plan(readalong: Readalong) -> None:
     status = readalong.command("/book", "status", user_id=READER)
     if "no reading plan" in status.lower() or "Dune" not in status:
         raise RuntimeError(f"no running plan after /book start: {status}")
+
+
+# ---------------------------------------------------------------------- apps in their own process
+
+READY = re.compile(r"listening on (https?://\S+?)/slack/events")
+
+# The only variables a server process inherits: Readalong reads its settings from the
+# environment (HOST, PORT, DATABASE_URL, ...), so a stray one must not leak in.
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+
+
+def console_script(name: str) -> str:
+    """The console script ``name`` installed next to this interpreter (e.g. ``readalong``)."""
+    path = Path(sys.executable).parent / name
+    if not path.is_file():
+        raise RuntimeError(f"{path} not found: install the project into this environment")
+    return str(path)
+
+
+def server_env(values: Mapping[str, str]) -> dict[str, str]:
+    """A minimal environment for a server process: the basics plus ``values``."""
+    env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(values)
+    return env
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """``VmRSS``, ``VmHWM``, ``RssAnon`` and ``RssFile`` of ``pid`` in KiB, from /proc."""
+    wanted = {"VmRSS", "VmHWM", "RssAnon", "RssFile"}
+    memory: dict[str, int] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in wanted:
+                memory[key] = int(value.split()[0])  # "123456 kB"
+    return memory
+
+
+class ServerProcess:
+    """A server started as a subprocess that announced its URL on stdout.
+
+    stdout is read by a thread for as long as the process lives (so it can never fill a
+    pipe and block the server); stderr goes to a temporary file, shown when it fails.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | Path,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.lines: list[str] = []
+        # Closed in close(): it lives as long as the process.
+        self._stderr: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115
+            "w+", encoding="utf-8", errors="replace"
+        )
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.spawned_at = time.perf_counter()
+        self.process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=dict(env),
+            cwd=cwd,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self._reader = threading.Thread(
+            target=self._read_stdout, name=f"{name}-stdout", daemon=True
+        )
+        self._reader.start()
+        try:
+            self.url = self._wait_ready(ready_timeout)
+        except BaseException:
+            self.close()
+            raise
+        self.ready_s = time.perf_counter() - self.spawned_at
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def _wait_ready(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(
+                    f"{self.name} did not say it was listening within {timeout:g} s"
+                    + self._output_tail()
+                )
+            try:
+                line = self._queue.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            if line is None:
+                code = self.process.wait(timeout=5)
+                raise RuntimeError(
+                    f"{self.name} exited with {code} before it was ready" + self._output_tail()
+                )
+            match = READY.search(line)
+            if match:
+                return match.group(1)
+
+    def _output_tail(self, limit: int = 3000) -> str:
+        self._stderr.flush()
+        self._stderr.seek(0)
+        stderr = self._stderr.read()[-limit:]
+        stdout = "\n".join(self.lines)[-limit:]
+        return f"\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+
+    def stderr_text(self) -> str:
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read()
+
+    def memory(self) -> dict[str, int]:
+        """The process's memory figures (KiB), see :func:`process_memory`."""
+        return process_memory(self.pid)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, wait up to ``timeout`` s, then SIGKILL; returns the exit code."""
+        code = self.process.poll()
+        if code is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                code = self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                code = self.process.wait(timeout=5)
+        self._reader.join(timeout=5)
+        return code
+
+    def close(self) -> None:
+        self.stop()
+        self._stderr.close()
+
+
+def spawn_bare_app(emulator: SlackEmulator, kind: str) -> ServerProcess:
+    """``python -m bench.servers <kind>`` (``bare-default`` or ``bare-fast``) on a free port."""
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.servers",
+        kind,
+        "--port",
+        "0",
+        "--signing-secret",
+        SECRET,
+        "--api-url",
+        emulator.api_url,
+        "--token",
+        emulator.bot_token,
+    ]
+    env = server_env({"PYTHONPATH": str(REPO_ROOT)})
+    return ServerProcess(kind, argv, env=env, cwd=REPO_ROOT)
+
+
+def readalong_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
+    """The environment ``readalong serve`` runs with in the benchmarks."""
+    return server_env(
+        {
+            "DATABASE_URL": database_url,
+            "SLACK_API_URL": emulator.api_url,
+            "SLACK_BOT_TOKEN": emulator.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "DEFAULT_TIMEZONE": "Europe/Berlin",
+            "SCHEDULER_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def spawn_readalong_server(
+    emulator: SlackEmulator, database_url: str, *, cwd: str | Path, ready_timeout: float = 60.0
+) -> ServerProcess:
+    """``readalong serve --port 0 --no-scheduler`` on a migrated ``database_url``.
+
+    ``cwd`` should hold no ``config.yaml`` (Readalong would read it); a temporary
+    directory is a good choice.
+    """
+    argv = [console_script("readalong"), "serve", "--port", "0", "--no-scheduler"]
+    env = readalong_env(emulator, database_url)
+    return ServerProcess("readalong serve", argv, env=env, cwd=cwd, ready_timeout=ready_timeout)
+
+
+def count_replies(emulator: SlackEmulator) -> int:
+    """How many posts the app made to response_urls so far."""
+    return len(emulator.response_url_posts())
+
+
+def wait_for_replies(emulator: SlackEmulator, expected: int, timeout: float) -> int:
+    """Poll the emulator until ``expected`` response_url posts arrived or ``timeout`` s passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        count = count_replies(emulator)
+        if count >= expected or time.monotonic() >= deadline:
+            return count
+        time.sleep(0.05 if expected - count < 5 else 0.2)
+
+
+@dataclass
+class ReadalongProcess:
+    """``readalong serve`` in its own process, plus a client for it."""
+
+    emulator: SlackEmulator
+    server: ServerProcess
+    slack: SlackAppClient
+    _closed: bool = field(default=False, repr=False)
+
+    def settle(self, replies_before: int, expected: int, timeout: float) -> LazyOutcome:
+        """Wait up to ``timeout`` s until ``expected`` more replies arrived; count apologies."""
+        wait_for_replies(self.emulator, replies_before + expected, timeout)
+        posts = self.emulator.response_url_posts()[replies_before:]
+        failures = sum(GENERIC_FAILURE in json.dumps(post["payload"]) for post in posts)
+        return LazyOutcome(len(posts) >= expected, len(posts), failures, 0)
+
+    def command(
+        self, command: str, text: str, *, user_id: str = HOST, timeout: float = 30.0
+    ) -> str:
+        """Send a slash command, wait for its reply, and return the text the bot replied with."""
+        before = count_replies(self.emulator)
+        response = self.slack.slash_command(command, text, user_id=user_id, channel_id=CHANNEL)
+        if response.status != 200:
+            raise RuntimeError(f"{command} {text!r} answered {response.status}: {response.text}")
+        if wait_for_replies(self.emulator, before + 1, timeout) <= before:
+            raise RuntimeError(f"{command} {text!r}: no reply within {timeout:g} s")
+        posts = self.emulator.response_url_posts()[before:]
+        return json.dumps([post["payload"] for post in posts], ensure_ascii=False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.slack.close()
+        self.server.close()
+
+
+@contextmanager
+def spawn_readalong(emulator: SlackEmulator, database_url: str) -> Iterator[ReadalongProcess]:
+    """``readalong serve`` on a migrated ``database_url``, stopped (SIGTERM, then kill) after."""
+    with tempfile.TemporaryDirectory(prefix="readalong-serve-") as cwd:
+        server = spawn_readalong_server(emulator, database_url, cwd=cwd)
+        readalong = ReadalongProcess(
+            emulator, server, SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
+        )
+        try:
+            yield readalong
+        finally:
+            readalong.close()

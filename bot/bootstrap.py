@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -68,6 +69,20 @@ class Runtime:
         self.executor.drain(timeout)
         self.executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+def build_services(
+    settings: Settings, *, clock: Clock | None = None
+) -> tuple[Services, Callable[[], None]]:
+    """Services without any Slack app or server (CLI commands such as export)."""
+    engine = make_engine(settings.database_url)
+    ensure_ready(engine)
+    uow = SqlAlchemyUnitOfWork(sessionmaker(engine, expire_on_commit=False))
+    notifier = SlackNotifier(notifier_client(settings))
+    services = Services.build(
+        uow, clock or SystemClock(), plan_defaults(settings), notifier, prompt_policy(settings)
+    )
+    return services, engine.dispose
 
 
 def build_runtime(

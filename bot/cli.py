@@ -168,6 +168,33 @@ def _require_slack(settings: Settings) -> None:
         )
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write what an admin may take away, as JSON or Markdown, to stdout or --output."""
+    import json
+
+    from bot.bootstrap import build_services
+    from bot.domain.export import record_markdown
+
+    services, close = build_services(settings)
+    try:
+        record = services.exports.record(
+            channel_id=args.group, book_ref=args.book, member=args.member
+        )
+    finally:
+        close()
+    text = (
+        json.dumps(record, indent=2, ensure_ascii=False)
+        if args.format == "json"
+        else record_markdown(record)
+    )
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readalong",
@@ -200,6 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     run.set_defaults(handler=_run_socket_mode)
+
+    export = sub.add_parser(
+        "export", help="export books, plans, shared reflections, threads and digests"
+    )
+    export.add_argument("--format", choices=("json", "markdown"), default="json")
+    export.add_argument("--group", default=None, help="only this channel id (C…)")
+    export.add_argument("--book", default=None, help="only this book (id or title)")
+    export.add_argument("--member", default=None, help="only this member's text (U…)")
+    export.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
+    export.set_defaults(handler=_export)
 
     db = sub.add_parser("db", help="database schema: upgrade, status, check-models")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

@@ -103,6 +103,9 @@ def build_app(
     @app.error
     def log_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         logger.error("unhandled error in a listener for %s: %r", body.get("type"), error)
+        if body.get("type") == "event_callback":
+            # The event was not stored: a 500 makes Slack deliver it again.
+            return BoltResponse(status=500, body="")
         return BoltResponse(status=200, body="")
 
     register_all(app, deps)

@@ -43,10 +43,17 @@ REFLECT_ACTION = "reflect_open"
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """What to send: fallback text (notifications, screen readers) and blocks."""
+    """What to send: fallback text (notifications, screen readers) and blocks.
+
+    The fallback ``text`` is plain words only, never mentions: it is escaped here, once,
+    because Slack parses it like mrkdwn in notifications.
+    """
 
     text: str
     blocks: list[Block]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", escape(self.text))
 
     def as_kwargs(self) -> dict[str, object]:
         return {"text": self.text, "blocks": self.blocks}
@@ -57,7 +64,8 @@ def section(text: str) -> SectionBlock:
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=truncate(text, HEADER_LIMIT))
+    """A header; its text is escaped like every other text Slack shows."""
+    return HeaderBlock(text=truncate(escape(text), HEADER_LIMIT))
 
 
 def context(text: str) -> ContextBlock:
@@ -86,14 +94,12 @@ def text_sections(lines: Iterable[str], max_blocks: int = MAX_MESSAGE_BLOCKS - 2
 
 
 def error(message: str) -> Message:
-    safe = escape(message)
-    return Message(safe, [section(f":warning: {safe}")])
+    return Message(message, [section(f":warning: {escape(message)}")])
 
 
 def notice(message: str) -> Message:
     """A message whose text is ours, with no user text in it (still escaped, for safety)."""
-    safe = escape(message)
-    return Message(safe, [section(safe)])
+    return Message(message, [section(escape(message))])
 
 
 def help_message(markdown: str) -> Message:

@@ -280,7 +280,15 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
                     database_url
                 ) == {StepState.POSTED.value: GROUPS}
 
-            wait_for(all_posted, 40, "the survivor to post every remaining step")
+            try:
+                wait_for(all_posted, 40, "the survivor to post every remaining step")
+            except AssertionError as exc:
+                states = step_states(database_url)
+                posted_ids = len(set(posted_step_ids(emulator)))
+                raise AssertionError(
+                    f"{exc}: {posted_ids} steps posted, database says {dict(states)}; "
+                    f"{survivor.name}'s log:\n{survivor.log_tail()}"
+                ) from None
             if POSTGRES_URL:
                 wait_for(lambda: survivor.role() == "leader", 5, "B to lead")
 

@@ -192,7 +192,9 @@ def run_book_command(
             services.plans.set_questions(caller, channel, chapter, questions)
             reply(blocks.notice(f"Saved {len(questions)} questions for chapter {chapter}."))
         case cmd.SummaryScope():
-            reply(blocks.notice("Digests arrive with the discussion-threads feature."))
+            posted = services.digests.post_on_demand(team, channel, parsed)
+            where = "here" if posted.channel_id == channel else f"in <#{posted.channel_id}>"
+            reply(blocks.notice(f"Posted the digest {where}."))
         case _:
             reply(blocks.help_message(cmd.BOOK_HELP))
 

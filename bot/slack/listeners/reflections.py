@@ -182,10 +182,65 @@ def run_reflect_command(
             removed = services.reflections.delete(team, user, reflection_id)
             remove_echo(client, deps, removed, channel=None)
             reply(blocks.notice(f"Deleted reflection #{reflection_id}."))
-        case cmd.ReflectExport():
-            reply(blocks.notice("Exports arrive with the digests feature."))
+        case cmd.ReflectExport(book_ref):
+            send_export(deps, client, team, user, book_ref)
+            reply(
+                blocks.notice(
+                    "I've sent your reflections to you as a Markdown file in a direct message."
+                )
+            )
         case _:
             reply(blocks.help_message(cmd.REFLECT_HELP))
+
+
+def send_export(
+    deps: SlackDeps, client: WebClient, team: str, user: str, book_ref: str | None
+) -> None:
+    """Build the member's post and upload it to their DM (only they can see it)."""
+    names = display_names(client, [user])
+    export = deps.services.exports.member_post(
+        team, user, book_ref, names.get(user, user), names=_NameLookup(client)
+    )
+    note = (
+        f" ({export.private_left_out} private reflection(s) left out)"
+        if export.private_left_out
+        else ""
+    )
+    dm = client.conversations_open(users=user)["channel"]["id"]
+    client.files_upload_v2(
+        channel=dm,
+        filename=export.filename,
+        title=export.title,
+        content=export.markdown,
+        initial_comment=f"Your {export.shared} shared reflection(s), ready to publish{note}.",
+    )
+
+
+class _NameLookup(dict[str, str]):
+    """Display names fetched from Slack on first use (only for the few quoted members)."""
+
+    def __init__(self, client: WebClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
+        if key not in self:
+            self[key] = display_names(self.client, [key]).get(key, default or key)
+        return self[key]
+
+
+def display_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
+    names = {}
+    for user_id in user_ids:
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+            profile = user.get("profile") or {}
+            names[user_id] = str(
+                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+            )
+        except SlackApiError:
+            names[user_id] = user_id
+    return names
 
 
 def _id(reflection: Reflection) -> int:

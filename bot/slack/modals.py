@@ -63,6 +63,12 @@ def _value(state: State, block_id: str, action_id: str) -> Any:
     return element.get("value")
 
 
+def state_values(view: dict[str, Any]) -> State:
+    """The submitted values; an empty mapping when Slack sent none."""
+    values = (view.get("state") or {}).get("values")
+    return values if isinstance(values, dict) else {}
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         loaded = json.loads(view.get("private_metadata") or "{}")

@@ -18,6 +18,7 @@ from bot.slack.listeners.common import (
     ephemeral_in,
     ephemeral_via,
     in_channel_via,
+    refuse_unexpected,
     replying,
 )
 from bot.slack.modals import (
@@ -27,6 +28,7 @@ from bot.slack.modals import (
     FieldErrors,
     PlanStartModal,
     metadata,
+    state_values,
 )
 
 MANAGE = {"pause", "resume", "skip", "finish"}
@@ -45,7 +47,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:
         try:
-            request = BookAddModal.parse(view["state"]["values"])
+            request = BookAddModal.parse(state_values(view))
             book = services.books.add(
                 body["team"]["id"],
                 body["user"]["id"],
@@ -58,6 +60,9 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         except DomainError as exc:
             ack(response_action="errors", errors={"title": exc.message})
+            return
+        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
+            refuse_unexpected(ack, "title", "book modal")
             return
         ack()
         context["book_id"] = book.id
@@ -84,7 +89,7 @@ def register(app: App, deps: SlackDeps) -> None:
     ) -> None:
         channel = metadata(view).get("channel_id", "")
         try:
-            options = PlanStartModal.parse(view["state"]["values"])
+            options = PlanStartModal.parse(state_values(view))
             caller = deps.caller(client, body["team"]["id"], body["user"]["id"], check_admin=False)
             resolved = resolve_options(options, services.defaults, services.clock.now())
             started = services.plans.start(
@@ -111,6 +116,9 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         except DomainError as exc:
             ack(response_action="errors", errors={"book": exc.message})
+            return
+        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
+            refuse_unexpected(ack, "book", "plan modal")
             return
         ack()
         context["plan_channel"] = started.group.channel_id

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -64,6 +65,12 @@ def replying(reply: Reply, what: str) -> Iterator[None]:
     except Exception:
         logger.exception("%s failed", what)
         _send(reply, error(GENERIC_FAILURE), what)
+
+
+def refuse_unexpected(ack: Ack, field: str, what: str) -> None:
+    """A modal submission failed in an unexpected way: keep the modal open and say so."""
+    logger.exception("%s failed", what)
+    ack(response_action="errors", errors={field: GENERIC_FAILURE})
 
 
 def _send(reply: Reply, message: Message, what: str) -> None:

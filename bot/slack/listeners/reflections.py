@@ -14,8 +14,15 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import Reflection, Visibility
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
-from bot.slack.listeners.common import SlackDeps, ack_now, ephemeral_in, ephemeral_via, replying
-from bot.slack.modals import REFLECT, FieldErrors, ReflectionModal, metadata
+from bot.slack.listeners.common import (
+    SlackDeps,
+    ack_now,
+    ephemeral_in,
+    ephemeral_via,
+    refuse_unexpected,
+    replying,
+)
+from bot.slack.modals import REFLECT, FieldErrors, ReflectionModal, metadata, state_values
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ def register(app: App, deps: SlackDeps) -> None:
         meta = metadata(view)
         team, user = body["team"]["id"], body["user"]["id"]
         try:
-            entry = ReflectionModal.parse(view["state"]["values"])
+            entry = ReflectionModal.parse(state_values(view))
             if meta.get("reflection_id"):
                 saved = services.reflections.edit(
                     team, user, int(meta["reflection_id"]), entry.text, entry.visibility
@@ -70,6 +77,9 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         except DomainError as exc:
             ack(response_action="errors", errors={"text": exc.message})
+            return
+        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
+            refuse_unexpected(ack, "text", "reflection modal")
             return
         ack()
         context["reflection_id"] = saved.reflection.id

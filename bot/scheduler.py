@@ -17,6 +17,7 @@ from typing import Protocol
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.observability import PROMPTS, SCHEDULER_LAG, SCHEDULER_TICKS
 from bot.services.prompts import TickReport
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,14 @@ class Leadership(Protocol):
     def release(self) -> None: ...
     @property
     def role(self) -> str: ...
+
+
+def record_tick(report: TickReport) -> None:
+    for outcome in ("posted", "late", "recovered", "retrying", "missed"):
+        count = len(getattr(report, outcome))
+        if count:
+            PROMPTS.labels(outcome).inc(count)
+    SCHEDULER_LAG.set(report.max_lag_seconds)
 
 
 class PromptScheduler:
@@ -49,8 +58,11 @@ class PromptScheduler:
             return None  # the previous tick is still running
         try:
             if not self.leadership.acquire():
+                SCHEDULER_TICKS.labels("follower").inc()
                 return None
+            SCHEDULER_TICKS.labels("leader").inc()
             report = self.run_due()
+            record_tick(report)
             if (
                 report.posted
                 or report.missed

@@ -7,8 +7,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.observability import metrics_text
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -32,6 +35,13 @@ class ReadalongWSGI:
             return _json(start_response, 200, {"status": "ok"})
         if method == "GET" and path == "/readyz":
             return self._ready(start_response)
+        if method == "GET" and path == "/metrics":
+            body = metrics_text()
+            start_response(
+                "200 OK",
+                [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         return self.slack(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:

@@ -5,6 +5,11 @@ process can win it), marked posted only once Slack answered ok, and released wit
 retry time when Slack failed. A claim abandoned by a crashed process is taken over after
 ``lease``; before posting again, the channel is checked for the prompt the crashed process
 may already have posted (prompts carry the step id in their message metadata).
+
+A batch's steps are claimed together but posted one after another, so each claim is
+renewed just before its post: a step still waiting in a live process's queue is never
+taken for abandoned, and one another process took over meanwhile is left to it. The
+lease therefore only has to outlast one Slack call, however long the batch takes.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ class PromptPolicy:
     )  # missed by more than this: posted with a "late" note
     lease: timedelta = timedelta(
         minutes=5
-    )  # a claim older than this was abandoned by a dead process
+    )  # a claim (renewed before each post) older than this was abandoned by a dead process
     reminder_lead: timedelta = timedelta(hours=24)  # remind this long before the next step
     batch: int = 200
     workers: int = 8
@@ -46,8 +51,10 @@ class TickReport:
     recovered: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)  # claims another process took over
     reminded: int = 0
     digests: int = 0
+    max_lag_seconds: float = 0.0  # how late the latest-posted prompt of this tick was
 
     def merge(self, other: TickReport) -> None:
         self.posted += other.posted
@@ -55,7 +62,9 @@ class TickReport:
         self.recovered += other.recovered
         self.retrying += other.retrying
         self.missed += other.missed
+        self.lost += other.lost
         self.reminded += other.reminded
+        self.max_lag_seconds = max(self.max_lag_seconds, other.max_lag_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +133,10 @@ class PromptService:
             outcomes = list(pool.map(lambda job: self._deliver(job, token, now), jobs))
         for job, outcome in zip(jobs, outcomes, strict=True):
             getattr(report, outcome).append(job.due.step_id)
+            if outcome != "retrying":
+                report.max_lag_seconds = max(
+                    report.max_lag_seconds, (now - job.due.due_at).total_seconds()
+                )
             if outcome == "late":
                 report.posted.append(job.due.step_id)
         return report
@@ -151,6 +164,13 @@ class PromptService:
     def _deliver(self, job: _Job, token: str, now: datetime) -> str:
         """Post one claimed step; returns the TickReport list it belongs to."""
         due = job.due
+        with self.uow as uow:
+            # Restart the lease: this step may have waited in the queue for a long time.
+            renewed = uow.prompts.renew(due.step_id, token, self.clock.now())
+            uow.commit()
+        if not renewed:
+            logger.warning("step %s was taken over by another process; leaving it", due.step_id)
+            return "lost"
         step = job.plan.step(due.number)
         content = prompt_content(
             job.plan, job.book, step, late=job.late, defaults=self.policy.questions

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
+from bot.observability import COMMANDS, EVENTS, InstrumentedWebClient
 from bot.slack.listeners import register_all
 from bot.slack.listeners.common import SlackDeps
 
@@ -38,7 +39,7 @@ BOT_SCOPES = [
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
     """A Web API client for the configured base URL that retries 429s, 5xx and dropped connections."""
-    return WebClient(
+    return InstrumentedWebClient(
         token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[
@@ -52,7 +53,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 def notifier_client(settings: Settings) -> WebClient:
     """A client for the scheduler's posts: it must not sleep on a 429 inside the call;
     the prompt service turns Retry-After into a retry time stored with the step."""
-    return WebClient(
+    return InstrumentedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
@@ -107,6 +108,14 @@ def build_app(
             # The event was not stored: a 500 makes Slack deliver it again.
             return BoltResponse(status=500, body="")
         return BoltResponse(status=200, body="")
+
+    @app.middleware
+    def count_requests(body: dict[str, Any], next: Any) -> Any:
+        if body.get("command"):
+            COMMANDS.labels(str(body["command"])).inc()
+        elif body.get("type") == "event_callback":
+            EVENTS.labels(str((body.get("event") or {}).get("type")), "received").inc()
+        return next()
 
     register_all(app, deps)
     return app

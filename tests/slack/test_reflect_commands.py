@@ -185,3 +185,13 @@ def test_health_endpoint(harness: Harness) -> None:
         assert response.status == 200
     with urllib.request.urlopen(f"{harness.server.url}/readyz") as response:
         assert b'"database": "ok"' in response.read()
+
+
+def test_metrics_endpoint_counts_commands_and_slack_calls(harness: Harness) -> None:
+    import urllib.request
+
+    harness.say(ALICE, "/book", "list")
+    with urllib.request.urlopen(f"{harness.server.url}/metrics") as response:
+        text = response.read().decode()
+    assert 'readalong_commands_total{command="/book"}' in text
+    assert "readalong_slack_api_seconds" in text

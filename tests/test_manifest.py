@@ -1,0 +1,28 @@
+"""manifest.yaml asks for what the code uses: its scopes, commands and events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.slack.app import BOT_SCOPES
+from bot.slack.listeners.threads import IGNORED_SUBTYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_manifest_matches_the_code() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert commands == {"/book", "/reflect"}
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_home_opened", "message.channels", "message.groups", "reaction_added", "reaction_removed"} <= events
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    urls = {c["url"] for c in manifest["features"]["slash_commands"]}
+    urls.add(manifest["settings"]["event_subscriptions"]["request_url"])
+    urls.add(manifest["settings"]["interactivity"]["request_url"])
+    assert {u.rsplit("/", 2)[-2:] == ["slack", "events"] for u in urls} == {True}
+    assert "channel_join" in IGNORED_SUBTYPES

@@ -51,11 +51,14 @@ class FieldErrors(Exception):
 
 
 def _value(state: State, block_id: str, action_id: str) -> Any:
-    element = state.get(block_id, {}).get(action_id, {})
+    block = state.get(block_id)
+    element = block.get(action_id) if isinstance(block, dict) else None
+    if not isinstance(element, dict):
+        return None
     kind = element.get("type")
     if kind in ("static_select", "radio_buttons"):
-        option = element.get("selected_option") or {}
-        return option.get("value")
+        option = element.get("selected_option")
+        return option.get("value") if isinstance(option, dict) else None
     if kind == "datepicker":
         return element.get("selected_date")
     if kind == "timepicker":
@@ -116,9 +119,9 @@ class BookAddModal:
 
     @staticmethod
     def parse(state: State) -> BookAdd:
-        title = (_value(state, "title", "value") or "").strip()
-        author = (_value(state, "author", "value") or "").strip()
-        chapters = (_value(state, "chapters", "value") or "").strip()
+        title = str(_value(state, "title", "value") or "").strip()
+        author = str(_value(state, "author", "value") or "").strip()
+        chapters = str(_value(state, "chapters", "value") or "").strip()
         errors = {}
         if not title:
             errors["title"] = "Give the book's title."
@@ -214,13 +217,16 @@ class PlanStartModal:
         book = _value(state, "book", "value")
         if not book:
             errors["book"] = "Choose a book."
-        day = _value(state, "weekday", "value") or "0"
-        at_text = _value(state, "at", "value") or "09:00"
-        chapters_text = (_value(state, "chapters", "value") or "").strip()
-        if not chapters_text.isdigit() or int(chapters_text) < 1:
+        day = str(_value(state, "weekday", "value") or "0")
+        if day != EVERY_DAY and not (day.isdecimal() and 0 <= int(day) <= 6):
+            errors["weekday"] = "Choose a day."
+            day = "0"
+        at_text = str(_value(state, "at", "value") or "09:00")
+        chapters_text = str(_value(state, "chapters", "value") or "").strip()
+        if not chapters_text.isdecimal() or not 1 <= int(chapters_text) <= 100:
             errors["chapters"] = "Give a whole number of chapters, at least 1."
-        start_text = _value(state, "start", "value")
-        tz = (_value(state, "tz", "value") or "").strip()
+        start_text = str(_value(state, "start", "value") or "")
+        tz = str(_value(state, "tz", "value") or "").strip()
         if not tz:
             errors["tz"] = "Give a time zone such as Europe/Berlin."
         try:
@@ -336,15 +342,17 @@ class ReflectionModal:
 
     @staticmethod
     def parse(state: State) -> ReflectionInput:
-        text = (_value(state, "text", "value") or "").strip()
+        text = str(_value(state, "text", "value") or "").strip()
         errors = {}
         if not text:
             errors["text"] = "Write something first."
         elif len(text) > MAX_REFLECTION_CHARS:
             errors["text"] = f"At most {MAX_REFLECTION_CHARS:,} characters."
         chapter_value = _value(state, "chapter", "value")
-        chapter = int(chapter_value) if chapter_value and str(chapter_value).isdigit() else None
+        chapter = int(chapter_value) if chapter_value and str(chapter_value).isdecimal() else None
         visibility_value = _value(state, "visibility", "value") or Visibility.SHARED.value
+        if visibility_value not in {v.value for v in Visibility}:
+            errors["visibility"] = "Choose shared or private."
         if errors:
             raise FieldErrors(errors)
         return ReflectionInput(text=text, chapter=chapter, visibility=Visibility(visibility_value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Book, Chapter
 
 MAX_TITLE = 200
@@ -23,7 +23,7 @@ def parse_chapters(spec: str) -> list[Chapter]:
     text = spec.strip()
     if not text:
         raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
-    if text.isascii() and text.isdigit():
+    if is_number(text):
         count = int(text)
         if count < 1:
             raise InvalidInput("A book needs at least one chapter.")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Visibility
 from bot.domain.schedule import parse_date, parse_time, parse_weekday
 
@@ -125,7 +125,7 @@ def parse_start(rest: str) -> PlanOptions:
     first_option = len(tokens)
     for i, token in enumerate(tokens):
         next_is_chapters = i + 1 < len(tokens) and _CHAPTERS_WORD.match(tokens[i + 1])
-        if token.lower() in _OPTION_WORDS or (token.isdigit() and next_is_chapters):
+        if token.lower() in _OPTION_WORDS or (is_number(token) and next_is_chapters):
             first_option = i
             break
     book_ref = " ".join(tokens[:first_option]).strip().strip('"“”')
@@ -137,7 +137,7 @@ def parse_start(rest: str) -> PlanOptions:
         word = tokens[i].lower()
         arg = tokens[i + 1] if i + 1 < len(tokens) else None
         if word == "every" and arg is not None:
-            if arg.isdigit() and i + 2 < len(tokens) and tokens[i + 2].lower() in ("days", "day"):
+            if is_number(arg) and i + 2 < len(tokens) and tokens[i + 2].lower() in ("days", "day"):
                 values["every_days"] = int(arg)
                 i += 3
                 continue
@@ -155,7 +155,7 @@ def parse_start(rest: str) -> PlanOptions:
         elif word == "tz" and arg is not None:
             values["timezone"] = arg
             i += 2
-        elif word.isdigit() and arg is not None and _CHAPTERS_WORD.match(arg):
+        elif is_number(word) and arg is not None and _CHAPTERS_WORD.match(arg):
             values["chapters_per_step"] = int(word)
             i += 2
         else:
@@ -175,7 +175,7 @@ def parse_start(rest: str) -> PlanOptions:
 
 def _parse_questions(rest: str) -> BookQuestions:
     parts = [p.strip() for p in rest.split("|")]
-    if len(parts) < 2 or not parts[0].isdigit():
+    if len(parts) < 2 or not is_number(parts[0]):
         raise InvalidInput("Use `/book questions <chapter> | <question> | <question>`.")
     return BookQuestions(chapter=int(parts[0]), questions=[p for p in parts[1:] if p])
 
@@ -184,7 +184,7 @@ def _parse_summary(rest: str) -> SummaryScope:
     words = rest.lower().split()
     if not words or words == ["step"]:
         return SummaryScope("step")
-    if words[0] == "step" and len(words) == 2 and words[1].isdigit():
+    if words[0] == "step" and len(words) == 2 and is_number(words[1]):
         return SummaryScope("step", int(words[1]))
     if words in (["week"], ["book"]):
         return SummaryScope(words[0])
@@ -265,7 +265,7 @@ def _parse_write(body: str) -> ReflectWrite:
         lowered = word.lower()
         if lowered in ("ch", "chapter") and chapter is None:
             number, _, after2 = after.strip().partition(" ")
-            if not number.isdigit() or int(number) < 1:
+            if not is_number(number) or int(number) < 1:
                 raise InvalidInput("After `ch` give a chapter number: `/reflect ch 3 <text>`.")
             chapter = int(number)
             rest = after2.strip()
@@ -296,7 +296,7 @@ def _reflection_id(word: str, verb: str) -> int | None:
     word = word.strip().removeprefix("#")
     if not word:
         return None
-    if not word.isdigit() or int(word) < 1:
+    if not is_number(word) or int(word) < 1:
         raise InvalidInput(
             f"`/reflect {verb}` needs a reflection id from `/reflect list`, e.g. `/reflect {verb} 12`."
         )

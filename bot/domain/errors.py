@@ -29,3 +29,8 @@ class PermissionDenied(DomainError):
 
 class Duplicate(Conflict):
     """A unique key refused a write: the same thing exists already (maybe written concurrently)."""
+
+
+def is_number(text: str) -> bool:
+    """Plain ASCII digits only: ``str.isdigit`` also accepts "²", which ``int()`` refuses."""
+    return text.isascii() and text.isdigit()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Cadence, CadenceKind, Step
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -99,7 +99,7 @@ def parse_time(text: str) -> time:
     """``HH:MM`` (24 h) → time."""
     try:
         hours, minutes = text.strip().split(":")
-        if len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
+        if len(minutes) != 2 or not is_number(hours) or not is_number(minutes):
             raise ValueError(text)
         return time(int(hours), int(minutes))
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.books import book_key, clean_questions, new_book, parse_chapters
-from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
+from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound, is_number
 from bot.domain.model import Book, Chapter
 from bot.services.ports import Clock, Unit, UnitOfWork
 
@@ -78,7 +78,7 @@ def find_book(uow: Unit, workspace_id: int, ref: str) -> Book:
         raise InvalidInput("Name a book by its number or title. `/book list` shows them.")
     number = text.removeprefix("#")
     missing = NotFound(f"No book called “{text}”. `/book list` shows the shelf.")
-    if number.isascii() and number.isdigit():
+    if is_number(number):
         # Ids beyond BIGINT would make the database raise instead of finding nothing.
         book = uow.books.get(int(number)) if int(number) <= MAX_ID else None
         if book is not None and book.workspace_id == workspace_id:

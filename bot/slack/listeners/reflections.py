@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import commands as cmd
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, is_number
 from bot.domain.model import Reflection, Visibility
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
@@ -46,7 +46,7 @@ def register(app: App, deps: SlackDeps) -> None:
                 body["trigger_id"],
                 body["team"]["id"],
                 channel,
-                step_id=int(step_value) if step_value.isdigit() else None,
+                step_id=int(step_value) if is_number(step_value) else None,
             )
 
     app.action(blocks.REFLECT_ACTION)(ack=ack_now, lazy=[reflect_button])

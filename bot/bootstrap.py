@@ -22,7 +22,7 @@ from bot.services.ports import Clock, SystemClock
 from bot.services.prompts import PromptPolicy
 from bot.slack.app import build_app, notifier_client
 from bot.slack.listeners.common import SlackDeps
-from bot.slack.notifier import SlackNotifier
+from bot.slack.notifier import ChannelPacer, SlackNotifier
 from bot.storage.db import current_revision, ensure_ready, make_engine
 from bot.storage.leadership import leadership_for
 from bot.storage.uow import SqlAlchemyUnitOfWork
@@ -78,7 +78,9 @@ def build_services(
     engine = make_engine(settings.database_url)
     ensure_ready(engine)
     uow = SqlAlchemyUnitOfWork(sessionmaker(engine, expire_on_commit=False))
-    notifier = SlackNotifier(notifier_client(settings))
+    notifier = SlackNotifier(
+        notifier_client(settings), ChannelPacer(settings.channel_post_interval_seconds)
+    )
     services = Services.build(
         uow, clock or SystemClock(), plan_defaults(settings), notifier, prompt_policy(settings)
     )
@@ -93,7 +95,9 @@ def build_runtime(
         ensure_ready(engine)
     session_factory = sessionmaker(engine, expire_on_commit=False)
     clock = clock or SystemClock()
-    notifier = SlackNotifier(notifier_client(settings))
+    notifier = SlackNotifier(
+        notifier_client(settings), ChannelPacer(settings.channel_post_interval_seconds)
+    )
     uow = SqlAlchemyUnitOfWork(session_factory)
     services = Services.build(
         uow, clock, plan_defaults(settings), notifier, prompt_policy(settings)

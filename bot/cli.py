@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.console import add_console_arguments, add_demo_arguments, console_main, demo_main
 from bot.storage.db import (
     DatabaseNotReady,
     check_models,
@@ -63,13 +64,12 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     _db_upgrade(args, settings)
     if settings.has_slack_credentials:
         print("Slack credentials found; starting the bot. (Coming with the Slack surface.)")
-    else:
-        print(
-            "No SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET configured.\n"
-            "Next: copy config.example.yaml to config.yaml and fill in the Slack settings,\n"
-            "or run the tests with `make test`."
-        )
-    return 0
+        return 0
+    print(
+        "No SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET configured: starting the console.\n"
+        "(For Slack, copy config.example.yaml to config.yaml and fill in the Slack settings.)"
+    )
+    return console_main(args, settings)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
         "start", help="migrate the database, then start the bot (what `make run` does)"
     )
     start.set_defaults(handler=_start)
+
+    console = sub.add_parser(
+        "console", help="the whole bot in your terminal, against a built-in Slack emulator"
+    )
+    add_console_arguments(console)
+    console.set_defaults(handler=console_main)
+
+    demo = sub.add_parser("demo", help="a scripted tour through the console, printed")
+    add_demo_arguments(demo)
+    demo.set_defaults(handler=demo_main)
 
     serve = sub.add_parser(
         "serve", help="run the bot in HTTP mode (POST /slack/events, GET /healthz)"

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     reminder_lead_hours: float = Field(default=24.0, ge=0, le=24 * 14)
     misfire_grace_hours: float = Field(default=12.0, ge=0, le=24 * 30)
     claim_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    channel_post_interval_seconds: float = Field(default=1.0, ge=0, le=60)
 
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -114,6 +114,7 @@ def settings(emulator: SlackEmulator, database_url: str) -> Settings:
         slack_api_url=emulator.api_url,
         database_url=database_url,
         default_timezone="Europe/Berlin",
+        channel_post_interval_seconds=0,  # pacing has its own test, with a fake clock
     )
 
 

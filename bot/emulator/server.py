@@ -322,6 +322,12 @@ def _make_handler(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except ConnectionError:  # the client hung up (or was killed) before the answer
+                self.close_connection = True
+
         def do_GET(self) -> None:
             self._dispatch()
 

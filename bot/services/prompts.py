@@ -128,10 +128,18 @@ class PromptService:
             self._catch_up(too_old, missed_plans)
         if not jobs:
             return report
-        workers = max(1, min(self.policy.workers, len(jobs)))
+        # Channels in parallel; within a channel, steps strictly in order, one at a time.
+        by_channel: dict[str, list[_Job]] = defaultdict(list)
+        for job in sorted(jobs, key=lambda j: (j.due.due_at, j.due.number)):
+            by_channel[job.due.channel_id].append(job)
+        workers = max(1, min(self.policy.workers, len(by_channel)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
-            outcomes = list(pool.map(lambda job: self._deliver(job, token, now), jobs))
-        for job, outcome in zip(jobs, outcomes, strict=True):
+            per_channel = list(
+                pool.map(
+                    lambda chain: self._deliver_in_order(chain, token, now), by_channel.values()
+                )
+            )
+        for job, outcome in (pair for chain in per_channel for pair in chain):
             getattr(report, outcome).append(job.due.step_id)
             if outcome != "retrying":
                 report.max_lag_seconds = max(
@@ -160,6 +168,24 @@ class PromptService:
             )
             jobs.append(_Job(due, plan, book, late))
         return jobs
+
+    def _deliver_in_order(
+        self, chain: list[_Job], token: str, now: datetime
+    ) -> list[tuple[_Job, str]]:
+        """Post one channel's steps in order; after a failure, later ones wait for it."""
+        outcomes: list[tuple[_Job, str]] = []
+        for index, job in enumerate(chain):
+            outcome = self._deliver(job, token, now)
+            outcomes.append((job, outcome))
+            if outcome == "retrying":
+                with self.uow as uow:
+                    retry_at = now + retry_delay(job.due.attempts + 1, None)
+                    for later in chain[index + 1 :]:
+                        uow.prompts.release(later.due.step_id, token, retry_at)
+                        outcomes.append((later, "retrying"))
+                    uow.commit()
+                break
+        return outcomes
 
     def _deliver(self, job: _Job, token: str, now: datetime) -> str:
         """Post one claimed step; returns the TickReport list it belongs to."""

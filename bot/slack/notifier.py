@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +30,30 @@ PERMANENT_ERRORS = {
 }
 
 
+class ChannelPacer:
+    """Keeps posts to one channel at most one per ``interval`` (Slack: about 1 message/s)."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel_id: str) -> None:
+        with self._lock:
+            now = self.monotonic()
+            slot = max(now, self._next.get(channel_id, now))
+            self._next[channel_id] = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+
 class SlackNotifier:
     """Posts prompts, catch-ups and reminders. Slack failures become :class:`DeliveryFailed`.
 
@@ -35,11 +61,14 @@ class SlackNotifier:
     Retry-After into a retry time in the database instead of sleeping on it.
     """
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, pacer: ChannelPacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or ChannelPacer()
         self._bot_user_id: str | None = None
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        if method == "chat_postMessage" and str(kwargs.get("channel", "")).startswith(("C", "G")):
+            self.pacer.wait(str(kwargs["channel"]))
         try:
             return getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:

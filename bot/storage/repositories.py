@@ -556,6 +556,19 @@ class SqlPromptQueue:
         )
         return sorted(won)
 
+    def renew(self, step_id: int, token: str, now: datetime) -> bool:
+        result = self.session.execute(
+            update(StepRow)
+            .where(
+                StepRow.id == step_id,
+                StepRow.claimed_by == token,
+                StepRow.state == StepState.CLAIMED.value,
+            )
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool:
         result = self.session.execute(
             update(StepRow)

@@ -266,3 +266,63 @@ def test_two_services_racing_post_each_step_once(harness: Harness) -> None:
     # Steps 1 and 2 are too old (one catch-up message), step 3 is on time (one prompt).
     assert len(prompts_in(harness)) == 1
     assert sum("missed 2 prompts" in t for t in harness.channel_texts(CLUB)) == 1
+
+
+class _FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.posts: list[tuple[str, float]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_storms_then_every_post_delivered_in_order_per_channel_at_slack_pace(
+    harness: Harness,
+) -> None:
+    from bot.services.prompts import PromptPolicy
+    from bot.slack.app import notifier_client
+    from bot.slack.notifier import ChannelPacer, SlackNotifier
+    from tests.harness import OTHER
+
+    services = harness.runtime.services
+    services.books.add(TEAM, ALICE, "Dune", "Frank Herbert", "4")
+    for channel in (CLUB, OTHER):
+        services.plans.start(
+            Caller(TEAM, ALICE),
+            channel,
+            "Dune",
+            Cadence.every(1, time(9)),
+            1,
+            date(2026, 12, 7),
+            "UTC",
+        )
+    fake = _FakeMonotonic()
+    pacer = ChannelPacer(1.0, fake.monotonic, fake.sleep)
+    original_wait = pacer.wait
+
+    def recording_wait(channel_id: str) -> None:
+        original_wait(channel_id)
+        fake.posts.append((channel_id, fake.now))
+
+    pacer.wait = recording_wait  # type: ignore[method-assign]
+    notifier = SlackNotifier(notifier_client(harness.runtime.settings), pacer)
+    prompts = PromptService(
+        services.prompts.uow, harness.clock, notifier, PromptPolicy(grace=timedelta(days=5))
+    )
+    harness.clock.set(datetime(2026, 12, 10, 9, 30, tzinfo=UTC))  # steps 1-4 of both plans are due
+    harness.emulator.fail_next(3, status=429, retry_after=20, method="chat.postMessage")
+    harness.emulator.fail_next(4, status=502, method="chat.postMessage")
+    for _ in range(30):
+        prompts.run_due()
+        harness.clock.advance(timedelta(minutes=2))
+    for channel in (CLUB, OTHER):
+        posted = [block_text(p["blocks"]) for p in prompts_in(harness, channel)]
+        assert [f"step {n} of 4" in text for n, text in enumerate(posted, start=1)] == [True] * 4, (
+            posted
+        )
+        times = [t for c, t in fake.posts if c == channel]
+        assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times

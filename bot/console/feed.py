@@ -1,0 +1,180 @@
+"""What is new in the workspace since the console last looked: a diff of the emulator's state.
+
+Channel messages and thread replies are shown once to whoever is at the console;
+ephemeral messages and DMs belong to one member and wait for them (switch with ``:as``).
+Messages get a number (``[3]``) the first time they are seen, and prompts also a prompt
+number (``p1``), so the person can refer to them in ``:thread``, ``:react`` and ``:click``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bot.console.render import fingerprint
+from bot.console.world import ConsoleError, ConsoleWorld
+from bot.emulator.models import Channel, Message
+from bot.slack.blocks import PROMPT_EVENT
+
+
+class Kind(enum.StrEnum):
+    CHANNEL = "channel"
+    REPLY = "reply"
+    EPHEMERAL = "ephemeral"
+    DM = "dm"
+
+
+class Change(enum.StrEnum):
+    NEW = "new"
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One message to show, and how it relates to what was shown before."""
+
+    message: Message
+    kind: Kind
+    change: Change
+    number: int | None = None
+    parent: int | None = None
+    prompt: int | None = None
+
+
+def is_prompt(message: Message) -> bool:
+    """A chapter prompt the scheduler posted (it carries the prompt metadata)."""
+    meta = message.metadata or {}
+    return (
+        message.bot_id is not None
+        and not message.is_reply
+        and meta.get("event_type") == PROMPT_EVENT
+    )
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)
+
+
+class Feed:
+    """Remembers what was shown and numbers messages; :meth:`news` gives what is new."""
+
+    def __init__(self, world: ConsoleWorld) -> None:
+        self.world = world
+        self._seen: dict[tuple[str, str, str], str] = {}
+        self._numbers: dict[tuple[str, str], int] = {}
+        self._refs: list[tuple[str, str]] = []
+        self._prompts: list[tuple[str, str]] = []
+
+    # ------------------------------------------------------------------ numbering
+
+    def number(self, message: Message) -> int:
+        """The message's number, given on first sight (1, 2, …)."""
+        key = (message.channel, message.ts)
+        if key not in self._numbers:
+            self._refs.append(key)
+            self._numbers[key] = len(self._refs)
+            if is_prompt(message):
+                self._prompts.append(key)
+        return self._numbers[key]
+
+    def prompt_number(self, message: Message) -> int | None:
+        key = (message.channel, message.ts)
+        return self._prompts.index(key) + 1 if key in self._prompts else None
+
+    def resolve(self, ref: str) -> Message:
+        """The live message for ``ref``: a number shown as ``[n]``, or ``p<n>`` for prompt n."""
+        ref = ref.strip().lstrip("[").rstrip("]").lower()
+        if ref.startswith("p") and ref[1:].isdigit():
+            index = int(ref[1:])
+            if not 1 <= index <= len(self._prompts):
+                raise ConsoleError(f"There is no prompt p{index} yet.")
+            channel, ts = self._prompts[index - 1]
+        elif ref.isdigit() and 1 <= int(ref) <= len(self._refs):
+            channel, ts = self._refs[int(ref) - 1]
+        else:
+            raise ConsoleError(f"No message [{ref}]: use a number shown in brackets, or p1, p2…")
+        workspace = self.world.emulator.workspace
+        message = workspace.find_message(channel, ts) or workspace.find_ephemeral(channel, ts)
+        if message is None:
+            raise ConsoleError(f"Message [{ref}] was deleted.")
+        return message.copy()
+
+    def latest_prompt(self) -> Message | None:
+        """The most recent prompt seen, if any."""
+        for channel, ts in reversed(self._prompts):
+            found = self.world.emulator.workspace.find_message(channel, ts)
+            if found is not None:
+                return found.copy()
+        return None
+
+    # ------------------------------------------------------------------ diffing
+
+    def _channels(self, viewer: str) -> list[Channel]:
+        return [
+            c
+            for c in self.world.channels()
+            if not c.is_im and (not c.is_private or viewer in c.members)
+        ]
+
+    def _item(self, scope: str, message: Message, kind: Kind) -> Item | None:
+        key = (scope, message.channel, message.ts)
+        mark = fingerprint(message)
+        before = self._seen.get(key)
+        self._seen[key] = mark
+        if before == mark or (before is None and message.deleted):
+            return None
+        change = (
+            Change.NEW if before is None else Change.DELETED if message.deleted else Change.EDITED
+        )
+        if kind is Kind.EPHEMERAL:
+            return Item(message, kind, change)
+        if kind is Kind.CHANNEL and message.is_reply:
+            kind = Kind.REPLY
+        parent = None
+        if message.is_reply and message.thread_ts:
+            parent_message = self.world.emulator.workspace.find_message(
+                message.channel, message.thread_ts
+            )
+            parent = self.number(parent_message) if parent_message is not None else None
+        number = self.number(message)
+        return Item(message, kind, change, number, parent, self.prompt_number(message))
+
+    def news(self, viewer: str) -> list[Item]:
+        """Everything new or changed since the last call that ``viewer`` can see."""
+        candidates: list[tuple[str, Message, Kind]] = []
+        for channel in self._channels(viewer):
+            candidates += [("", m, Kind.CHANNEL) for m in self.world.emulator.messages(channel.id)]
+        dm = self.world.dm_channel(viewer)
+        if dm is not None:
+            candidates += [(viewer, m, Kind.DM) for m in self.world.emulator.messages(dm)]
+        candidates += [(viewer, m, Kind.EPHEMERAL) for m in self.world.emulator.ephemerals(viewer)]
+        candidates.sort(key=lambda c: _ts_key(c[1].ts))
+        items = [self._item(scope, message, kind) for scope, message, kind in candidates]
+        return [i for i in items if i is not None]
+
+    def catch_up(self, viewer: str) -> None:
+        """Mark everything as seen (used once, at start)."""
+        self.news(viewer)
+
+    def thread(self, parent: Message) -> list[Item]:
+        """The whole thread of ``parent`` (parent first), numbered, marked as seen."""
+        items = []
+        for message in self.world.emulator.thread(parent.channel, parent.thread_ts or parent.ts):
+            self._seen[("", message.channel, message.ts)] = fingerprint(message)
+            if message.deleted:
+                continue
+            kind = Kind.REPLY if message.is_reply else Kind.CHANNEL
+            parent_number = self.number(parent) if message.is_reply else None
+            items.append(
+                Item(
+                    message,
+                    kind,
+                    Change.NEW,
+                    self.number(message),
+                    parent_number,
+                    self.prompt_number(message),
+                )
+            )
+        return items

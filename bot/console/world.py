@@ -1,0 +1,381 @@
+"""The console's world: SQLite, the loopback Slack emulator and the real bolt app, in one process.
+
+Nothing here bypasses the bolt app. Slash commands, events, button clicks and modal
+submissions travel as signed HTTP requests from :class:`SlackAppClient` to the app's
+``/slack/events`` endpoint; what the app answers lands in the emulated workspace, which
+the console then reads. Time is a :class:`FakeClock` shared by the bot and the emulator;
+moving it runs what the scheduler would have run in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import Settings
+from bot.emulator.client import AppResponse, SlackAppClient
+from bot.emulator.models import Channel, Message, User
+from bot.emulator.server import SlackEmulator
+from bot.services.ports import FakeClock
+from bot.serving import HttpServer
+from bot.storage.db import make_engine, upgrade
+
+logger = logging.getLogger(__name__)
+
+#: Virtual time starts here on a fresh database: a Monday morning, an hour before the
+#: default prompt time, so ``/book start …`` then ``:advance 1h`` shows the first prompt.
+DEFAULT_START_DAY = (2026, 12, 7)
+DEFAULT_START_TIME = time(8, 0)
+#: The scheduler runs at least this often while the clock moves (besides every moment
+#: something falls due), for work this console does not know how to foresee.
+MAX_TICK_GAP = timedelta(hours=12)
+DRAIN_TIMEOUT = 30.0
+CLOCK_SUFFIX = ".clock"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A seeded workspace member the person at the console can act as."""
+
+    user_id: str
+    name: str
+    real_name: str
+    is_admin: bool = False
+
+
+MEMBERS = (
+    Member("U0ALICE0001", "alice", "Alice Host", is_admin=True),
+    Member("U0BOB000001", "bob", "Bob Reader"),
+    Member("U0CAROL0001", "carol", "Carol Reader"),
+)
+CLUB_ID = "C0BOOKCLUB1"
+CLUB_NAME = "book-club"
+
+
+class ConsoleError(Exception):
+    """Something the person typed cannot be done; the message says why."""
+
+
+def default_start(timezone: str) -> datetime:
+    """Monday 7 December 2026, 08:00 in ``timezone``: fixed, so demos are reproducible."""
+    return datetime(*DEFAULT_START_DAY, DEFAULT_START_TIME.hour, tzinfo=ZoneInfo(timezone))
+
+
+def clock_file(db_path: Path) -> Path:
+    """Where the console keeps its virtual time between runs on the same database."""
+    return db_path.with_name(db_path.name + CLOCK_SUFFIX)
+
+
+def saved_time(db_path: Path) -> datetime | None:
+    """The virtual time a previous console session on ``db_path`` ended at, if any."""
+    path = clock_file(db_path)
+    try:
+        moment = datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+class ConsoleWorld:
+    """One workspace (``#book-club`` and a few members), the bot, and a virtual clock.
+
+    Use as a context manager; every action waits for the app's lazy listeners to finish
+    (``executor.drain()``), so what the bot does is visible as soon as a call returns.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db_path: Path,
+        *,
+        start: datetime | None = None,
+        remember_time: bool = True,
+    ) -> None:
+        self.db_path = db_path.resolve()
+        self.timezone = settings.default_timezone
+        self.zone = ZoneInfo(self.timezone)
+        self.remember_time = remember_time
+        self.resumed = start is None and saved_time(self.db_path) is not None
+        moment = start or saved_time(self.db_path) or default_start(self.timezone)
+        self.clock = FakeClock(moment)
+        self._base_settings = settings
+        self._stack = ExitStack()
+        self.emulator: SlackEmulator
+        self.runtime: Runtime
+        self.slack: SlackAppClient
+        self.settings: Settings
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> ConsoleWorld:
+        try:
+            self._open()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open(self) -> None:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{self.db_path}"
+        engine = make_engine(url)
+        try:
+            upgrade(engine)  # migrated on first use, a no-op afterwards
+        finally:
+            engine.dispose()
+        clock = self.clock
+        emulator = SlackEmulator(clock=lambda: clock.now().timestamp())
+        for member in MEMBERS:
+            emulator.add_user(
+                member.user_id,
+                member.name,
+                real_name=member.real_name,
+                tz=self.timezone,
+                is_admin=member.is_admin,
+            )
+        emulator.add_channel(
+            CLUB_ID, CLUB_NAME, members=[*(m.user_id for m in MEMBERS), emulator.bot_user_id]
+        )
+        emulator.start()
+        self._stack.callback(emulator.stop)
+        self.emulator = emulator
+        secret = secrets.token_hex(16)
+        self.settings = self._base_settings.model_copy(
+            update={
+                "slack_bot_token": emulator.bot_token,
+                "slack_signing_secret": secret,
+                "slack_api_url": emulator.api_url,
+                "slack_app_token": None,
+                "slack_client_id": None,
+                "slack_client_secret": None,
+                "database_url": url,
+                "scheduler_enabled": False,
+            }
+        )
+        runtime = build_runtime(self.settings, clock=self.clock)
+        self._stack.callback(runtime.close)
+        self.runtime = runtime
+        server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
+        # Waitress notices a closed socket only at its next 1 s poll: don't wait for that.
+        self._stack.callback(
+            lambda: threading.Thread(
+                target=server.stop, name="console-http-stop", daemon=True
+            ).start()
+        )
+        self.slack = SlackAppClient(emulator, f"{server.url}/slack/events", secret)
+        self._stack.callback(self.slack.close)
+
+    def close(self) -> None:
+        """Save the virtual time (for the next session on this database) and stop everything."""
+        if self.remember_time:
+            try:
+                clock_file(self.db_path).write_text(self.clock.now().isoformat(), encoding="utf-8")
+            except OSError as exc:
+                logger.warning("could not save the console clock: %s", exc)
+        self._stack.close()
+
+    # ------------------------------------------------------------------ who and where
+
+    @property
+    def team_id(self) -> str:
+        return self.emulator.team_id
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.emulator.bot_user_id
+
+    def now(self) -> datetime:
+        """The virtual time, in the console's time zone."""
+        return self.clock.now().astimezone(self.zone)
+
+    def members(self) -> list[User]:
+        """The people one can act as (no bots)."""
+        return [u for u in self.emulator.workspace.users() if not u.is_bot and not u.deleted]
+
+    def user(self, user_id: str) -> User:
+        return self.emulator.workspace.user(user_id)
+
+    def user_id(self, name: str) -> str:
+        """The id of the member called ``name`` (``alice``, ``@alice`` or an id)."""
+        wanted = name.strip().lstrip("@").lower()
+        for user in self.members():
+            if wanted in (user.name.lower(), user.id.lower()):
+                return user.id
+        names = ", ".join(u.name for u in self.members())
+        raise ConsoleError(f"There is no member called {name!r}. Members: {names}.")
+
+    def channel(self, channel_id: str) -> Channel:
+        return self.emulator.workspace.channel(channel_id)
+
+    def channels(self) -> list[Channel]:
+        return self.emulator.workspace.channels()
+
+    def dm_channel(self, user_id: str) -> str | None:
+        """The bot's DM with ``user_id``, if the bot ever opened one."""
+        workspace = self.emulator.workspace
+        return workspace.dm_channel(user_id) if workspace.has_dm(user_id) else None
+
+    def names(self) -> dict[str, str]:
+        """Every user and channel id mapped to its name, for rendering mentions."""
+        out = {u.id: u.name for u in self.emulator.workspace.users()}
+        out.update({c.id: c.name for c in self.channels() if not c.is_im})
+        return out
+
+    def file_text(self, file_id: str) -> str | None:
+        """The content of a file the bot uploaded."""
+        for record in self.emulator.uploaded_files():
+            if record.id == file_id:
+                return record.text
+        return None
+
+    # ------------------------------------------------------------------ acting as a member
+
+    def drain(self) -> None:
+        """Wait for the app's lazy listeners (and anything they started) to finish."""
+        if not self.runtime.executor.drain(timeout=DRAIN_TIMEOUT):
+            raise ConsoleError("The bot is still busy after 30 s; its answer may come later.")
+
+    def _checked(self, response: AppResponse, what: str) -> AppResponse:
+        self.drain()
+        if response.status != 200:
+            raise ConsoleError(f"The app answered {what} with HTTP {response.status}.")
+        return response
+
+    def slash(self, user_id: str, channel_id: str, line: str) -> None:
+        """Type a slash command (``/book list``) in a channel."""
+        command, _, text = line.strip().partition(" ")
+        response = self.slack.slash_command(
+            command, text.strip(), user_id=user_id, channel_id=channel_id
+        )
+        if response.status == 404:
+            self.drain()
+            raise ConsoleError(
+                f"Readalong has no {command} command; try /book help or /reflect help."
+            )
+        self._checked(response, command)
+        answer = response.json() if response.body.strip().startswith(b"{") else None
+        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
+            # An app may answer in the ack itself; Slack shows that as an ephemeral.
+            self.emulator.workspace.post_ephemeral(
+                channel_id,
+                user_id,
+                text=str(answer.get("text") or ""),
+                blocks=answer.get("blocks"),
+                response_type="ephemeral",
+            )
+
+    def post(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> str:
+        """Post a message (a reply when ``thread_ts``); the bot gets the message event."""
+        try:
+            ts, response = self.slack.user_posts(user_id, channel_id, text, thread_ts=thread_ts)
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        self._checked(response, "the message")
+        return ts
+
+    def react(self, user_id: str, channel_id: str, ts: str, emoji: str) -> None:
+        """Add a reaction; the bot gets ``reaction_added``."""
+        try:
+            response = self.slack.user_reacts(user_id, channel_id, ts, emoji)
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        self._checked(response, "the reaction")
+
+    def click(self, user_id: str, message: Message, action_id: str, block_id: str | None) -> None:
+        """Click a button on a message: a ``block_actions`` request."""
+        try:
+            response = self.slack.block_action(
+                user_id=user_id,
+                channel_id=message.channel,
+                message_ts=message.ts,
+                action_id=action_id,
+                block_id=block_id,
+            )
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        self._checked(response, "the click")
+
+    def open_modal(self, user_id: str) -> dict[str, Any] | None:
+        """The modal on top of the member's stack, if one is open."""
+        views = self.emulator.open_views(user_id)
+        return views[-1] if views else None
+
+    def submit(self, user_id: str, view_id: str, values: dict[str, dict[str, Any]]) -> Any:
+        """Submit a modal (``view_submission``); returns the app's JSON answer, if any."""
+        try:
+            response = self.slack.view_submission(view_id, values, user_id=user_id)
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        self._checked(response, "the form")
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def cancel(self, user_id: str, view: dict[str, Any]) -> None:
+        """Close a modal without submitting it; Slack tells the app only if it asked to know."""
+        if view.get("notify_on_close"):
+            self._checked(self.slack.view_closed(str(view["id"]), user_id=user_id), "closing")
+        else:
+            self.emulator.workspace.close_view(str(view["id"]), clear=True)
+
+    def open_home(self, user_id: str) -> dict[str, Any] | None:
+        """Open the App Home tab (``app_home_opened``); returns the view the bot published."""
+        self._checked(self.slack.app_home_opened(user_id), "App Home")
+        return self.emulator.home_view(user_id)
+
+    # ------------------------------------------------------------------ time
+
+    def advance_to(self, target: datetime) -> int:
+        """Move the clock to ``target``, running the scheduler's work at every due moment.
+
+        Returns how many scheduler ticks ran. Time only moves forward.
+        """
+        now = self.clock.now()
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=self.zone)
+        if target < now:
+            raise ConsoleError("Time only moves forward here.")
+        ticks = 0
+        while (moment := self._next_moment(self.clock.now(), target)) is not None:
+            self.clock.set(moment)
+            self.tick()
+            ticks += 1
+        self.clock.set(target)
+        self.tick()
+        return ticks + 1
+
+    def tick(self) -> None:
+        """What one scheduler run does now: prompts, reminders, digests."""
+        self.runtime.services.run_due()
+        self.drain()
+
+    def _next_moment(self, after: datetime, end: datetime) -> datetime | None:
+        """The next moment in (after, end) when something may fall due, or a regular tick."""
+        lead = timedelta(hours=self.settings.reminder_lead_hours)
+        moments = [after + MAX_TICK_GAP]
+        for view in self.runtime.services.plans.running_in_workspace(self.team_id):
+            period = timedelta(days=view.plan.cadence.period_days)
+            for step in view.plan.steps:
+                moments += [step.due_at, step.due_at + period, step.due_at + period - lead]
+                if step.next_attempt_at is not None:
+                    moments.append(step.next_attempt_at)
+        upcoming = [m for m in moments if after < m < end]
+        return min(upcoming, default=None)

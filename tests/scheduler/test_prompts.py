@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.domain.model import Cadence, Caller, StepState
@@ -325,4 +326,4 @@ def test_storms_then_every_post_delivered_in_order_per_channel_at_slack_pace(
             posted
         )
         times = [t for c, t in fake.posts if c == channel]
-        assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times
+        assert all(b - a >= 1.0 for a, b in pairwise(times)), times

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -86,7 +85,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     server = HttpServer(runtime.wsgi, settings.host, settings.port)
     if settings.scheduler_enabled and not args.no_scheduler:
         runtime.scheduler.start()
-    stop_on_sigterm(server.stop)
     print(
         f"Readalong listening on {server.url}/slack/events (health: {server.url}/healthz)",
         flush=True,
@@ -96,16 +94,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         runtime.close()
     return 0
-
-
-def stop_on_sigterm(stop: Callable[[], None]) -> None:
-    """SIGTERM stops taking requests; the caller then drains in-flight work and exits 0."""
-
-    def handle(signum: int, frame: object) -> None:
-        logger.info("SIGTERM: draining and stopping")
-        stop()
-
-    signal.signal(signal.SIGTERM, handle)
 
 
 def _tick(args: argparse.Namespace, settings: Settings) -> int:

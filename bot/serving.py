@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import Any
 
 from waitress.server import create_server
 
 logger = logging.getLogger(__name__)
+
+
+class Shutdown(Exception):
+    """Raised in the main thread by SIGTERM to leave the serving loop."""
+
+
+def _raise_shutdown(signum: int, frame: object) -> None:
+    raise Shutdown
 
 
 class HttpServer:
@@ -36,7 +45,15 @@ class HttpServer:
         return f"http://{self._server.effective_host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve until SIGTERM or Ctrl-C; then stop accepting and let in-flight requests finish."""
+        previous = signal.signal(signal.SIGTERM, _raise_shutdown)
+        try:
+            self._server.run()
+        except (Shutdown, KeyboardInterrupt):
+            logger.info("stopping: no new requests; finishing the ones in flight")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self.stop()
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(
@@ -53,6 +70,9 @@ class HttpServer:
             logger.debug("HTTP server loop ended")
 
     def stop(self) -> None:
+        dispatcher = getattr(self._server, "task_dispatcher", None)
         self._server.close()
+        if dispatcher is not None:
+            dispatcher.shutdown(cancel_pending=False, timeout=30)
         if self._thread is not None:
             self._thread.join(timeout=5)

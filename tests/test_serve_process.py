@@ -1,0 +1,104 @@
+"""`readalong serve` as a real process: signed commands over HTTP, health, and a clean SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator.client import SlackAppClient
+from bot.emulator.server import SlackEmulator
+from bot.storage.db import make_engine, upgrade
+
+SECRET = "process-secret"
+READALONG = str(Path(sys.executable).with_name("readalong"))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, SlackEmulator]]:
+    emulator = SlackEmulator().start()
+    emulator.add_user("U0ALICE0001", "alice")
+    emulator.add_channel("C0BOOKCLUB1", "book-club", members=["U0ALICE0001", emulator.bot_user_id])
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(database)
+    upgrade(engine)
+    engine.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "SLACK_API_URL": emulator.api_url,
+        "SLACK_BOT_TOKEN": emulator.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "READALONG_CONFIG": "",
+    }
+    env.pop("READALONG_CONFIG")
+    process = subprocess.Popen(
+        [READALONG, "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", line)
+        assert match, (
+            line,
+            process.stderr.read() if process.poll() is not None and process.stderr else "",
+        )
+        yield process, match.group(1), emulator
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        emulator.stop()
+
+
+def test_signed_book_add_answered_fast_and_healthz(
+    served: tuple[subprocess.Popen[str], str, SlackEmulator],
+) -> None:
+    process, url, emulator = served
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        assert response.status == 200
+    client = SlackAppClient(emulator, f"{url}/slack/events", SECRET)
+    response = client.slash_command(
+        "/book", "add Dune | Frank Herbert | 22", user_id="U0ALICE0001", channel_id="C0BOOKCLUB1"
+    )
+    assert response.status == 200 and response.elapsed_ms < 3000
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not emulator.response_url_posts():
+        time.sleep(0.02)  # waiting for another process's reply, not for time to pass
+    posts = emulator.response_url_posts()
+    assert posts and "Added to the shelf" in str(posts[0]["payload"])
+
+
+def test_sigterm_drains_and_exits_zero(
+    served: tuple[subprocess.Popen[str], str, SlackEmulator],
+) -> None:
+    process, url, emulator = served
+    client = SlackAppClient(emulator, f"{url}/slack/events", SECRET)
+    for i in range(5):
+        assert (
+            client.slash_command(
+                "/book",
+                f"add Book {i} | Someone | 3",
+                user_id="U0ALICE0001",
+                channel_id="C0BOOKCLUB1",
+            ).status
+            == 200
+        )
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    # Every acknowledged command was finished before the process left.
+    assert len(emulator.response_url_posts()) == 5

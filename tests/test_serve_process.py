@@ -68,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, SlackEm
 def test_signed_book_add_answered_fast_and_healthz(
     served: tuple[subprocess.Popen[str], str, SlackEmulator],
 ) -> None:
-    process, url, emulator = served
+    _process, url, emulator = served
     with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
         assert response.status == 200
     client = SlackAppClient(emulator, f"{url}/slack/events", SECRET)

@@ -6,9 +6,10 @@ from __future__ import annotations
 class DomainError(Exception):
     """Something the user asked for cannot be done; ``str(error)`` says what to do instead."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # which input it is about, when there is one (for forms)
 
 
 class InvalidInput(DomainError):

@@ -26,11 +26,12 @@ def new_plan(
     if book.id is None:
         raise ValueError("book must be stored before a plan can use it")
     if chapters_per_step < 1:
-        raise InvalidInput("Chapters per step must be at least 1.")
+        raise InvalidInput("Chapters per step must be at least 1.", field="chapters_per_step")
     if chapters_per_step > book.chapter_count:
         raise InvalidInput(
             f"“{book.title}” has {book.chapter_count} chapters; "
-            f"{chapters_per_step} per step is more than the whole book."
+            f"{chapters_per_step} per step is more than the whole book.",
+            field="chapters_per_step",
         )
     if cadence.weekday is not None and not 0 <= cadence.weekday <= 6:
         raise InvalidInput("The weekday must be Monday (0) to Sunday (6).")

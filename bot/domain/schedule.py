@@ -29,7 +29,8 @@ def zone(name: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
         raise InvalidInput(
             f"“{name}” is not a time zone I know. Use an IANA name such as Europe/Berlin "
-            "or America/New_York."
+            "or America/New_York.",
+            field="timezone",
         ) from None
 
 
@@ -45,7 +46,7 @@ def chapter_ranges(chapter_count: int, per_step: int) -> list[tuple[int, int]]:
     if chapter_count < 1:
         raise InvalidInput("A book needs at least one chapter.")
     if per_step < 1:
-        raise InvalidInput("Chapters per step must be at least 1.")
+        raise InvalidInput("Chapters per step must be at least 1.", field="chapters_per_step")
     steps = math.ceil(chapter_count / per_step)
     if steps > MAX_STEPS:
         raise InvalidInput(f"That makes {steps} steps; a plan can have at most {MAX_STEPS}.")
@@ -91,7 +92,9 @@ def parse_weekday(text: str) -> int:
         i for i, name in enumerate(WEEKDAY_NAMES) if len(word) >= 2 and name.startswith(word)
     ]
     if len(matches) != 1:
-        raise InvalidInput(f"“{text}” is not a weekday. Use monday … sunday (or mon … sun).")
+        raise InvalidInput(
+            f"“{text}” is not a weekday. Use monday … sunday (or mon … sun).", field="weekday"
+        )
     return matches[0]
 
 
@@ -104,7 +107,7 @@ def parse_time(text: str) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise InvalidInput(
-            f"“{text}” is not a time. Use 24-hour HH:MM, e.g. 09:00 or 18:30."
+            f"“{text}” is not a time. Use 24-hour HH:MM, e.g. 09:00 or 18:30.", field="time"
         ) from None
 
 
@@ -113,4 +116,6 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"“{text}” is not a date. Use YYYY-MM-DD, e.g. 2026-12-07.") from None
+        raise InvalidInput(
+            f"“{text}” is not a date. Use YYYY-MM-DD, e.g. 2026-12-07.", field="date"
+        ) from None

@@ -108,3 +108,25 @@ def test_start_modal_end_to_end(harness: Harness) -> None:
     assert response.status == 200
     assert any("started a reading plan" in t for t in harness.channel_texts(CLUB))
     assert "Wed 2 Dec 2026, 19:00 EST" in harness.say(BOB, "/book", "status")
+
+
+def test_start_modal_shows_errors_on_the_right_fields(harness: Harness) -> None:
+    harness.say(ALICE, "/book", "add Dune | Frank Herbert | 4")
+    harness.command(ALICE, "/book", "start")
+    view = harness.last_view(ALICE)
+    book_option = view["blocks"][0]["element"]["options"][0]["value"]
+    values = {
+        "book": {"value": book_option},
+        "weekday": {"value": "0"},
+        "at": {"value": "09:00"},
+        "chapters": {"value": "1"},
+        "start": {"value": "2026-12-01"},
+        "tz": {"value": "Mars/Olympus"},
+    }
+    bad_zone = harness.submit(view["id"], values, ALICE).json()
+    assert list(bad_zone["errors"]) == ["tz"] and "time zone" in bad_zone["errors"]["tz"]
+    too_many = harness.submit(
+        view["id"], {**values, "tz": {"value": "UTC"}, "chapters": {"value": "9"}}, ALICE
+    ).json()
+    assert list(too_many["errors"]) == ["chapters"]
+    assert "no reading plan" in harness.say(ALICE, "/book", "status").lower()

@@ -9,23 +9,25 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import commands as cmd
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Caller
 from bot.domain.plans import resolve_options
+from bot.services.plans import PlanView
 from bot.slack import blocks
 from bot.slack.listeners.common import (
     SlackDeps,
     ack_now,
+    answer_submission,
     ephemeral_in,
     ephemeral_via,
     in_channel_via,
-    refuse_unexpected,
     replying,
+    submitted,
 )
 from bot.slack.modals import (
     BOOK_ADD,
     PLAN_START,
     BookAddModal,
-    FieldErrors,
     PlanStartModal,
     metadata,
     state_values,
@@ -46,33 +48,22 @@ def register(app: App, deps: SlackDeps) -> None:
     def submit_book(
         ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:
-        try:
+        def save() -> int | None:
             request = BookAddModal.parse(state_values(view))
-            book = services.books.add(
-                body["team"]["id"],
-                body["user"]["id"],
-                request.title,
-                request.author,
-                request.chapters,
-            )
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={"title": exc.message})
-            return
-        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
-            refuse_unexpected(ack, "title", "book modal")
-            return
-        ack()
-        context["book_id"] = book.id
+            team, user = body["team"]["id"], body["user"]["id"]
+            return services.books.add(
+                team, user, request.title, request.author, request.chapters
+            ).id
+
+        answer_submission(ack, context, key="book_id", save=save, field="title", what="book modal")
 
     def after_book(
         body: dict[str, Any], client: WebClient, context: BoltContext, view: dict[str, Any]
     ) -> None:
+        if not submitted(context, "book_id"):
+            return
         user = body["user"]["id"]
-        channel = metadata(view).get("channel_id") or user
-        reply = ephemeral_in(client, channel, user)
+        reply = ephemeral_in(client, metadata(view).get("channel_id") or user, user)
         with replying(reply, "book modal"):
             reply(
                 blocks.book_added(services.books.find(body["team"]["id"], str(context["book_id"])))
@@ -87,50 +78,29 @@ def register(app: App, deps: SlackDeps) -> None:
         context: BoltContext,
         client: WebClient,
     ) -> None:
-        channel = metadata(view).get("channel_id", "")
-        try:
+        def save() -> str:
             options = PlanStartModal.parse(state_values(view))
             caller = deps.caller(client, body["team"]["id"], body["user"]["id"], check_admin=False)
-            resolved = resolve_options(options, services.defaults, services.clock.now())
-            started = services.plans.start(
-                caller,
-                channel,
-                resolved.book_ref,
-                resolved.cadence,
-                resolved.chapters_per_step,
-                resolved.start_date,
-                resolved.timezone,
-            )
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except InvalidInput as exc:
-            field = (
-                "tz"
-                if "time zone" in exc.message
-                else "chapters"
-                if "hapter" in exc.message
-                else "book"
-            )
-            ack(response_action="errors", errors={field: exc.message})
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={"book": exc.message})
-            return
-        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
-            refuse_unexpected(ack, "book", "plan modal")
-            return
-        ack()
-        context["plan_channel"] = started.group.channel_id
+            channel = str(metadata(view).get("channel_id", ""))
+            return start_plan(deps, caller, channel, options).group.channel_id
+
+        answer_submission(
+            ack,
+            context,
+            key="plan_channel",
+            save=save,
+            field="book",
+            fields=PLAN_FIELDS,
+            what="plan modal",
+        )
 
     def after_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if "plan_channel" not in context:  # the submission was refused; the modal shows why
+        if not submitted(context, "plan_channel"):
             return
         user = body["user"]["id"]
         channel = context["plan_channel"]
         with replying(ephemeral_in(client, channel, user), "plan modal"):
-            view = services.plans.current(body["team"]["id"], channel)
-            message = blocks.plan_started(view)
+            message = blocks.plan_started(services.plans.current(body["team"]["id"], channel))
             client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
 
     app.view(PLAN_START)(ack=submit_plan, lazy=[after_plan])
@@ -183,18 +153,8 @@ def run_book_command(
             reply(blocks.book_added(services.books.add(team, user, title, author, chapters)))
         case cmd.PlanOptions():
             require_reachable_channel(client, channel)
-            resolved = resolve_options(parsed, services.defaults, services.clock.now())
             caller = deps.caller(client, team, user, check_admin=False)
-            view = services.plans.start(
-                caller,
-                channel,
-                resolved.book_ref,
-                resolved.cadence,
-                resolved.chapters_per_step,
-                resolved.start_date,
-                resolved.timezone,
-            )
-            announce(blocks.plan_started(view))
+            announce(blocks.plan_started(start_plan(deps, caller, channel, parsed)))
         case cmd.BookQuestions(chapter, questions):
             caller = deps.caller(client, team, user, check_admin=True)
             services.plans.set_questions(caller, channel, chapter, questions)
@@ -205,6 +165,31 @@ def run_book_command(
             reply(blocks.notice(f"Posted the digest {where}."))
         case _:
             reply(blocks.help_message(cmd.BOOK_HELP))
+
+
+# Domain error fields → the plan modal's blocks.
+PLAN_FIELDS = {
+    "timezone": "tz",
+    "chapters_per_step": "chapters",
+    "time": "at",
+    "date": "start",
+    "weekday": "weekday",
+}
+
+
+def start_plan(deps: SlackDeps, caller: Caller, channel: str, options: cmd.PlanOptions) -> PlanView:
+    """Start a plan from what the member gave, with the configured defaults for the rest."""
+    services = deps.services
+    resolved = resolve_options(options, services.defaults, services.clock.now())
+    return services.plans.start(
+        caller,
+        channel,
+        resolved.book_ref,
+        resolved.cadence,
+        resolved.chapters_per_step,
+        resolved.start_date,
+        resolved.timezone,
+    )
 
 
 def require_reachable_channel(client: WebClient, channel_id: str) -> None:

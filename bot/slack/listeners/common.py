@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -16,6 +16,7 @@ from bot.domain.errors import DomainError
 from bot.domain.model import Caller
 from bot.services.container import Services
 from bot.slack.blocks import Message, error
+from bot.slack.modals import FieldErrors
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +68,41 @@ def replying(reply: Reply, what: str) -> Iterator[None]:
         _send(reply, error(GENERIC_FAILURE), what)
 
 
-def refuse_unexpected(ack: Ack, field: str, what: str) -> None:
-    """A modal submission failed in an unexpected way: keep the modal open and say so."""
-    logger.exception("%s failed", what)
-    ack(response_action="errors", errors={field: GENERIC_FAILURE})
+def answer_submission(
+    ack: Ack,
+    context: BoltContext,
+    *,
+    key: str,
+    save: Callable[[], object],
+    field: str,
+    fields: dict[str, str] | None = None,
+    what: str,
+) -> None:
+    """Validate and save a modal submission, then ack: nothing on success (the modal
+    closes), ``response_action: errors`` naming the field otherwise (it stays open).
+
+    What ``save`` returns is left in ``context[key]`` for the lazy follow-up; a domain
+    error whose ``field`` is in ``fields`` is shown on that block, others on ``field``.
+    """
+    try:
+        context[key] = save()
+    except FieldErrors as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    except DomainError as exc:
+        block = (fields or {}).get(exc.field or "", field)
+        ack(response_action="errors", errors={block: exc.message})
+        return
+    except Exception:
+        logger.exception("%s failed", what)
+        ack(response_action="errors", errors={field: GENERIC_FAILURE})
+        return
+    ack()
+
+
+def submitted(context: BoltContext, key: str) -> bool:
+    """Whether the submission was saved (else the modal showed an error; nothing to follow up)."""
+    return key in context
 
 
 def _send(reply: Reply, message: Message, what: str) -> None:

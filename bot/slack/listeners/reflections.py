@@ -10,19 +10,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import commands as cmd
-from bot.domain.errors import DomainError, InvalidInput, is_number
+from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Reflection, Visibility
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
 from bot.slack.listeners.common import (
     SlackDeps,
     ack_now,
+    answer_submission,
     ephemeral_in,
     ephemeral_via,
-    refuse_unexpected,
     replying,
+    submitted,
 )
-from bot.slack.modals import REFLECT, FieldErrors, ReflectionModal, metadata, state_values
+from bot.slack.modals import REFLECT, ReflectionModal, metadata, state_values
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ def register(app: App, deps: SlackDeps) -> None:
     def submit_reflection(
         ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:
-        meta = metadata(view)
-        team, user = body["team"]["id"], body["user"]["id"]
-        try:
+        def save() -> int | None:
+            meta = metadata(view)
+            team, user = body["team"]["id"], body["user"]["id"]
             entry = ReflectionModal.parse(state_values(view))
             if meta.get("reflection_id"):
                 saved = services.reflections.edit(
@@ -72,20 +73,14 @@ def register(app: App, deps: SlackDeps) -> None:
                     visibility=entry.visibility,
                     step_number=meta.get("step_number"),
                 )
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={"text": exc.message})
-            return
-        except Exception:  # noqa: BLE001 - logged inside; the modal must get an answer
-            refuse_unexpected(ack, "text", "reflection modal")
-            return
-        ack()
-        context["reflection_id"] = saved.reflection.id
+            return saved.reflection.id
+
+        answer_submission(
+            ack, context, key="reflection_id", save=save, field="text", what="reflection modal"
+        )
 
     def after_reflection(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if "reflection_id" not in context:  # the submission was refused; the modal shows why
+        if not submitted(context, "reflection_id"):
             return
         team, user = body["team"]["id"], body["user"]["id"]
         channel = str(metadata(body["view"]).get("channel_id") or user)

@@ -106,7 +106,9 @@ def build_runtime(
         services.run_due, leadership_for(engine), settings.scheduler_interval_seconds
     )
     executor = DrainableExecutor(max_workers=16)
-    deps = SlackDeps(services=services, admins=frozenset(settings.slack_admins))
+    deps = SlackDeps(
+        services=services, background=executor, admins=frozenset(settings.slack_admins)
+    )
     app = build_app(settings, deps, executor=executor, engine=engine)
 
     def readiness() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.console.shell import LineSource
+    from bot.console.inputs import LineSource
 
 DEFAULT_DB = "readalong.db"
 HISTORY_FILE = ".readalong_console_history"
@@ -69,7 +69,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def console_main(args: argparse.Namespace, settings: Settings) -> int:
     """``readalong console``: an interactive prompt, or a script when stdin is not a terminal."""
-    from bot.console.shell import ScriptInput, TerminalInput
+    from bot.console.inputs import ScriptInput, TerminalInput
 
     db = Path(getattr(args, "db", None) or DEFAULT_DB)
     source = (
@@ -88,7 +88,7 @@ def console_main(args: argparse.Namespace, settings: Settings) -> int:
 def demo_main(args: argparse.Namespace, settings: Settings) -> int:
     """``readalong demo``: the scripted tour, printed as a transcript. Non-zero if a step failed."""
     from bot.console.demo import DEMO_SCRIPT
-    from bot.console.shell import ScriptInput
+    from bot.console.inputs import ScriptInput
 
     source = ScriptInput(DEMO_SCRIPT.splitlines())
     out = _console(sys.stdout)
@@ -130,7 +130,11 @@ def run_console(
     from bot.console.world import ConsoleError, ConsoleWorld
 
     _quiet_logs()
-    with ConsoleWorld(settings, db_path, start=start, remember_time=remember_time) as world:
+    try:
+        world = ConsoleWorld(settings, db_path, start=start, remember_time=remember_time)
+    except ConsoleError as exc:
+        raise ConfigError(str(exc)) from None
+    with world:
         try:
             shell = Shell(world, source, out, user=user)
         except ConsoleError as exc:

@@ -9,14 +9,10 @@ the output reads as a transcript of the conversation.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import re
-from collections import deque
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -24,6 +20,8 @@ from rich.text import Text
 from bot.console import render
 from bot.console.feed import Change, Feed, Item, Kind
 from bot.console.forms import Field, fields, parse_answer
+from bot.console.inputs import LineSource
+from bot.console.when import long_time, parse_duration, parse_moment
 from bot.console.world import CLUB_ID, ConsoleError, ConsoleWorld
 from bot.emulator.models import Message
 
@@ -62,97 +60,6 @@ COMMANDS = (
 )
 MAX_FORM_ROUNDS = 10
 MAX_BAD_ANSWERS = 3
-
-_DURATION = re.compile(r"(\d+)\s*(w|weeks?|d|days?|h|hours?|m|mins?|minutes?)\b", re.IGNORECASE)
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-
-
-class LineSource(Protocol):
-    """Where the person's lines come from."""
-
-    @property
-    def interactive(self) -> bool: ...
-
-    def read(self, prompt: str) -> str | None:
-        """The next line (without its newline), or ``None`` at the end of input."""
-
-
-class TerminalInput:
-    """Lines typed at a terminal, with readline editing and history (kept between runs)."""
-
-    interactive = True
-
-    def __init__(self, history: Path | None = None) -> None:
-        self.history = history
-        try:
-            import readline
-        except ImportError:  # Windows without pyreadline: plain input()
-            return
-        if history is not None:
-            with contextlib.suppress(OSError):
-                readline.read_history_file(history)
-            readline.set_history_length(1000)
-            atexit.register(self._save, readline)
-
-    def _save(self, readline: Any) -> None:
-        with contextlib.suppress(OSError):
-            readline.write_history_file(self.history)
-
-    def read(self, prompt: str) -> str | None:
-        try:
-            return input(prompt)
-        except EOFError:
-            return None
-
-
-class ScriptInput:
-    """Lines from a script, a pipe or a test; more can be fed while the shell runs."""
-
-    interactive = False
-
-    def __init__(self, lines: Iterable[str] = ()) -> None:
-        self._lines: deque[str] = deque(line.rstrip("\r\n") for line in lines)
-
-    def feed(self, text: str) -> None:
-        """Queue every line of ``text``."""
-        self._lines.extend(text.split("\n"))
-
-    @property
-    def pending(self) -> int:
-        return len(self._lines)
-
-    def read(self, prompt: str) -> str | None:
-        return self._lines.popleft() if self._lines else None
-
-
-def parse_duration(text: str) -> timedelta:
-    """``3d``, ``2h``, ``1d 12h``, ``90m``, ``1 week``."""
-    total = timedelta()
-    consumed = _DURATION.sub("", text).strip()
-    matches = _DURATION.findall(text)
-    if not matches or consumed:
-        raise ConsoleError(f"{text!r} is not a duration; try 3d, 2h, 30m or 1w.")
-    for amount, unit in matches:
-        total += timedelta(**{_UNITS[unit[0].lower()]: int(amount)})
-    return total
-
-
-def parse_moment(text: str, now: datetime) -> datetime:
-    """``2026-12-07 09:00`` (console zone), an ISO time with offset, or ``HH:MM`` today."""
-    value = text.strip().replace("T", " ")
-    zone = now.tzinfo
-    try:
-        if re.fullmatch(r"\d{1,2}:\d{2}", value):
-            hours, minutes = (int(p) for p in value.split(":"))
-            return now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConsoleError(f"{text!r} is not a time; try 2026-12-07 09:00.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
-def long_time(moment: datetime) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} {moment.tzname()}"
 
 
 class Shell:

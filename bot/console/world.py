@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
+from bot.console import persist
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.models import Channel, Message, User
 from bot.emulator.server import SlackEmulator
@@ -39,7 +40,6 @@ DEFAULT_START_TIME = time(8, 0)
 #: something falls due), for work this console does not know how to foresee.
 MAX_TICK_GAP = timedelta(hours=12)
 DRAIN_TIMEOUT = 30.0
-CLOCK_SUFFIX = ".clock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +70,6 @@ def default_start(timezone: str) -> datetime:
     return datetime(*DEFAULT_START_DAY, DEFAULT_START_TIME.hour, tzinfo=ZoneInfo(timezone))
 
 
-def clock_file(db_path: Path) -> Path:
-    """Where the console keeps its virtual time between runs on the same database."""
-    return db_path.with_name(db_path.name + CLOCK_SUFFIX)
-
-
-def saved_time(db_path: Path) -> datetime | None:
-    """The virtual time a previous console session on ``db_path`` ended at, if any."""
-    path = clock_file(db_path)
-    try:
-        moment = datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
-    return moment if moment.tzinfo else None
-
-
 class ConsoleWorld:
     """One workspace (``#book-club`` and a few members), the bot, and a virtual clock.
 
@@ -103,9 +88,15 @@ class ConsoleWorld:
         self.db_path = db_path.resolve()
         self.timezone = settings.default_timezone
         self.zone = ZoneInfo(self.timezone)
-        self.remember_time = remember_time
-        self.resumed = start is None and saved_time(self.db_path) is not None
-        moment = start or saved_time(self.db_path) or default_start(self.timezone)
+        self.remember = remember_time
+        self.saved = persist.load(self.db_path) if remember_time else None
+        self.resumed = self.saved is not None
+        moment = start or (self.saved.now if self.saved else default_start(self.timezone))
+        if self.saved and moment < self.saved.now:
+            raise ConsoleError(
+                f"--start: this database's console already reached {self.saved.now:%Y-%m-%d %H:%M};"
+                " time only moves forward (or use another --db)."
+            )
         self.clock = FakeClock(moment)
         self._base_settings = settings
         self._stack = ExitStack()
@@ -153,6 +144,8 @@ class ConsoleWorld:
         emulator.add_channel(
             CLUB_ID, CLUB_NAME, members=[*(m.user_id for m in MEMBERS), emulator.bot_user_id]
         )
+        if self.saved is not None:
+            persist.restore(emulator.workspace, self.saved.messages)
         emulator.start()
         self._stack.callback(emulator.stop)
         self.emulator = emulator
@@ -183,12 +176,12 @@ class ConsoleWorld:
         self._stack.callback(self.slack.close)
 
     def close(self) -> None:
-        """Save the virtual time (for the next session on this database) and stop everything."""
-        if self.remember_time:
+        """Save the time and the messages (for the next session on this database), then stop."""
+        if self.remember and hasattr(self, "emulator"):
             try:
-                clock_file(self.db_path).write_text(self.clock.now().isoformat(), encoding="utf-8")
+                persist.save(self.db_path, self.clock.now(), self.emulator.workspace)
             except OSError as exc:
-                logger.warning("could not save the console clock: %s", exc)
+                logger.warning("could not save the console state: %s", exc)
         self._stack.close()
 
     # ------------------------------------------------------------------ who and where

@@ -6,10 +6,11 @@ retry time when Slack failed. A claim abandoned by a crashed process is taken ov
 ``lease``; before posting again, the channel is checked for the prompt the crashed process
 may already have posted (prompts carry the step id in their message metadata).
 
-A batch's steps are claimed together but posted one after another, so each claim is
-renewed just before its post: a step still waiting in a live process's queue is never
-taken for abandoned, and one another process took over meanwhile is left to it. The
-lease therefore only has to outlast one Slack call, however long the batch takes.
+A batch's steps are claimed together but posted one after another, so a claim that
+has waited half a lease for its turn is renewed just before its post: a step still
+queued in a live process is never taken for abandoned, and one another process took
+over meanwhile is left to it. The lease therefore only has to be twice as long as one
+step's Slack calls (``find_prompt`` and the post), however long a batch takes.
 """
 
 from __future__ import annotations
@@ -150,13 +151,10 @@ class PromptService:
         return report
 
     def _load_plans(self, uow: Unit, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
-        loaded: dict[int, tuple[Plan, Book]] = {}
-        for plan_id in plan_ids:
-            plan = uow.plans.get(plan_id)
-            book = uow.books.get(plan.book_id) if plan else None
-            if plan is not None and book is not None:
-                loaded[plan_id] = (plan, book)
-        return loaded
+        """The plans and their books, in four queries for the whole batch."""
+        plans = uow.plans.many(sorted(plan_ids))
+        books = {b.id: b for b in uow.books.many(sorted({p.book_id for p in plans}))}
+        return {p.id: (p, books[p.book_id]) for p in plans if p.id and p.book_id in books}
 
     def _jobs(self, uow: Unit, claimed: Sequence[DueStep], now: datetime) -> list[_Job]:
         plans = self._load_plans(uow, {c.plan_id for c in claimed})
@@ -190,13 +188,16 @@ class PromptService:
     def _deliver(self, job: _Job, token: str, now: datetime) -> str:
         """Post one claimed step; returns the TickReport list it belongs to."""
         due = job.due
-        with self.uow as uow:
-            # Restart the lease: this step may have waited in the queue for a long time.
-            renewed = uow.prompts.renew(due.step_id, token, self.clock.now())
-            uow.commit()
-        if not renewed:
-            logger.warning("step %s was taken over by another process; leaving it", due.step_id)
-            return "lost"
+        started = self.clock.now()
+        if started - now >= self.policy.lease / 2:
+            # The claim (taken at ``now``) is getting old while this step waited its turn:
+            # renew it, so that the post has half a lease at least; lost means taken over.
+            with self.uow as uow:
+                renewed = uow.prompts.renew(due.step_id, token, started)
+                uow.commit()
+            if not renewed:
+                logger.warning("step %s was taken over by another process; leaving it", due.step_id)
+                return "lost"
         step = job.plan.step(due.number)
         content = prompt_content(
             job.plan, job.book, step, late=job.late, defaults=self.policy.questions

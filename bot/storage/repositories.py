@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    TextClause,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,6 +40,7 @@ from bot.domain.model import (
 )
 from bot.services.ports import DueStep
 from bot.storage.models import (
+    Base,
     BookRow,
     ChapterRow,
     GroupRow,
@@ -201,6 +215,14 @@ class SqlBooks:
         row = self.session.get(BookRow, book_id, options=[selectinload(BookRow.chapters)])
         return _book(row) if row else None
 
+    def many(self, book_ids: Sequence[int]) -> list[Book]:
+        if not book_ids:
+            return []
+        rows = self.session.scalars(
+            select(BookRow).where(BookRow.id.in_(book_ids)).options(selectinload(BookRow.chapters))
+        )
+        return [_book(r) for r in rows]
+
     def key_exists(self, workspace_id: int, key: str) -> bool:
         found = self.session.scalar(
             select(BookRow.id).where(BookRow.workspace_id == workspace_id, BookRow.book_key == key)
@@ -253,6 +275,14 @@ class SqlPlans:
     def get(self, plan_id: int) -> Plan | None:
         row = self.session.get(PlanRow, plan_id, options=[selectinload(PlanRow.steps)])
         return _plan(row) if row else None
+
+    def many(self, plan_ids: Sequence[int]) -> list[Plan]:
+        if not plan_ids:
+            return []
+        rows = self.session.scalars(
+            select(PlanRow).where(PlanRow.id.in_(plan_ids)).options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
 
     def running_for_group(self, group_id: int) -> Plan | None:
         row = self.session.scalar(
@@ -637,6 +667,17 @@ class SqlPromptQueue:
         return [_plan(r) for r in rows]
 
 
+@lru_cache(maxsize=16)
+def _insert_unless_present(table: Table, columns: tuple[str, ...]) -> TextClause:
+    """The same SQL on both backends, as text: SQLAlchemy's dialect-specific ``insert()``
+    with ``on_conflict_do_nothing()`` has no cache key, so it would be compiled per call."""
+    names = ", ".join(columns)
+    params = ", ".join(f":{c}" for c in columns)
+    return text(
+        f"INSERT INTO {table.name} ({names}) VALUES ({params}) ON CONFLICT DO NOTHING"
+    ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
 class SqlDiscussions:
     """Captured thread messages and reactions, and the processed-event ledger."""
 
@@ -652,10 +693,19 @@ class SqlDiscussions:
             return False
         return True
 
-    def claim_event(self, event_id: str, now: datetime) -> bool:
-        return self._insert_ignoring_duplicate(
-            ProcessedEventRow(event_id=event_id, received_at=now)
+    def _insert_unless_present(self, model: type[Base], **values: object) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL): whether a row went in.
+
+        No savepoint and no ORM flush, which matters on the Events API's ack path. A
+        concurrent insert of the same key waits for the other transaction, then does nothing.
+        """
+        result = self.session.execute(
+            _insert_unless_present(model.__table__, tuple(values)), values
         )
+        return bool(getattr(result, "rowcount", 0))
+
+    def claim_event(self, event_id: str, now: datetime) -> bool:
+        return self._insert_unless_present(ProcessedEventRow, event_id=event_id, received_at=now)
 
     def step_for_thread(self, channel_id: str, thread_ts: str) -> tuple[int, int] | None:
         found = self.session.execute(
@@ -683,19 +733,18 @@ class SqlDiscussions:
     def add_message(
         self, workspace_id: int, step_id: int | None, event: MessageEvent, now: datetime
     ) -> bool:
-        return self._insert_ignoring_duplicate(
-            ThreadMessageRow(
-                workspace_id=workspace_id,
-                step_id=step_id,
-                channel_id=event.channel_id,
-                ts=event.ts,
-                thread_ts=event.thread_ts,
-                user_id=event.user_id,
-                text=stored_text(event.text),
-                files=list(event.files),
-                reaction_count=0,
-                created_at=now,
-            )
+        return self._insert_unless_present(
+            ThreadMessageRow,
+            workspace_id=workspace_id,
+            step_id=step_id,
+            channel_id=event.channel_id,
+            ts=event.ts,
+            thread_ts=event.thread_ts,
+            user_id=event.user_id,
+            text=stored_text(event.text),
+            files=list(event.files),
+            reaction_count=0,
+            created_at=now,
         )
 
     def edit_message(self, channel_id: str, ts: str, text: str | None, now: datetime) -> bool:

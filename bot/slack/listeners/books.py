@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -16,13 +16,11 @@ from bot.services.plans import PlanView
 from bot.slack import blocks
 from bot.slack.listeners.common import (
     SlackDeps,
-    ack_now,
     answer_submission,
     ephemeral_in,
     ephemeral_via,
     in_channel_via,
     replying,
-    submitted,
 )
 from bot.slack.modals import (
     BOOK_ADD,
@@ -39,71 +37,66 @@ MANAGE = {"pause", "resume", "skip", "finish"}
 def register(app: App, deps: SlackDeps) -> None:
     services = deps.services
 
-    def book_command(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        with replying(ephemeral_via(respond), "/book"):
-            run_book_command(deps, command, respond, client)
+    def book_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
 
-    app.command("/book")(ack=ack_now, lazy=[book_command])
+        def work() -> None:
+            with replying(ephemeral_via(respond), "/book"):
+                run_book_command(deps, command, respond, client)
+
+        deps.later(work, "/book")
+
+    app.command("/book")(book_command)
 
     def submit_book(
-        ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
+        ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
+        team, user = body["team"]["id"], body["user"]["id"]
+
         def save() -> int | None:
             request = BookAddModal.parse(state_values(view))
-            team, user = body["team"]["id"], body["user"]["id"]
             return services.books.add(
                 team, user, request.title, request.author, request.chapters
             ).id
 
-        answer_submission(ack, context, key="book_id", save=save, field="title", what="book modal")
+        book_id = answer_submission(ack, save, field="title", what="book modal")
+        if book_id is not None:
+            reply = ephemeral_in(client, metadata(view).get("channel_id") or user, user)
 
-    def after_book(
-        body: dict[str, Any], client: WebClient, context: BoltContext, view: dict[str, Any]
-    ) -> None:
-        if not submitted(context, "book_id"):
-            return
-        user = body["user"]["id"]
-        reply = ephemeral_in(client, metadata(view).get("channel_id") or user, user)
-        with replying(reply, "book modal"):
-            reply(
-                blocks.book_added(services.books.find(body["team"]["id"], str(context["book_id"])))
-            )
+            def confirm() -> None:
+                with replying(reply, "book modal"):
+                    reply(blocks.book_added(services.books.find(team, str(book_id))))
 
-    app.view(BOOK_ADD)(ack=submit_book, lazy=[after_book])
+            deps.later(confirm, "book modal")
+
+    app.view(BOOK_ADD)(submit_book)
 
     def submit_plan(
-        ack: Ack,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: BoltContext,
-        client: WebClient,
+        ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
+        team, user = body["team"]["id"], body["user"]["id"]
+
         def save() -> str:
             options = PlanStartModal.parse(state_values(view))
-            caller = deps.caller(client, body["team"]["id"], body["user"]["id"], check_admin=False)
+            caller = deps.caller(client, team, user, check_admin=False)
             channel = str(metadata(view).get("channel_id", ""))
             return start_plan(deps, caller, channel, options).group.channel_id
 
-        answer_submission(
-            ack,
-            context,
-            key="plan_channel",
-            save=save,
-            field="book",
-            fields=PLAN_FIELDS,
-            what="plan modal",
-        )
+        channel = answer_submission(ack, save, field="book", fields=PLAN_FIELDS, what="plan modal")
+        if channel is not None:
 
-    def after_plan(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if not submitted(context, "plan_channel"):
-            return
-        user = body["user"]["id"]
-        channel = context["plan_channel"]
-        with replying(ephemeral_in(client, channel, user), "plan modal"):
-            message = blocks.plan_started(services.plans.current(body["team"]["id"], channel))
-            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+            def announce() -> None:
+                with replying(ephemeral_in(client, channel, user), "plan modal"):
+                    message = blocks.plan_started(services.plans.current(team, channel))
+                    client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks
+                    )
 
-    app.view(PLAN_START)(ack=submit_plan, lazy=[after_plan])
+            deps.later(announce, "plan modal")
+
+    app.view(PLAN_START)(submit_plan)
 
 
 def run_book_command(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,16 +22,34 @@ from bot.slack.modals import FieldErrors
 logger = logging.getLogger(__name__)
 
 Reply = Callable[[Message], None]
+T = TypeVar("T")
 
 GENERIC_FAILURE = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 @dataclass(frozen=True, slots=True)
 class SlackDeps:
-    """What listeners need: the services and who counts as an admin."""
+    """What listeners need: the services, who counts as an admin, and where slow work runs."""
 
     services: Services
+    background: Executor
     admins: frozenset[str] = field(default_factory=frozenset)
+
+    def later(self, work: Callable[[], None], what: str) -> None:
+        """Run ``work`` after the ack, on the background pool.
+
+        This is bolt's lazy-listener idea without its cost on the ack path (a deep copy of
+        the whole request per lazy function): the listener acks, hands over a closure of
+        what it already parsed, and returns, so Slack gets its answer at once.
+        """
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                logger.exception("%s failed after the ack", what)
+
+        self.background.submit(run)
 
     def is_admin(self, client: WebClient, user_id: str) -> bool:
         """Configured admins, and the workspace's own admins and owners (asked of Slack)."""
@@ -46,11 +65,6 @@ class SlackDeps:
     def caller(self, client: WebClient, team_id: str, user_id: str, *, check_admin: bool) -> Caller:
         admin = self.is_admin(client, user_id) if check_admin else user_id in self.admins
         return Caller(team_id=team_id, user_id=user_id, is_admin=admin)
-
-
-def ack_now(ack: Callable[..., None]) -> None:
-    """The whole synchronous part of a slash command: answer Slack at once (empty 200)."""
-    ack()
 
 
 @contextmanager
@@ -70,39 +84,33 @@ def replying(reply: Reply, what: str) -> Iterator[None]:
 
 def answer_submission(
     ack: Ack,
-    context: BoltContext,
+    save: Callable[[], T],
     *,
-    key: str,
-    save: Callable[[], object],
     field: str,
     fields: dict[str, str] | None = None,
     what: str,
-) -> None:
+) -> T | None:
     """Validate and save a modal submission, then ack: nothing on success (the modal
     closes), ``response_action: errors`` naming the field otherwise (it stays open).
 
-    What ``save`` returns is left in ``context[key]`` for the lazy follow-up; a domain
+    Returns what ``save`` returned, or None when the submission was refused. A domain
     error whose ``field`` is in ``fields`` is shown on that block, others on ``field``.
     """
     try:
-        context[key] = save()
+        saved = save()
     except FieldErrors as exc:
         ack(response_action="errors", errors=exc.errors)
-        return
+        return None
     except DomainError as exc:
         block = (fields or {}).get(exc.field or "", field)
         ack(response_action="errors", errors={block: exc.message})
-        return
+        return None
     except Exception:
         logger.exception("%s failed", what)
         ack(response_action="errors", errors={field: GENERIC_FAILURE})
-        return
+        return None
     ack()
-
-
-def submitted(context: BoltContext, key: str) -> bool:
-    """Whether the submission was saved (else the modal showed an error; nothing to follow up)."""
-    return key in context
+    return saved
 
 
 def _send(reply: Reply, message: Message, what: str) -> None:

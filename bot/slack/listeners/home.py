@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -17,15 +17,15 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    def publish_home(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        try:
-            publish(deps, client, body.get("team_id") or "", event["user"])
-        except Exception:
-            logger.exception("could not publish App Home")
+    def publish_home(
+        ack: Ack, event: dict[str, Any], body: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        if event.get("tab", "home") == "home":
+            team, user = str(body.get("team_id") or ""), str(event["user"])
+            deps.later(lambda: publish(deps, client, team, user), "App Home")
 
-    app.event("app_home_opened")(ack=lambda ack: ack(), lazy=[publish_home])
+    app.event("app_home_opened")(publish_home)
 
 
 def publish(deps: SlackDeps, client: WebClient, team_id: str, user_id: str) -> None:

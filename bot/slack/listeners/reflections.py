@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -16,12 +16,10 @@ from bot.services.reflections import SavedReflection
 from bot.slack import blocks
 from bot.slack.listeners.common import (
     SlackDeps,
-    ack_now,
     answer_submission,
     ephemeral_in,
     ephemeral_via,
     replying,
-    submitted,
 )
 from bot.slack.modals import REFLECT, ReflectionModal, metadata, state_values
 
@@ -31,33 +29,46 @@ logger = logging.getLogger(__name__)
 def register(app: App, deps: SlackDeps) -> None:
     services = deps.services
 
-    def reflect_command(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        with replying(ephemeral_via(respond), "/reflect"):
-            run_reflect_command(deps, command, respond, client)
+    def reflect_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
 
-    app.command("/reflect")(ack=ack_now, lazy=[reflect_command])
+        def work() -> None:
+            with replying(ephemeral_via(respond), "/reflect"):
+                run_reflect_command(deps, command, respond, client)
 
-    def reflect_button(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(work, "/reflect")
+
+    app.command("/reflect")(reflect_command)
+
+    def reflect_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
         user, channel = body["user"]["id"], body["channel"]["id"]
-        with replying(ephemeral_in(client, channel, user), "Reflect button"):
-            step_value = (body.get("actions") or [{}])[0].get("value") or ""
-            open_reflection_modal(
-                deps,
-                client,
-                body["trigger_id"],
-                body["team"]["id"],
-                channel,
-                step_id=int(step_value) if is_number(step_value) else None,
-            )
+        step_value = (body.get("actions") or [{}])[0].get("value") or ""
 
-    app.action(blocks.REFLECT_ACTION)(ack=ack_now, lazy=[reflect_button])
+        def open_modal() -> None:
+            with replying(ephemeral_in(client, channel, user), "Reflect button"):
+                open_reflection_modal(
+                    deps,
+                    client,
+                    body["trigger_id"],
+                    body["team"]["id"],
+                    channel,
+                    step_id=int(step_value) if is_number(step_value) else None,
+                )
+
+        deps.later(open_modal, "Reflect button")
+
+    app.action(blocks.REFLECT_ACTION)(reflect_button)
 
     def submit_reflection(
-        ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext
+        ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
+        meta = metadata(view)
+        team, user = body["team"]["id"], body["user"]["id"]
+
         def save() -> int | None:
-            meta = metadata(view)
-            team, user = body["team"]["id"], body["user"]["id"]
             entry = ReflectionModal.parse(state_values(view))
             if meta.get("reflection_id"):
                 saved = services.reflections.edit(
@@ -75,22 +86,19 @@ def register(app: App, deps: SlackDeps) -> None:
                 )
             return saved.reflection.id
 
-        answer_submission(
-            ack, context, key="reflection_id", save=save, field="text", what="reflection modal"
-        )
+        reflection_id = answer_submission(ack, save, field="text", what="reflection modal")
+        if reflection_id is not None:
+            reply = ephemeral_in(client, str(meta.get("channel_id") or user), user)
 
-    def after_reflection(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if not submitted(context, "reflection_id"):
-            return
-        team, user = body["team"]["id"], body["user"]["id"]
-        channel = str(metadata(body["view"]).get("channel_id") or user)
-        reply = ephemeral_in(client, channel, user)
-        with replying(reply, "reflection modal"):
-            saved = services.reflections.get_own(team, user, int(context["reflection_id"]))
-            echoed = sync_echo(deps, client, saved)
-            reply(blocks.reflection_saved(saved.reflection, saved.step, echoed))
+            def follow_up() -> None:
+                with replying(reply, "reflection modal"):
+                    saved = services.reflections.get_own(team, user, reflection_id)
+                    echoed = sync_echo(deps, client, saved)
+                    reply(blocks.reflection_saved(saved.reflection, saved.step, echoed))
 
-    app.view(REFLECT)(ack=submit_reflection, lazy=[after_reflection])
+            deps.later(follow_up, "reflection modal")
+
+    app.view(REFLECT)(submit_reflection)
 
 
 def open_reflection_modal(

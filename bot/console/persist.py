@@ -1,0 +1,134 @@
+"""What the console keeps between sessions on one database, beside it in ``<db>.console.json``.
+
+The database keeps books, plans and reflections; the emulated Slack workspace lives in
+memory. So that a second session can still reply in a prompt's thread (the plans refer
+to prompts by their Slack ``ts``), the console saves the virtual time and the channel and
+DM history, and replays it into the fresh emulator with the same timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.emulator.models import Message
+from bot.emulator.workspace import SlackError, Workspace
+
+logger = logging.getLogger(__name__)
+
+STATE_SUFFIX = ".console.json"
+VERSION = 1
+_KEPT = ("ts", "user", "text", "thread_ts", "blocks", "metadata", "subtype", "files")
+
+
+@dataclass
+class SavedState:
+    """The virtual time and the messages of a previous session."""
+
+    now: datetime
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def state_file(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + STATE_SUFFIX)
+
+
+def load(db_path: Path) -> SavedState | None:
+    """The state saved next to ``db_path``; ``None`` if there is none or it is unreadable."""
+    try:
+        data = json.loads(state_file(db_path).read_text(encoding="utf-8"))
+        now = datetime.fromisoformat(data["now"])
+        messages = list(data.get("messages") or [])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if state_file(db_path).exists():
+            logger.warning("ignoring unreadable console state %s: %s", state_file(db_path), exc)
+        return None
+    return SavedState(now, messages) if now.tzinfo else None
+
+
+def save(db_path: Path, now: datetime, workspace: Workspace) -> None:
+    """Write the virtual time and every live channel and DM message."""
+    messages = []
+    for channel in workspace.channels():
+        for message in workspace.messages(channel.id):
+            if message.deleted:
+                continue
+            record: dict[str, Any] = {key: getattr(message, key) for key in _KEPT}
+            record["from_bot"] = message.bot_id is not None
+            record["reactions"] = message.reactions
+            record["edited_ts"] = message.edited_ts
+            if channel.is_im:
+                record["dm_user"] = channel.im_user
+            else:
+                record["channel"] = channel.id
+            messages.append(record)
+    messages.sort(key=lambda m: _micros(str(m["ts"])))
+    body = {"version": VERSION, "now": now.isoformat(), "messages": messages}
+    state_file(db_path).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+
+
+def restore(workspace: Workspace, messages: list[dict[str, Any]]) -> int:
+    """Replay saved messages into a fresh workspace, keeping their ``ts``; returns how many."""
+    restored = 0
+    latest = 0
+    with workspace.lock:
+        for record in sorted(messages, key=lambda m: _micros(str(m.get("ts", "0")))):
+            try:
+                message = _replay(workspace, record)
+            except (SlackError, KeyError, TypeError, ValueError) as exc:
+                logger.warning("could not restore a console message: %s", exc)
+                continue
+            latest = max(latest, _micros(message.ts))
+            restored += 1
+        _after(workspace, latest)
+    return restored
+
+
+def _replay(workspace: Workspace, record: dict[str, Any]) -> Message:
+    if record.get("dm_user"):
+        channel_id = workspace.dm_channel(str(record["dm_user"]))
+    else:
+        channel_id = workspace.channel(str(record["channel"])).id
+    message = workspace.post_message(
+        channel_id,
+        user=str(record["user"]),
+        text=str(record.get("text") or ""),
+        blocks=record.get("blocks") or None,
+        thread_ts=record.get("thread_ts") if record.get("thread_ts") != record["ts"] else None,
+        metadata=record.get("metadata"),
+        from_bot=bool(record.get("from_bot")),
+        files=record.get("files") or None,
+        subtype=record.get("subtype"),
+    )
+    # The workspace hands back its own record: give it the original timestamp, which the
+    # database (a step's prompt ts, a reflection's echo ts) refers to.
+    message.ts = str(record["ts"])
+    if record.get("thread_ts"):
+        message.thread_ts = str(record["thread_ts"])
+    if record.get("edited_ts"):
+        message.edited, message.edited_ts = True, str(record["edited_ts"])
+    for name, users in (record.get("reactions") or {}).items():
+        for user in users:
+            workspace.react(channel_id, message.ts, str(user), str(name))
+    return message
+
+
+def _after(workspace: Workspace, latest_micros: int) -> None:
+    """Make sure the next ts the workspace issues comes after every restored one.
+
+    The clock resumes where the last session stopped, at or after its last message, so
+    this takes a step or two.
+    """
+    for _ in range(3):
+        if _micros(workspace.next_ts()) > latest_micros:
+            return
+    logger.warning("restored messages are newer than the console clock")
+
+
+def _micros(ts: str) -> int:
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int((fraction or "0").ljust(6, "0")[:6])

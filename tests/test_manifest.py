@@ -18,7 +18,13 @@ def test_manifest_matches_the_code() -> None:
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/book", "/reflect"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_home_opened", "message.channels", "message.groups", "reaction_added", "reaction_removed"} <= events
+    assert {
+        "app_home_opened",
+        "message.channels",
+        "message.groups",
+        "reaction_added",
+        "reaction_removed",
+    } <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     urls = {c["url"] for c in manifest["features"]["slash_commands"]}

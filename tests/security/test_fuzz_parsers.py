@@ -156,7 +156,18 @@ def test_fuzzed_commands_over_http_always_get_one_ephemeral_answer(
     assert json.dumps(samples)
 
 
-@pytest.mark.parametrize("text", ["ch ² x", "delete ²", "edit ² text", "questions ² | q", "summary step ²", "start X ² chapters", "start X at ²:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ch ² x",
+        "delete ²",
+        "edit ² text",
+        "questions ² | q",
+        "summary step ²",
+        "start X ² chapters",
+        "start X at ²:00",
+    ],
+)
 def test_unicode_digits_are_refused_not_crashed(text: str) -> None:
     for parse in (commands.parse_book, commands.parse_reflect):
         try:

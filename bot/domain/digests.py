@@ -22,7 +22,8 @@ _MENTION = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>|:[a-z0-9_+-]+:")
 class DigestKind:
     STEP = "step"
     WEEK = "week"
-    BOOK = "book"
+    BOOK = "book"  # the wrap-up, once the plan has finished
+    SO_FAR = "so_far"  # the whole book up to now, asked for mid-plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ def compose_digest(
         DigestKind.STEP: f"Step {steps[0].number}" if len(steps) == 1 else "Latest steps",
         DigestKind.WEEK: "This week",
         DigestKind.BOOK: "Wrap-up",
+        DigestKind.SO_FAR: "The book so far",
     }.get(kind, "Digest")
     return Digest(
         kind=kind,

@@ -49,29 +49,38 @@ def member_post(
     lines = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(), "---", ""]
     lines.append(f"# Reflections on *{book.title}* by {book.author}")
     lines.append("")
-    by_chapter: dict[int, list[str]] = {}
+    # Sections in reading order: a chapter, or a whole step's chapters for reflections
+    # written on the step rather than on one chapter.
+    sections: dict[tuple[int, int], list[str]] = {}
     steps = {s.number: s for s in plan.steps}
     for reflection in reflections:
-        chapter = reflection.chapter or (
-            steps[reflection.step_number].first_chapter if reflection.step_number in steps else 1
-        )
-        by_chapter.setdefault(chapter, []).append(reflection.text)
-    quotes_by_chapter: dict[int, list[Quote]] = {}
+        if reflection.chapter is not None:
+            key = (reflection.chapter, reflection.chapter)
+        elif reflection.step_number in steps:
+            step = steps[reflection.step_number]
+            key = (step.first_chapter, step.last_chapter)
+        else:
+            continue
+        sections.setdefault(key, []).append(reflection.text)
+    quoted: dict[tuple[int, int], list[Quote]] = {}
     for q in quotes:
-        quotes_by_chapter.setdefault(q.chapter, []).append(q)
-    for number in sorted(set(by_chapter) | set(quotes_by_chapter)):
-        lines.append(
-            f"## {book.chapter(number).label() if 1 <= number <= book.chapter_count else f'Chapter {number}'}"
-        )
-        lines.append("")
-        for text in by_chapter.get(number, []):
-            lines.append(text.strip())
-            lines.append("")
-        for q in quotes_by_chapter.get(number, []):
+        quoted.setdefault((q.chapter, q.chapter), []).append(q)
+    for first, last in sorted(set(sections) | set(quoted)):
+        if first == last:
+            title = (
+                book.chapter(first).label()
+                if 1 <= first <= book.chapter_count
+                else f"Chapter {first}"
+            )
+        else:
+            title = f"Chapters {first}–{last}"
+        lines += [f"## {title}", ""]
+        for text in sections.get((first, last), []):
+            lines += [text.strip(), ""]
+        for q in quoted.get((first, last), []):
             lines.append("> " + q.text.strip().replace("\n", "\n> "))
-            lines.append(f"> — {q.author_name}")
-            lines.append("")
-    if not by_chapter:
+            lines += [f"> — {q.author_name}", ""]
+    if not sections:
         lines.append("_No shared reflections yet._")
         lines.append("")
     return "\n".join(lines)

@@ -40,7 +40,8 @@ class DigestService:
         with self.uow as uow:
             view = running_view(uow, team_id, channel_id, now)
             steps = _steps_for(view.plan, scope, now)
-            digest = _compose(uow, view, scope.kind, steps, now)
+            kind = DigestKind.SO_FAR if scope.kind == DigestKind.BOOK else scope.kind
+            digest = _compose(uow, view, kind, steps, now)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)
         return PostedDigest(digest, target, len(posted))

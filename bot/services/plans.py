@@ -138,6 +138,16 @@ class PlanService:
             uow.commit()
             return views
 
+    def for_step(self, step_id: int) -> PlanView:
+        """The plan a step belongs to (a Reflect button may be clicked far from its channel)."""
+        with self.uow as uow:
+            plan = uow.plans.by_step(step_id)
+            if plan is None:
+                raise NotFound("That prompt's plan no longer exists.")
+            book = uow.books.get(plan.book_id)
+            assert book is not None
+            return PlanView(plan, book, uow.groups.by_id(plan.group_id))
+
     def channel_of(self, plan_id: int) -> str:
         """The channel a plan runs in."""
         with self.uow as uow:

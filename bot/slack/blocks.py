@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.digests import Digest
+from bot.domain.digests import Digest, DigestKind
 from bot.domain.model import (
     Book,
     Plan,
@@ -103,7 +103,8 @@ def notice(message: str) -> Message:
 
 
 def help_message(markdown: str) -> Message:
-    return Message("Readalong help", [section(markdown)])
+    """Help text is ours but shows placeholders like <title>: escaped, they stay text."""
+    return Message("Readalong help", [section(escape(markdown))])
 
 
 def book_line(book: Book) -> str:
@@ -472,7 +473,7 @@ def digest_messages(digest: Digest, permalinks: dict[str, str]) -> list[Message]
                 f"*What's next*\n{step.describe_chapters()}, {local_time(step.due_at, digest.timezone)}"
             )
         )
-    elif digest.kind == "book":
+    elif digest.kind == DigestKind.BOOK:
         all_blocks.append(
             section(":checkered_flag: That's the whole book. Thank you for reading together!")
         )

@@ -284,6 +284,10 @@ class SqlPlans:
         )
         return [_plan(r) for r in rows]
 
+    def by_step(self, step_id: int) -> Plan | None:
+        plan_id = self.session.scalar(select(StepRow.plan_id).where(StepRow.id == step_id))
+        return self.get(plan_id) if plan_id is not None else None
+
     def running_for_group(self, group_id: int) -> Plan | None:
         row = self.session.scalar(
             select(PlanRow)

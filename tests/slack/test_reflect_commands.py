@@ -195,3 +195,28 @@ def test_metrics_endpoint_counts_commands_and_slack_calls(harness: Harness) -> N
         text = response.read().decode()
     assert 'readalong_commands_total{command="/book"}' in text
     assert "readalong_slack_api_seconds" in text
+
+
+def test_reflect_button_in_a_dm_reminder_opens_the_modal_for_that_step(harness: Harness) -> None:
+    _start(harness)
+    _post_prompt_for_step(harness, 1)
+    services = harness.runtime.services
+    from datetime import UTC, datetime
+
+    harness.clock.set(datetime(2026, 12, 6, 12, tzinfo=UTC))  # under a day before step 2
+    assert services.run_due().reminded >= 1
+    dm = harness.emulator.dm_channel(BOB)
+    reminder = [m for m in harness.emulator.messages(dm) if "nudge" in block_text(m.blocks)][-1]
+    response = harness.slack.block_action(
+        user_id=BOB, channel_id=dm, message_ts=reminder.ts, action_id="reflect_open"
+    )
+    assert response.status == 200
+    harness.drain()
+    view = harness.last_view(BOB)
+    assert view["callback_id"] == "reflect_submit" and "Dune" in block_text(view["blocks"])
+
+
+def test_help_placeholders_are_text_not_links(harness: Harness) -> None:
+    posts = harness.command(BOB, "/book", "help")
+    raw = block_text(posts[0]["blocks"])
+    assert "&lt;title&gt;" in raw and "<title>" not in raw

@@ -112,7 +112,13 @@ def open_reflection_modal(
     reflection: SavedReflection | None = None,
 ) -> None:
     services = deps.services
-    view = reflection.view if reflection else services.plans.current(team, channel)
+    if reflection is not None:
+        view = reflection.view
+    elif step_id is not None:
+        view = services.plans.for_step(step_id)  # the button may be in a DM reminder
+    else:
+        view = services.plans.current(team, channel)
+    channel = view.group.channel_id
     now = services.clock.now()
     step = next((s for s in view.plan.steps if step_id is not None and s.id == step_id), None)
     step = step or view.plan.current_step(now)

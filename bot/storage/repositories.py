@@ -66,12 +66,18 @@ def flush(session: Session) -> None:
 
 
 class SqlWorkspaces:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, known: dict[str, int] | None = None) -> None:
         self.session = session
+        # team id → workspace id, shared by the process: the mapping never changes once a
+        # row is committed, and nearly every request asks for it.
+        self.known = known if known is not None else {}
 
     def ensure(self, team_id: str, now: datetime) -> int:
+        if team_id in self.known:
+            return self.known[team_id]
         found = self.session.scalar(select(WorkspaceRow.id).where(WorkspaceRow.team_id == team_id))
         if found is not None:
+            self.known[team_id] = found  # only rows read back, i.e. committed ones
             return found
         row = WorkspaceRow(team_id=team_id, created_at=now)
         self.session.add(row)

@@ -32,9 +32,9 @@ from bot.storage.repositories import (
 class SqlAlchemyUnit:
     """One transaction over every repository."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, workspace_ids: dict[str, int] | None = None) -> None:
         self.session = session
-        self.workspaces = SqlWorkspaces(session)
+        self.workspaces = SqlWorkspaces(session, workspace_ids)
         self.members = SqlMembers(session)
         self.groups = SqlGroups(session)
         self.books = SqlBooks(session)
@@ -78,6 +78,7 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
         self._local = threading.local()
+        self._workspace_ids: dict[str, int] = {}
 
     def _stack(self) -> list[SqlAlchemyUnit]:
         stack: list[SqlAlchemyUnit] | None = getattr(self._local, "stack", None)
@@ -86,7 +87,7 @@ class SqlAlchemyUnitOfWork:
         return stack
 
     def __enter__(self) -> SqlAlchemyUnit:
-        unit = SqlAlchemyUnit(self.session_factory())
+        unit = SqlAlchemyUnit(self.session_factory(), self._workspace_ids)
         self._stack().append(unit)
         return unit
 

@@ -11,9 +11,11 @@ process got out before posting. Without ``TEST_DATABASE_URL`` the same scenario 
 on a SQLite file: both processes then schedule (SQLite has no leadership), and only
 the row claims keep each prompt single.
 
-Process A starts alone, so it is the leader and claims all 200 due steps in one batch;
-the emulator answers ``chat.postMessage`` slowly so that A is still posting when B is
-up. Then the leader (asked through ``GET /readyz``) is killed with SIGKILL.
+Process A starts alone, so it leads and claims all 200 due steps in one batch; the
+emulator answers ``chat.postMessage`` slowly (:meth:`SlackEmulator.slow_down`) so that
+A is still posting when B is up. On SQLite, B also takes over A's queued claims once
+they are older than the lease, while A is still posting. Then the leader (as
+``GET /readyz`` reports it) is killed with SIGKILL, and B posts the rest.
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ from sqlalchemy.engine import make_url
 from bot.bootstrap import build_runtime
 from bot.config import Settings
 from bot.domain.model import Cadence, Caller, StepState
+from bot.domain.prompts import PromptContent
 from bot.emulator.server import SlackEmulator
+from bot.services.ports import Notifier
+from bot.services.prompts import PromptPolicy, PromptService
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import StepRow
+from tests.harness import ALICE, CLUB, OTHER, Harness
 
 GROUPS = 200
 LEASE_SECONDS = 5
@@ -73,7 +79,10 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
 
 
 def _postgres_url(url: str) -> str:
-    return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    """psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 @contextmanager
@@ -166,11 +175,13 @@ class Serve:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def check_alive(self) -> None:
+    def check_alive(self) -> bool:
+        """True, or fail the test with the process's log if it has exited."""
         if not self.alive():
             raise AssertionError(
                 f"process {self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
             )
+        return True
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.stderr.read_text(errors="replace").splitlines()[-lines:])
@@ -182,9 +193,9 @@ class Serve:
             return str(json.load(response)["scheduler"])
 
     def wait_listening(self, timeout: float = 20.0) -> str:
-        def listening() -> str | None:
+        def listening() -> str:
             self.check_alive()
-            return self.url()
+            return self.url() or ""
 
         return wait_for(listening, timeout, f"{self.name} to listen")
 
@@ -240,6 +251,17 @@ def posted_step_ids(emulator: SlackEmulator) -> list[int]:
 # ---------------------------------------------------------------------- the test
 
 
+def claimants(database_url: str) -> set[str]:
+    """The processes (worker ids) that have claimed at least one step."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            tokens = conn.scalars(select(StepRow.claimed_by).where(StepRow.claimed_by.is_not(None)))
+            return {token.split(":")[0] for token in tokens if token}
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) -> None:
     emulator = SlackEmulator().start()
@@ -248,30 +270,41 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
         with scratch_database(tmp_path) as database_url:
             seed(emulator, database_url)
             assert step_states(database_url) == {StepState.PENDING.value: GROUPS}
-            # 8 posting threads, 0.25 s a post: A's batch of 200 takes ~6 s.
             emulator.slow_down(0.25, method="chat.postMessage")
 
             first = start_serve("A", database_url, emulator, tmp_path)
             processes.append(first)
             first.wait_listening()
             wait_for(
-                lambda: first.check_alive() or len(posted_step_ids(emulator)) >= 8, 20, "A to post"
+                lambda: first.check_alive() and len(posted_step_ids(emulator)) >= 8, 30, "A to post"
             )
+            (claimant,) = claimants(database_url)  # A alone has claimed: all 200 steps
+            # A's 8 threads now take 1 s a post: ~25 s for the rest, time enough for B to start.
+            emulator.slow_down(1.0, method="chat.postMessage")
 
             second = start_serve("B", database_url, emulator, tmp_path)
             processes.append(second)
             second.wait_listening()
             roles = {serve.name: serve.role() for serve in processes}
-            posted_before_kill = len(posted_step_ids(emulator))
-            assert posted_before_kill < GROUPS, "A finished before B was up: not mid-run"
             if POSTGRES_URL:
                 assert roles == {"A": "leader", "B": "follower"}, roles
             else:
                 assert roles == {"A": "leader", "B": "leader"}, roles  # SQLite: no election
-            leader, survivor = first, second  # A holds every claim
+                # Both schedule. Once A's queued claims are older than the lease, B takes
+                # them over while A is alive and posting; A must leave those alone.
+                wait_for(
+                    lambda: second.check_alive() and len(claimants(database_url)) == 2,
+                    LEASE_SECONDS + 20,
+                    "B to take over some of A's claims",
+                )
+            leader = next(serve for serve in processes if roles[serve.name] == "leader")
+            assert leader is first and claimant in claimants(database_url)
+            survivor = second
 
             os.kill(leader.process.pid, signal.SIGKILL)
             leader.process.wait(timeout=10)
+            posted_before_kill = len(posted_step_ids(emulator))
+            assert 0 < posted_before_kill < GROUPS, "the leader was not killed mid-run"
             emulator.slow_down(0.02, method="chat.postMessage")
 
             def all_posted() -> bool:
@@ -283,23 +316,77 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
             try:
                 wait_for(all_posted, 40, "the survivor to post every remaining step")
             except AssertionError as exc:
-                states = step_states(database_url)
-                posted_ids = len(set(posted_step_ids(emulator)))
                 raise AssertionError(
-                    f"{exc}: {posted_ids} steps posted, database says {dict(states)}; "
+                    f"{exc}: {len(set(posted_step_ids(emulator)))} steps posted, the database "
+                    f"says {dict(step_states(database_url))}; "
                     f"{survivor.name}'s log:\n{survivor.log_tail()}"
                 ) from None
             if POSTGRES_URL:
-                wait_for(lambda: survivor.role() == "leader", 5, "B to lead")
+                assert survivor.role() == "leader"
 
             posted = Counter(posted_step_ids(emulator))
             duplicates = {step: n for step, n in posted.items() if n > 1}
             assert not duplicates, f"posted more than once: {duplicates}"
             assert len(posted) == GROUPS
-            assert 0 < posted_before_kill < GROUPS
-            failed = [c for c in emulator.calls_to("chat.postMessage") if c.status != 200]
-            assert not failed
+            assert all(c.status == 200 for c in emulator.calls_to("chat.postMessage"))
     finally:
         for serve in processes:
             serve.stop()
         emulator.stop()
+
+
+# ---------------------------------------------------------------------- the same race, in-process
+
+
+class _OtherProcessMidBatch:
+    """A notifier whose first post is followed, before it returns, by another process's
+    tick a lease later: as if this process's batch took longer than the lease."""
+
+    def __init__(self, inner: Notifier, harness: Harness, other: PromptService) -> None:
+        self.inner = inner
+        self.harness = harness
+        self.other = other
+        self.done = False
+
+    def post_prompt(self, channel_id: str, content: PromptContent) -> str:
+        ts = self.inner.post_prompt(channel_id, content)
+        if not self.done:
+            self.done = True
+            self.harness.clock.advance(self.other.policy.lease + timedelta(minutes=1))
+            self.other.run_due()
+        return ts
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_claim_waiting_in_a_live_batch_past_the_lease_is_not_posted_twice(
+    harness: Harness,
+) -> None:
+    services = harness.runtime.services
+    services.books.add(harness.emulator.team_id, ALICE, "Dune", "Frank Herbert", "3")
+    for channel in (CLUB, OTHER):
+        services.plans.start(
+            Caller(harness.emulator.team_id, ALICE),
+            channel,
+            "Dune",
+            Cadence.weekly(0, clock_time(9)),
+            1,
+            datetime(2026, 12, 7).date(),
+            "Europe/Berlin",
+        )
+    harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))  # step 1 of both plans is due
+    other = services.prompts
+    slow = _OtherProcessMidBatch(other.notifier, harness, other)
+    one_at_a_time = PromptPolicy(lease=other.policy.lease, workers=1)
+    mine = PromptService(other.uow, harness.clock, slow, one_at_a_time)  # type: ignore[arg-type]
+
+    report = mine.run_due()  # claims both steps, posts one; the other process takes both
+
+    posted = Counter(posted_step_ids(harness.emulator))
+    assert sorted(posted.values()) == [1, 1], posted
+    assert len(report.posted) == 1 and len(report.lost) == 1
+    assert step_states(harness.runtime.settings.database_url) == {
+        StepState.POSTED.value: 2,
+        StepState.PENDING.value: 4,
+    }

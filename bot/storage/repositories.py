@@ -596,7 +596,8 @@ class SqlPromptQueue:
         )
         return sorted(won)
 
-    def renew(self, step_id: int, token: str, now: datetime) -> bool:
+    def _while_claimed(self, step_id: int, token: str, **values: object) -> bool:
+        """Update the step only if ``token`` still holds its claim; True if it did."""
         result = self.session.execute(
             update(StepRow)
             .where(
@@ -604,45 +605,33 @@ class SqlPromptQueue:
                 StepRow.claimed_by == token,
                 StepRow.state == StepState.CLAIMED.value,
             )
-            .values(claimed_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def renew(self, step_id: int, token: str, now: datetime) -> bool:
+        return self._while_claimed(step_id, token, claimed_at=now)
 
     def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool:
-        result = self.session.execute(
-            update(StepRow)
-            .where(
-                StepRow.id == step_id,
-                StepRow.claimed_by == token,
-                StepRow.state == StepState.CLAIMED.value,
-            )
-            .values(
-                state=StepState.POSTED.value,
-                message_ts=ts,
-                posted_at=now,
-                late=late,
-                next_attempt_at=None,
-            )
-            .execution_options(synchronize_session=False)
+        return self._while_claimed(
+            step_id,
+            token,
+            state=StepState.POSTED.value,
+            message_ts=ts,
+            posted_at=now,
+            late=late,
+            next_attempt_at=None,
         )
-        return bool(getattr(result, "rowcount", 0))
 
     def release(self, step_id: int, token: str, retry_at: datetime) -> None:
-        self.session.execute(
-            update(StepRow)
-            .where(
-                StepRow.id == step_id,
-                StepRow.claimed_by == token,
-                StepRow.state == StepState.CLAIMED.value,
-            )
-            .values(
-                state=StepState.PENDING.value,
-                claimed_by=None,
-                claimed_at=None,
-                next_attempt_at=retry_at,
-            )
-            .execution_options(synchronize_session=False)
+        self._while_claimed(
+            step_id,
+            token,
+            state=StepState.PENDING.value,
+            claimed_by=None,
+            claimed_at=None,
+            next_attempt_at=retry_at,
         )
 
     def mark_missed(self, step_ids: Sequence[int]) -> None:

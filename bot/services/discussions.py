@@ -33,17 +33,9 @@ class DiscussionService:
                 return False
             changed = False
             if event.change is MessageChange.POSTED:
-                thread = (
-                    uow.discussions.step_for_thread(event.channel_id, event.thread_ts)
-                    if event.thread_ts
-                    else None
-                )
-                keep = thread is not None or uow.discussions.group_stores_all(event.channel_id)
-                workspace_id = (
-                    uow.discussions.workspace_for_channel(event.channel_id) if keep else None
-                )
-                if workspace_id is not None:
-                    step_id = thread[1] if thread else None
+                target = uow.discussions.where_to_keep(event.channel_id, event.thread_ts)
+                if target is not None:
+                    workspace_id, step_id = target
                     changed = uow.discussions.add_message(workspace_id, step_id, event, now)
             elif event.change is MessageChange.EDITED:
                 changed = uow.discussions.edit_message(event.channel_id, event.ts, event.text, now)

@@ -226,12 +226,13 @@ class DiscussionRepository(Protocol):
         """Record that ``event_id`` is being applied; False if it was applied already."""
         ...
 
-    def step_for_thread(self, channel_id: str, thread_ts: str) -> tuple[int, int] | None:
-        """(plan id, step id) of the prompt whose thread this is, if any."""
+    def where_to_keep(
+        self, channel_id: str, thread_ts: str | None
+    ) -> tuple[int, int | None] | None:
+        """(workspace, step) for a prompt-thread reply, (workspace, None) where the group
+        keeps every message, None when the message is not kept (privacy)."""
         ...
 
-    def group_stores_all(self, channel_id: str) -> bool: ...
-    def workspace_for_channel(self, channel_id: str) -> int | None: ...
     def add_message(
         self, workspace_id: int, step_id: int | None, event: MessageEvent, now: datetime
     ) -> bool: ...

@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    false,
     func,
     or_,
     select,
@@ -706,28 +707,27 @@ class SqlDiscussions:
     def claim_event(self, event_id: str, now: datetime) -> bool:
         return self._insert_unless_present(ProcessedEventRow, event_id=event_id, received_at=now)
 
-    def step_for_thread(self, channel_id: str, thread_ts: str) -> tuple[int, int] | None:
-        found = self.session.execute(
-            select(StepRow.plan_id, StepRow.id)
-            .join(PlanRow, PlanRow.id == StepRow.plan_id)
-            .join(GroupRow, GroupRow.id == PlanRow.group_id)
-            .where(GroupRow.channel_id == channel_id, StepRow.message_ts == thread_ts)
+    def where_to_keep(
+        self, channel_id: str, thread_ts: str | None
+    ) -> tuple[int, int | None] | None:
+        """(workspace id, step id) for a message in a prompt's thread; (workspace id, None)
+        for any other message of a group that keeps everything; None to keep nothing."""
+        in_thread = StepRow.message_ts == thread_ts if thread_ts else false()
+        row = self.session.execute(
+            select(GroupRow.workspace_id, GroupRow.store_all_messages, StepRow.id)
+            .select_from(GroupRow)
+            .outerjoin(PlanRow, PlanRow.group_id == GroupRow.id)
+            .outerjoin(StepRow, and_(StepRow.plan_id == PlanRow.id, in_thread))
+            .where(GroupRow.channel_id == channel_id)
+            .order_by(StepRow.id.is_(None))
+            .limit(1)
         ).first()
-        return (found[0], found[1]) if found else None
-
-    def group_stores_all(self, channel_id: str) -> bool:
-        return bool(
-            self.session.scalar(
-                select(GroupRow.id).where(
-                    GroupRow.channel_id == channel_id, GroupRow.store_all_messages.is_(True)
-                )
-            )
-        )
-
-    def workspace_for_channel(self, channel_id: str) -> int | None:
-        return self.session.scalar(
-            select(GroupRow.workspace_id).where(GroupRow.channel_id == channel_id)
-        )
+        if row is None:
+            return None
+        workspace_id, keeps_all, step_id = row
+        if step_id is not None:
+            return workspace_id, step_id
+        return (workspace_id, None) if keeps_all else None
 
     def add_message(
         self, workspace_id: int, step_id: int | None, event: MessageEvent, now: datetime

@@ -68,7 +68,8 @@ def test_thousand_events_delivered_one_to_four_times_are_stored_once(harness: Ha
 
 def test_outside_threads_not_stored_edits_deletes_and_reactions(harness: Harness) -> None:
     thread = start_and_post_first_prompt(harness)
-    harness.slack.user_posts(BOB, CLUB, "chit-chat outside any prompt")
+    _ts, outside = harness.slack.user_posts(BOB, CLUB, "chit-chat outside any prompt")
+    assert outside.status == 200
     ts, _ = harness.slack.user_posts(BOB, CLUB, "first version", thread_ts=thread)
     gone, _ = harness.slack.user_posts(CAROL, CLUB, "to be deleted", thread_ts=thread)
     assert stored_count(harness) == 2

@@ -13,7 +13,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    false,
     func,
     or_,
     select,
@@ -678,6 +677,21 @@ def _insert_unless_present(table: Table, columns: tuple[str, ...]) -> TextClause
     ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
+# Built once: this runs for every message event, and building a select costs more than
+# running it. A NULL thread_ts matches no step (SQL's NULL = NULL is not true).
+_WHERE_TO_KEEP = (
+    select(GroupRow.workspace_id, GroupRow.store_all_messages, StepRow.id)
+    .select_from(GroupRow)
+    .outerjoin(PlanRow, PlanRow.group_id == GroupRow.id)
+    .outerjoin(
+        StepRow, and_(StepRow.plan_id == PlanRow.id, StepRow.message_ts == bindparam("thread_ts"))
+    )
+    .where(GroupRow.channel_id == bindparam("channel_id"))
+    .order_by(StepRow.id.is_(None))
+    .limit(1)
+)
+
+
 class SqlDiscussions:
     """Captured thread messages and reactions, and the processed-event ledger."""
 
@@ -712,16 +726,8 @@ class SqlDiscussions:
     ) -> tuple[int, int | None] | None:
         """(workspace id, step id) for a message in a prompt's thread; (workspace id, None)
         for any other message of a group that keeps everything; None to keep nothing."""
-        in_thread = StepRow.message_ts == thread_ts if thread_ts else false()
-        row = self.session.execute(
-            select(GroupRow.workspace_id, GroupRow.store_all_messages, StepRow.id)
-            .select_from(GroupRow)
-            .outerjoin(PlanRow, PlanRow.group_id == GroupRow.id)
-            .outerjoin(StepRow, and_(StepRow.plan_id == PlanRow.id, in_thread))
-            .where(GroupRow.channel_id == channel_id)
-            .order_by(StepRow.id.is_(None))
-            .limit(1)
-        ).first()
+        params = {"channel_id": channel_id, "thread_ts": thread_ts}
+        row = self.session.execute(_WHERE_TO_KEEP, params).first()
         if row is None:
             return None
         workspace_id, keeps_all, step_id = row

@@ -70,9 +70,11 @@ class HttpServer:
             logger.debug("HTTP server loop ended")
 
     def stop(self) -> None:
+        """Let requests in flight finish, then close the sockets (in that order: a finishing
+        request wakes the loop through a socket that must still be open)."""
         dispatcher = getattr(self._server, "task_dispatcher", None)
-        self._server.close()
         if dispatcher is not None:
             dispatcher.shutdown(cancel_pending=False, timeout=30)
+        self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)

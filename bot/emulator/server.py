@@ -7,8 +7,10 @@ and fault injection in :mod:`bot.emulator.faults`.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -63,6 +65,7 @@ class SlackEmulator:
         self.faults = FaultInjector()
         self._calls: list[ApiCall] = []
         self._calls_lock = threading.Lock()
+        self._oauth_codes: dict[str, str] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -280,7 +283,9 @@ class SlackEmulator:
         token = params.pop("token", None)
         handler = METHODS.get(method)
         headers: dict[str, str] = {}
-        if handler is None:
+        if method == "oauth.v2.access":
+            status, body = 200, self._oauth_access(params, authorization)
+        elif handler is None:
             status, body = 404, {"ok": False, "error": "unknown_method"}
         elif (fault := self.faults.take(method)) is not None:
             status, headers, body = fault.reply()
@@ -300,6 +305,43 @@ class SlackEmulator:
                     body = error_body(method, exc)
         self._record(method, params, status, body)
         return status, headers, body
+
+    # ------------------------------------------------------------------ OAuth
+
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept ``oauth.v2.access`` for this app's credentials (multi-workspace installs)."""
+        self._oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(self, user_id: str) -> str:
+        """The ``code`` Slack puts on the redirect after a user approves the install."""
+        code = f"{self.team_id}.{secrets.token_hex(8)}"
+        with self._calls_lock:
+            self._oauth_codes[code] = user_id
+        return code
+
+    def _oauth_access(self, params: dict[str, Any], authorization: str | None) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        if authorization and authorization.lower().startswith("basic "):
+            decoded = base64.b64decode(authorization[6:].strip()).decode()
+            client_id, _, client_secret = decoded.partition(":")
+        if getattr(self, "_oauth_client", None) != (client_id, client_secret):
+            return {"ok": False, "error": "invalid_client_id" if client_id else "invalid_arguments"}
+        with self._calls_lock:
+            user_id = self._oauth_codes.pop(str(params.get("code") or ""), None)
+        if user_id is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "access_token": self.bot_token,
+            "token_type": "bot",
+            "scope": str(params.get("scope") or "commands,chat:write"),
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": self.team_id, "name": self.workspace.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": user_id},
+        }
 
     def handle_upload(self, token: str, content: bytes) -> tuple[int, str]:
         record = self.workspace.receive_upload(token, content)

@@ -84,6 +84,10 @@ def build_app(
             client_id=settings.slack_client_id, engine=engine
         )
         states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+        # slack_sdk owns these tables (slack_bots, slack_installations, slack_oauth_states)
+        # and creates them when missing; Alembic is told to leave them alone.
+        installations.create_tables()
+        states.create_tables()
         app = App(
             **common,
             client=web_client(settings, token=None),

@@ -86,8 +86,8 @@ def build_app(
         states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
         # slack_sdk owns these tables (slack_bots, slack_installations, slack_oauth_states)
         # and creates them when missing; Alembic is told to leave them alone.
-        installations.create_tables()
-        states.create_tables()
+        installations.create_tables()  # type: ignore[no-untyped-call]
+        states.create_tables()  # type: ignore[no-untyped-call]
         app = App(
             **common,
             client=web_client(settings, token=None),

@@ -388,7 +388,16 @@ READY = re.compile(r"listening on (https?://\S+?)/slack/events")
 
 # The only variables a server process inherits: Readalong reads its settings from the
 # environment (HOST, PORT, DATABASE_URL, ...), so a stray one must not leak in.
-_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+_INHERITED_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "SYSTEMROOT",
+    "GIL_SWITCH_INTERVAL_MS",
+)
 
 
 def console_script(name: str) -> str:

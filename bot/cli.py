@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -81,8 +82,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     overrides = {"host": args.host or settings.host, "port": port}
     settings = settings.model_copy(update=overrides)
     _require_slack(settings)
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, settings.host, settings.port)
+    # Everything built so far lives as long as the process: keep the collector from
+    # walking it again and again (full collections would pause acknowledgements).
+    gc.collect()
+    gc.freeze()
     if settings.scheduler_enabled and not args.no_scheduler:
         runtime.scheduler.start()
     print(

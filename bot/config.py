@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     claim_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
     channel_post_interval_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    # Python hands its interpreter lock between threads at most this often (ms). Lower
+    # lets a request being acknowledged cut in sooner on background work.
+    gil_switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
+
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

@@ -71,30 +71,10 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_services(
-    settings: Settings, *, clock: Clock | None = None
-) -> tuple[Services, Callable[[], None]]:
-    """Services without any Slack app or server (CLI commands such as export)."""
-    engine = make_engine(settings.database_url)
-    ensure_ready(engine)
-    uow = SqlAlchemyUnitOfWork(sessionmaker(engine, expire_on_commit=False))
-    notifier = SlackNotifier(
-        notifier_client(settings), ChannelPacer(settings.channel_post_interval_seconds)
-    )
-    services = Services.build(
-        uow, clock or SystemClock(), plan_defaults(settings), notifier, prompt_policy(settings)
-    )
-    return services, engine.dispose
-
-
-def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, check_schema: bool = True
-) -> Runtime:
-    engine = make_engine(settings.database_url)
-    if check_schema:
-        ensure_ready(engine)
+def _services(
+    settings: Settings, engine: Engine, clock: Clock
+) -> tuple[sessionmaker[Session], Services]:
     session_factory = sessionmaker(engine, expire_on_commit=False)
-    clock = clock or SystemClock()
     notifier = SlackNotifier(
         notifier_client(settings), ChannelPacer(settings.channel_post_interval_seconds)
     )
@@ -102,6 +82,28 @@ def build_runtime(
     services = Services.build(
         uow, clock, plan_defaults(settings), notifier, prompt_policy(settings)
     )
+    return session_factory, services
+
+
+def build_services(
+    settings: Settings, *, clock: Clock | None = None
+) -> tuple[Services, Callable[[], None]]:
+    """Services without any Slack app or server (CLI commands such as export)."""
+    engine = make_engine(settings.database_url)
+    ensure_ready(engine)
+    _factory, services = _services(settings, engine, clock or SystemClock())
+    return services, engine.dispose
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, check_schema: bool = True
+) -> Runtime:
+    """Everything `readalong serve` (and the console, and the tests) run: one process's worth."""
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        ensure_ready(engine)
+    clock = clock or SystemClock()
+    session_factory, services = _services(settings, engine, clock)
     scheduler = PromptScheduler(
         services.run_due, leadership_for(engine), settings.scheduler_interval_seconds
     )

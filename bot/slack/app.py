@@ -51,12 +51,14 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 
 
 def notifier_client(settings: Settings) -> WebClient:
-    """A client for the scheduler's posts: it must not sleep on a 429 inside the call;
-    the prompt service turns Retry-After into a retry time stored with the step."""
+    """A client for the scheduler's posts, with no retry handlers at all.
+
+    It must not sleep on a 429 inside the call, and must not blindly resend a post whose
+    connection dropped (Slack may have taken it): the prompt service stores a retry time
+    instead, and checks the channel for the prompt before it posts again.
+    """
     return InstrumentedWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
     )
 
 

@@ -104,22 +104,27 @@ class SlackNotifier:
         return str(response["ts"])
 
     def find_prompt(self, channel_id: str, step_id: int, since: datetime) -> str | None:
-        response = self._call(
-            "conversations_history",
-            channel=channel_id,
-            oldest=f"{since.timestamp():.6f}",
-            include_all_metadata=True,
-            limit=200,
-        )
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == blocks.PROMPT_EVENT
-                and payload.get("step_id") == step_id
-            ):
-                return str(message["ts"])
-        return None
+        cursor: str | None = None
+        while True:  # every page: many messages may have come after the prompt
+            response = self._call(
+                "conversations_history",
+                channel=channel_id,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == blocks.PROMPT_EVENT
+                    and payload.get("step_id") == step_id
+                ):
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
 
     def post_catch_up(
         self,

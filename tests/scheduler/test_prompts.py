@@ -327,3 +327,29 @@ def test_storms_then_every_post_delivered_in_order_per_channel_at_slack_pace(
         )
         times = [t for c, t in fake.posts if c == channel]
         assert all(b - a >= 1.0 for a, b in pairwise(times)), times
+
+
+def test_recovery_finds_the_prompt_behind_many_newer_messages(harness: Harness) -> None:
+    start_plan(harness)
+    services = harness.runtime.services
+    harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
+    now = harness.clock.now()
+    with services.plans.uow as uow:
+        due = uow.prompts.candidates(now, now - timedelta(minutes=5), 10)
+        uow.prompts.claim([d.step_id for d in due], "dead-process", now, now - timedelta(minutes=5))
+        uow.commit()
+    plan = services.plans.current(TEAM, CLUB).plan
+    from slack_sdk import WebClient
+
+    from bot.domain.prompts import prompt_content
+
+    services.prompts.notifier.post_prompt(
+        CLUB, prompt_content(plan, services.books.find(TEAM, "Dune"), plan.step(1))
+    )
+    chatter = WebClient(token=harness.emulator.bot_token, base_url=harness.emulator.api_url)
+    for i in range(230):  # more than one page of history after the prompt
+        chatter.chat_postMessage(channel=CLUB, text=f"chatter {i}")
+    harness.clock.advance(timedelta(minutes=6))
+    report = run(harness)
+    assert len(prompts_in(harness)) == 1
+    assert report.recovered == [plan.step(1).id]  # type: ignore[attr-defined]

@@ -63,8 +63,11 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     """``make run``: migrate, then start the real bot (tokens set) or the console."""
     _db_upgrade(args, settings)
     if settings.has_slack_credentials:
-        print("Slack credentials found; starting the bot. (Coming with the Slack surface.)")
-        return 0
+        if settings.slack_app_token:
+            print("Slack credentials found: starting the bot in Socket Mode.", flush=True)
+            return _run_socket_mode(args, settings)
+        print("Slack credentials found: starting the bot over HTTP.", flush=True)
+        return _serve(argparse.Namespace(host=None, port=None, no_scheduler=False), settings)
     print(
         "No SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET configured: starting the console.\n"
         "(For Slack, copy config.example.yaml to config.yaml and fill in the Slack settings.)"

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
 
     # HTTP server
     host: str = "127.0.0.1"
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port
 
     # Defaults for new reading plans
     default_timezone: str = "UTC"

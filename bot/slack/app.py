@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from bot.observability import COMMANDS, EVENTS, InstrumentedWebClient
+from bot.observability import InstrumentedWebClient
 from bot.slack.listeners import register_all
 from bot.slack.listeners.common import SlackDeps
 
@@ -115,14 +115,6 @@ def build_app(
             # The event was not stored: a 500 makes Slack deliver it again.
             return BoltResponse(status=500, body="")
         return BoltResponse(status=200, body="")
-
-    @app.middleware
-    def count_requests(body: dict[str, Any], next: Any) -> Any:
-        if body.get("command"):
-            COMMANDS.labels(str(body["command"])).inc()
-        elif body.get("type") == "event_callback":
-            EVENTS.labels(str((body.get("event") or {}).get("type")), "received").inc()
-        return next()
 
     register_all(app, deps)
     return app

@@ -12,6 +12,7 @@ from bot.domain import commands as cmd
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Caller
 from bot.domain.plans import resolve_options
+from bot.observability import COMMANDS
 from bot.services.plans import PlanView
 from bot.slack import blocks
 from bot.slack.listeners.common import (
@@ -43,6 +44,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
 
         def work() -> None:
+            COMMANDS.labels("/book").inc()
             with replying(ephemeral_via(respond), "/book"):
                 run_book_command(deps, command, respond, client)
 

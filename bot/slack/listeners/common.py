@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 Reply = Callable[[Message], None]
 T = TypeVar("T")
 
+ACK_HEAD_START = 0.002  # seconds
+
 GENERIC_FAILURE = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -44,6 +47,9 @@ class SlackDeps:
         """
 
         def run() -> None:
+            # Let the thread answering Slack finish sending first: the work can wait a
+            # moment, the acknowledgement cannot (both need Python's interpreter lock).
+            time.sleep(ACK_HEAD_START)
             try:
                 work()
             except Exception:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import commands as cmd
 from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Reflection, Visibility
+from bot.observability import COMMANDS
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
 from bot.slack.listeners.common import (
@@ -35,6 +36,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
 
         def work() -> None:
+            COMMANDS.labels("/reflect").inc()
             with replying(ephemeral_via(respond), "/reflect"):
                 run_reflect_command(deps, command, respond, client)
 

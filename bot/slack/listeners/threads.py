@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.discussions import MessageChange, MessageEvent, ReactionEvent
+from bot.observability import EVENTS
 from bot.slack.listeners.common import SlackDeps
 
 logger = logging.getLogger(__name__)
@@ -103,23 +104,24 @@ def parse_reaction(body: dict[str, Any]) -> ReactionEvent | None:
 def register(app: App, deps: SlackDeps) -> None:
     discussions = deps.services.discussions
 
-    def store(record: Callable[[], bool], ack: Ack) -> None:
-        record()  # raises on a storage failure: no ack, Slack retries
+    def store(kind: str, record: Callable[[], bool], ack: Ack) -> None:
+        changed = record()  # raises on a storage failure: no ack, Slack retries
         ack()
+        EVENTS.labels(kind, "stored" if changed else "duplicate_or_ignored").inc()
 
     def on_message(body: dict[str, Any], ack: Ack) -> None:
         event = parse_message(body)
         if event is None:
             ack()
             return
-        store(lambda: discussions.record_message(event), ack)
+        store("message", lambda: discussions.record_message(event), ack)
 
     def on_reaction(body: dict[str, Any], ack: Ack) -> None:
         event = parse_reaction(body)
         if event is None:
             ack()
             return
-        store(lambda: discussions.record_reaction(event), ack)
+        store("reaction", lambda: discussions.record_reaction(event), ack)
 
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction)

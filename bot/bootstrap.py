@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -67,7 +67,6 @@ class Runtime:
     app: App
     wsgi: ReadalongWSGI
     scheduler: PromptScheduler
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop scheduling, finish in-flight work, release the lock and the connections."""

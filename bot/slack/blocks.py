@@ -55,9 +55,6 @@ class Message:
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", escape(self.text))
 
-    def as_kwargs(self) -> dict[str, object]:
-        return {"text": self.text, "blocks": self.blocks}
-
 
 def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))

@@ -210,6 +210,12 @@ class Notifier(Protocol):
         """A private nudge (DM) to reflect on a step; never an @-mention in the channel."""
         ...
 
+    def post_reflection(
+        self, channel_id: str, thread_ts: str, reflection: Reflection, step: Step
+    ) -> str:
+        """Echo a shared reflection into its prompt's thread (escaped); returns its ts."""
+        ...
+
     def post_digest(self, channel_id: str, digest: Digest) -> list[str]:
         """Post a digest (split into several messages when long); returns their ts values."""
         ...

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.model import Book, Plan, Reflection, Step, StepState
+from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
 from bot.domain.prompts import DEFAULT_QUESTIONS, classify_due, prompt_content, retry_delay
 from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
 
@@ -231,9 +231,37 @@ class PromptService:
         with self.uow as uow:
             uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
             uow.commit()
+        self._echo_waiting_reflections(job, step, ts)
         if recovered:
             return "recovered"
         return "late" if job.late else "posted"
+
+    def _echo_waiting_reflections(self, job: _Job, step: Step, thread_ts: str) -> None:
+        """Shared reflections written before the prompt existed join its thread now."""
+        plan_id = job.plan.id
+        assert plan_id is not None
+        with self.uow as uow:
+            waiting = [
+                r
+                for r in uow.reflections.for_plan(plan_id)
+                if r.step_number == step.number
+                and r.visibility is Visibility.SHARED
+                and not r.message_ts
+            ]
+        for reflection in waiting:
+            try:
+                ts = self.notifier.post_reflection(job.due.channel_id, thread_ts, reflection, step)
+            except DeliveryFailed as exc:
+                logger.warning(
+                    "reflection %s not echoed into the new thread: %s", reflection.id, exc.reason
+                )
+                continue
+            with self.uow as uow:
+                saved = uow.reflections.get(reflection.id or 0)
+                if saved is not None and not saved.message_ts:
+                    saved.message_ts = ts
+                    uow.reflections.save(saved)
+                    uow.commit()
 
     def _catch_up(self, too_old: Sequence[DueStep], plans: dict[int, tuple[Plan, Book]]) -> None:
         by_plan: dict[int, list[DueStep]] = defaultdict(list)

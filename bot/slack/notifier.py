@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.digests import Digest
-from bot.domain.model import Step
+from bot.domain.model import Reflection, Step
 from bot.domain.prompts import PromptContent
 from bot.services.ports import DeliveryFailed
 from bot.slack import blocks
@@ -153,6 +153,19 @@ class SlackNotifier:
                 break
         bot = self.bot_user_id()
         return [m for m in members if m != bot]
+
+    def post_reflection(
+        self, channel_id: str, thread_ts: str, reflection: Reflection, step: Step
+    ) -> str:
+        message = blocks.reflection_echo(reflection, step)
+        response = self._call(
+            "chat_postMessage",
+            channel=channel_id,
+            thread_ts=thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+        )
+        return str(response["ts"])
 
     def post_digest(self, channel_id: str, digest: Digest) -> list[str]:
         permalinks: dict[str, str] = {}

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import Cadence, Caller, StepState
+from bot.domain.model import Cadence, Caller, StepState, Visibility
 from bot.services.prompts import PromptService
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
 
@@ -353,3 +353,23 @@ def test_recovery_finds_the_prompt_behind_many_newer_messages(harness: Harness) 
     report = run(harness)
     assert len(prompts_in(harness)) == 1
     assert report.recovered == [plan.step(1).id]  # type: ignore[attr-defined]
+
+
+def test_shared_reflections_written_before_the_prompt_join_its_thread(harness: Harness) -> None:
+    start_plan(harness)
+    services = harness.runtime.services
+    early = harness.say(BOB, "/reflect", "Read ahead <!here>, loved it")
+    assert "once the prompt is posted" in early
+    services.reflections.write(TEAM, CLUB, CAROL, "kept to myself", visibility=Visibility.PRIVATE)
+    harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
+    run(harness)
+    thread_ts = services.plans.current(TEAM, CLUB).plan.step(1).message_ts
+    assert thread_ts
+    replies = [m for m in harness.emulator.thread(CLUB, thread_ts) if m.ts != thread_ts]
+    assert len(replies) == 1
+    text = block_text(replies[0].blocks)
+    assert "Read ahead" in text and "&lt;!here&gt;" in text
+    run(harness)
+    assert len([m for m in harness.emulator.thread(CLUB, thread_ts) if m.ts != thread_ts]) == 1
+    mine = services.reflections.list_own(TEAM, BOB)
+    assert mine[0].message_ts == replies[0].ts

@@ -18,6 +18,7 @@ from bot.domain.schedule import WEEKDAY_NAMES
 from bot.executor import DrainableExecutor
 from bot.scheduler import PromptScheduler
 from bot.services.container import Services
+from bot.services.digests import DigestPolicy
 from bot.services.ports import Clock, SystemClock
 from bot.services.prompts import PromptPolicy
 from bot.slack.app import build_app, notifier_client
@@ -42,6 +43,14 @@ def prompt_policy(settings: Settings) -> PromptPolicy:
         grace=timedelta(hours=settings.misfire_grace_hours),
         lease=timedelta(seconds=settings.claim_lease_seconds),
         reminder_lead=timedelta(hours=settings.reminder_lead_hours),
+    )
+
+
+def digest_policy(settings: Settings) -> DigestPolicy:
+    return DigestPolicy(
+        weekly=settings.digest_schedule == "weekly",
+        weekday=WEEKDAY_NAMES.index(settings.digest_weekday),
+        at=settings.digest_time,
     )
 
 
@@ -85,7 +94,12 @@ def _services(
     )
     uow = SqlAlchemyUnitOfWork(session_factory)
     services = Services.build(
-        uow, clock, plan_defaults(settings), notifier, prompt_policy(settings)
+        uow,
+        clock,
+        plan_defaults(settings),
+        notifier,
+        prompt_policy(settings),
+        digest_policy(settings),
     )
     return session_factory, services
 

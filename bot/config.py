@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = Field(default=30, ge=1, le=3600)
     reminder_lead_hours: float = Field(default=24.0, ge=0, le=24 * 14)
     misfire_grace_hours: float = Field(default=12.0, ge=0, le=24 * 30)
+    digest_schedule: Literal["step", "weekly"] = "step"
+    digest_weekday: str = "friday"
+    digest_time: time = time(17, 0)
     claim_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
     channel_post_interval_seconds: float = Field(default=1.0, ge=0, le=60)
 
@@ -84,7 +87,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r} (try e.g. Europe/Berlin)") from None
         return value
 
-    @field_validator("default_weekday")
+    @field_validator("default_weekday", "digest_weekday")
     @classmethod
     def _weekday(cls, value: str) -> str:
         day = value.strip().lower()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain.plans import PlanDefaults
 from bot.services.books import BookService
-from bot.services.digests import DigestService
+from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.plans import PlanService
@@ -36,6 +36,7 @@ class Services:
         defaults: PlanDefaults,
         notifier: Notifier,
         policy: PromptPolicy,
+        digests: DigestPolicy | None = None,
     ) -> Services:
         return cls(
             clock=clock,
@@ -45,7 +46,7 @@ class Services:
             reflections=ReflectionService(uow, clock),
             prompts=PromptService(uow, clock, notifier, policy),
             discussions=DiscussionService(uow, clock),
-            digests=DigestService(uow, clock, notifier),
+            digests=DigestService(uow, clock, notifier, digests),
             exports=ExportService(uow, clock),
         )
 

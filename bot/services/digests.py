@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 from bot.domain.commands import SummaryScope
 from bot.domain.digests import Digest, DigestKind, compose_digest
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Plan, PlanState, Step, StepState
 from bot.domain.plans import finish
+from bot.domain.schedule import local_to_utc, zone
 from bot.services.plans import PlanView, running_view
 from bot.services.ports import Clock, DeliveryFailed, Notifier, Unit, UnitOfWork
 
@@ -26,11 +28,23 @@ class PostedDigest:
     messages: int
 
 
+@dataclass(frozen=True, slots=True)
+class DigestPolicy:
+    """When scheduled digests go out: after each step closes, or weekly at a local time."""
+
+    weekly: bool = False
+    weekday: int = 4  # Friday
+    at: time = time(17, 0)
+
+
 class DigestService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, policy: DigestPolicy | None = None
+    ) -> None:
         self.uow = uow
         self.clock = clock
         self.notifier = notifier
+        self.policy = policy or DigestPolicy()
 
     # --- on demand ----------------------------------------------------------------------
 
@@ -83,25 +97,39 @@ class DigestService:
         with self.uow as uow:
             for plan in uow.plans.needing_digests():
                 assert plan.id is not None
-                ordered = sorted(plan.steps, key=lambda s: s.number)
-                for index, step in enumerate(ordered):
-                    if step.state is not StepState.POSTED:
-                        continue
-                    following = ordered[index + 1] if index + 1 < len(ordered) else None
-                    closed = (
-                        following is not None
-                        and following.state in CLOSED
-                        and following.due_at <= now
-                    ) or (plan.state is PlanState.FINISHED)
-                    if closed and plan.state is not PlanState.FINISHED:
-                        due.append((plan.id, DigestKind.STEP, f"step-{step.number}", [step.number]))
-                if plan.state is PlanState.FINISHED and any(
-                    s.state is StepState.POSTED for s in plan.steps
-                ):
-                    posted = [s.number for s in plan.steps if s.state is StepState.POSTED]
-                    due.append((plan.id, DigestKind.BOOK, "book", posted))
+                posted = [
+                    s
+                    for s in sorted(plan.steps, key=lambda s: s.number)
+                    if s.state is StepState.POSTED
+                ]
+                if plan.state is PlanState.FINISHED:
+                    if posted:
+                        due.append((plan.id, DigestKind.BOOK, "book", [s.number for s in posted]))
+                elif self.policy.weekly:
+                    due += self._weekly(plan, posted, now)
+                else:
+                    due += _closed_steps(plan, now)
             existing = {(p, k, key) for p, k, key in uow.plans.digest_keys([d[0] for d in due])}
         return [d for d in due if (d[0], d[1], d[2]) not in existing]
+
+    def _weekly(
+        self, plan: Plan, posted: list[Step], now: datetime
+    ) -> list[tuple[int, str, str, list[int]]]:
+        """The digest of the week that ended at the latest weekly slot (plan's local time)."""
+        assert plan.id is not None
+        tz = zone(plan.timezone)
+        today = now.astimezone(tz).date()
+        slot_day = today - timedelta(days=(today.weekday() - self.policy.weekday) % 7)
+        slot = local_to_utc(slot_day, self.policy.at, tz)
+        if slot > now:
+            slot_day -= timedelta(days=7)
+            slot = local_to_utc(slot_day, self.policy.at, tz)
+        week = [
+            s.number
+            for s in posted
+            if s.posted_at and slot - timedelta(days=7) < s.posted_at <= slot
+        ]
+        return [(plan.id, DigestKind.WEEK, f"week-{slot_day.isoformat()}", week)] if week else []
 
     def _post_once(
         self, plan_id: int, kind: str, key: str, step_numbers: list[int], now: datetime
@@ -133,6 +161,17 @@ class DigestService:
             uow.summaries.mark_posted(summary_id, ts_values, now)
             uow.commit()
         return 1
+
+
+def _closed_steps(plan: Plan, now: datetime) -> list[tuple[int, str, str, list[int]]]:
+    """A digest per posted step whose next step has come (posted, skipped or missed)."""
+    assert plan.id is not None
+    ordered = sorted(plan.steps, key=lambda s: s.number)
+    return [
+        (plan.id, DigestKind.STEP, f"step-{step.number}", [step.number])
+        for step, following in pairwise(ordered)
+        if step.state is StepState.POSTED and following.state in CLOSED and following.due_at <= now
+    ]
 
 
 def _view(uow: Unit, plan_id: int) -> PlanView:

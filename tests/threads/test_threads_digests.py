@@ -189,3 +189,28 @@ def test_cli_export_has_no_private_text(harness: Harness, tmp_path, monkeypatch)
     md = tmp_path / "export.md"
     assert main(["export", "--format", "markdown", "--member", BOB, "-o", str(md)]) == 0
     assert "shareable note" in md.read_text() and "walrus" not in md.read_text()
+
+
+def test_weekly_digest_schedule_posts_once_a_week(harness: Harness) -> None:
+    from bot.services.digests import DigestPolicy, DigestService
+
+    services = harness.runtime.services
+    weekly = DigestService(
+        services.digests.uow,
+        harness.clock,
+        services.digests.notifier,
+        DigestPolicy(weekly=True, weekday=4, at=time(17, 0)),
+    )
+    start_and_post_first_prompt(harness, chapters=4)  # plan in Europe/Berlin, prompt Mon 7 Dec
+    services.reflections.write(TEAM, CLUB, BOB, "Weekly thoughts on Arrakis")
+    harness.clock.set(datetime(2026, 12, 11, 15, 59, tzinfo=UTC))  # Fri 16:59 Berlin
+    assert weekly.run_due() == 0
+    harness.clock.set(datetime(2026, 12, 11, 16, 0, tzinfo=UTC))  # Fri 17:00 Berlin
+    assert weekly.run_due() == 1
+    assert weekly.run_due() == 0
+    harness.clock.set(datetime(2026, 12, 14, 8, tzinfo=UTC))  # step 2 posted: no step digest
+    services.prompts.run_due()
+    assert weekly.run_due() == 0
+    harness.clock.set(datetime(2026, 12, 18, 16, 30, tzinfo=UTC))  # next Friday
+    assert weekly.run_due() == 1
+    assert sum("This week" in t for t in harness.channel_texts(CLUB)) == 2

@@ -46,7 +46,8 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def reflect_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user, channel = body["user"]["id"], body["channel"]["id"]
+        user = body["user"]["id"]
+        channel = str((body.get("channel") or {}).get("id") or user)  # no channel on App Home
         step_value = (body.get("actions") or [{}])[0].get("value") or ""
 
         def open_modal() -> None:

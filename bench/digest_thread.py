@@ -175,7 +175,7 @@ def seed(services: Services, url: str, team_id: str, messages: int, authors: int
     plan_id = view.plan.id
     assert plan_id is not None
     now = services.clock.now()
-    with services.plans.uow as unit:
+    with services.plans.uow() as unit:
         plan = unit.plans.get(plan_id)
         assert plan is not None
         step = plan.step(1)

@@ -168,7 +168,7 @@ def seed_thread(services: Services, team_id: str) -> tuple[int, int]:
     )
     assert view.plan.id is not None
     uow = services.plans.uow
-    with uow as unit:
+    with uow() as unit:
         plan = unit.plans.get(view.plan.id)
         assert plan is not None
         step = plan.step(1)

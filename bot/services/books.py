@@ -26,7 +26,7 @@ class BookService:
         """Add a book to the workspace's shelf; the same title and author twice is refused."""
         chapter_list = parse_chapters(chapters) if isinstance(chapters, str) else chapters
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             book = new_book(workspace_id, title, author, chapter_list, user_id)
             key = book_key(book.title, book.author)
@@ -43,7 +43,7 @@ class BookService:
             return stored
 
     def all(self, team_id: str) -> list[Book]:
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
             books = uow.books.all(workspace_id)
             uow.commit()
@@ -51,7 +51,7 @@ class BookService:
 
     def find(self, team_id: str, ref: str) -> Book:
         """A book by id (``3`` or ``#3``) or by title (exact, else a unique start of one)."""
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
             uow.commit()
             return find_book(uow, workspace_id, ref)
@@ -60,7 +60,7 @@ class BookService:
         self, team_id: str, book_ref: str, chapter: int, questions: list[str]
     ) -> Book:
         cleaned = clean_questions(questions)
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
             book = find_book(uow, workspace_id, book_ref)
             require_chapter(book, chapter)

@@ -51,7 +51,7 @@ class DigestService:
     def post_on_demand(self, team_id: str, channel_id: str, scope: SummaryScope) -> PostedDigest:
         """`/book summary [step n|week|book]`: compose and post to the group's summary channel."""
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             steps = _steps_for(view.plan, scope, now)
             kind = DigestKind.SO_FAR if scope.kind == DigestKind.BOOK else scope.kind
@@ -63,7 +63,7 @@ class DigestService:
     def compose_for_plan(self, plan_id: int, kind: str) -> Digest:
         """A digest of a plan, for exports and tests."""
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = _view(uow, plan_id)
             steps = [s for s in view.plan.steps if s.state is StepState.POSTED]
             return _compose(uow, view, kind, steps, now)
@@ -80,7 +80,7 @@ class DigestService:
         return posted
 
     def _finish_completed(self, now: datetime) -> None:
-        with self.uow as uow:
+        with self.uow() as uow:
             for plan in uow.plans.running_all():
                 if plan.state is not PlanState.ACTIVE or not plan.steps:
                     continue
@@ -94,7 +94,7 @@ class DigestService:
     def _due(self, now: datetime) -> list[tuple[int, str, str, list[int]]]:
         """(plan, kind, period key, steps) of every digest that should exist by now."""
         due: list[tuple[int, str, str, list[int]]] = []
-        with self.uow as uow:
+        with self.uow() as uow:
             for plan in uow.plans.needing_digests():
                 assert plan.id is not None
                 posted = [
@@ -134,7 +134,7 @@ class DigestService:
     def _post_once(
         self, plan_id: int, kind: str, key: str, step_numbers: list[int], now: datetime
     ) -> int:
-        with self.uow as uow:
+        with self.uow() as uow:
             view = _view(uow, plan_id)
             target = view.group.summary_channel_id or view.group.channel_id
             summary_id = uow.summaries.claim(plan_id, kind, key, target, now)
@@ -153,11 +153,11 @@ class DigestService:
                 plan_id,
                 exc.reason,
             )
-            with self.uow as uow:
+            with self.uow() as uow:
                 uow.summaries.release(summary_id)
                 uow.commit()
             return 0
-        with self.uow as uow:
+        with self.uow() as uow:
             uow.summaries.mark_posted(summary_id, ts_values, now)
             uow.commit()
         return 1

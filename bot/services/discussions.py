@@ -28,7 +28,7 @@ class DiscussionService:
         to keeping its whole channel.
         """
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             if not uow.discussions.claim_event(event.event_id, now):
                 return False
             changed = False
@@ -47,7 +47,7 @@ class DiscussionService:
     def record_reaction(self, event: ReactionEvent) -> bool:
         """Count a reaction on a stored reply, a prompt or a reflection in a prompt thread."""
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             if not uow.discussions.claim_event(event.event_id, now):
                 return False
             changed = uow.discussions.tracked(event.channel_id, event.ts) and uow.discussions.react(

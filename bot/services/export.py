@@ -40,7 +40,7 @@ class ExportService:
         are quoted only if they turned `/reflect quotable on`.
         """
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             mine = list(uow.reflections.by_author(workspace_id, user_id))
             if book_ref:
@@ -105,7 +105,7 @@ class ExportService:
             "books": [],
             "plans": [],
         }
-        with self.uow as uow:
+        with self.uow() as uow:
             for workspace_id in uow.workspaces.all_ids():
                 books = uow.books.all(workspace_id)
                 if book_ref:

@@ -57,7 +57,7 @@ class PlanService:
         """Start reading a book in a channel; the caller becomes the plan's host."""
         zone(timezone)
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(caller.team_id, now)
             book = find_book(uow, workspace_id, book_ref)
             group = uow.groups.ensure(workspace_id, channel_id, now)
@@ -87,7 +87,7 @@ class PlanService:
 
     def current(self, team_id: str, channel_id: str) -> PlanView:
         """The channel's running (active or paused) plan, or a readable error."""
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, self.clock.now())
             uow.commit()
             return view
@@ -101,7 +101,7 @@ class PlanService:
     def history(self, team_id: str, channel_id: str) -> list[PlanView]:
         """Every plan the channel has run, newest first."""
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             group = uow.groups.get(workspace_id, channel_id)
             if group is None or group.id is None:
@@ -119,7 +119,7 @@ class PlanService:
     ) -> None:
         """Set a chapter's discussion questions for the book the channel is reading (host or admin)."""
         cleaned = clean_questions(questions)
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, caller.team_id, channel_id, self.clock.now())
             require_manager(view.plan, caller, "set questions for")
             require_chapter(view.book, chapter)
@@ -128,7 +128,7 @@ class PlanService:
 
     def running_in_workspace(self, team_id: str) -> list[PlanView]:
         """Every running plan of the workspace (for App Home and the scheduler)."""
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
             views = []
             for plan in uow.plans.running_in_workspace(workspace_id):
@@ -140,7 +140,7 @@ class PlanService:
 
     def for_step(self, step_id: int) -> PlanView:
         """The plan a step belongs to (a Reflect button may be clicked far from its channel)."""
-        with self.uow as uow:
+        with self.uow() as uow:
             plan = uow.plans.by_step(step_id)
             if plan is None:
                 raise NotFound("That prompt's plan no longer exists.")
@@ -150,7 +150,7 @@ class PlanService:
 
     def channel_of(self, plan_id: int) -> str:
         """The channel a plan runs in."""
-        with self.uow as uow:
+        with self.uow() as uow:
             plan = uow.plans.get(plan_id)
             if plan is None:
                 raise NotFound(f"No plan {plan_id}.")
@@ -178,7 +178,7 @@ class PlanService:
         apply: Callable[[Plan, datetime], list[Step]],
     ) -> PlanChange:
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, caller.team_id, channel_id, now)
             require_manager(view.plan, caller, action)
             touched = apply(view.plan, now)

@@ -267,7 +267,8 @@ class SummaryRepository(Protocol):
 
 
 class Unit(Protocol):
-    """One transaction over every repository. Changes are kept only on ``commit()``."""
+    """One transaction over every repository. Changes are kept only on ``commit()``;
+    leaving the ``with`` block rolls back anything else and closes the transaction."""
 
     # Read-only in the protocol, so implementations may use their own repository classes.
     @property
@@ -291,11 +292,6 @@ class Unit(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
-
-
-class UnitOfWork(Protocol):
-    """Opens a :class:`Unit` per ``with`` block; safe to share between threads."""
-
     def __enter__(self) -> Unit: ...
     def __exit__(
         self,
@@ -303,3 +299,9 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """Opens a :class:`Unit` per call (``with uow() as unit:``); safe to share between threads."""
+
+    def __call__(self) -> Unit: ...

@@ -109,7 +109,7 @@ class PromptService:
         report = TickReport()
         stale_before = now - self.policy.lease
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
-        with self.uow as uow:
+        with self.uow() as uow:
             candidates = uow.prompts.candidates(now, stale_before, self.policy.batch)
             won = set(uow.prompts.claim([c.step_id for c in candidates], token, now, stale_before))
             mine = [c for c in candidates if c.step_id in won]
@@ -176,7 +176,7 @@ class PromptService:
             outcome = self._deliver(job, token, now)
             outcomes.append((job, outcome))
             if outcome == "retrying":
-                with self.uow as uow:
+                with self.uow() as uow:
                     retry_at = now + retry_delay(job.due.attempts + 1, None)
                     for later in chain[index + 1 :]:
                         uow.prompts.release(later.due.step_id, token, retry_at)
@@ -192,7 +192,7 @@ class PromptService:
         if started - now >= self.policy.lease / 2:
             # The claim (taken at ``now``) is getting old while this step waited its turn:
             # renew it, so that the post has half a lease at least; lost means taken over.
-            with self.uow as uow:
+            with self.uow() as uow:
                 renewed = uow.prompts.renew(due.step_id, token, started)
                 uow.commit()
             if not renewed:
@@ -218,17 +218,17 @@ class PromptService:
             logger.warning(
                 "prompt for step %s not posted (%s); retrying in %s", due.step_id, exc.reason, delay
             )
-            with self.uow as uow:
+            with self.uow() as uow:
                 uow.prompts.release(due.step_id, token, now + delay)
                 uow.commit()
             return "retrying"
         except Exception:
             logger.exception("prompt for step %s failed unexpectedly; will retry", due.step_id)
-            with self.uow as uow:
+            with self.uow() as uow:
                 uow.prompts.release(due.step_id, token, now + retry_delay(due.attempts + 1, None))
                 uow.commit()
             return "retrying"
-        with self.uow as uow:
+        with self.uow() as uow:
             uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
             uow.commit()
         self._echo_waiting_reflections(job, step, ts)
@@ -240,7 +240,7 @@ class PromptService:
         """Shared reflections written before the prompt existed join its thread now."""
         plan_id = job.plan.id
         assert plan_id is not None
-        with self.uow as uow:
+        with self.uow() as uow:
             waiting = [
                 r
                 for r in uow.reflections.for_plan(plan_id)
@@ -256,7 +256,7 @@ class PromptService:
                     "reflection %s not echoed into the new thread: %s", reflection.id, exc.reason
                 )
                 continue
-            with self.uow as uow:
+            with self.uow() as uow:
                 saved = uow.reflections.get(reflection.id or 0)
                 if saved is not None and not saved.message_ts:
                     saved.message_ts = ts
@@ -293,7 +293,7 @@ class PromptService:
     def send_reminders(self, now: datetime) -> int:
         """DM members who have not reflected on the latest posted step, once, before the next one."""
         sent = 0
-        with self.uow as uow:
+        with self.uow() as uow:
             plans = uow.prompts.posted_unreminded()
             work: list[tuple[Plan, Book, Step, str, list[Reflection], set[str]]] = []
             for plan in plans:

@@ -39,7 +39,7 @@ class ReflectionService:
         """Save a reflection on ``chapter`` (its step), on ``step_number``, or on the step being read now."""
         cleaned = clean_text(text)
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             step = _step_for(view, chapter, step_number, now)
             reflection = uow.reflections.add(
@@ -68,7 +68,7 @@ class ReflectionService:
         """Change one's own reflection's text and/or visibility."""
         cleaned = clean_text(text) if text is not None else None
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             reflection, view = _own(uow, team_id, user_id, reflection_id, now)
             if cleaned is not None and cleaned != reflection.text:
                 reflection.text = cleaned
@@ -83,7 +83,7 @@ class ReflectionService:
 
     def mark_echoed(self, reflection_id: int, message_ts: str | None) -> None:
         """Remember where a shared reflection was echoed in the prompt thread (or that it is gone)."""
-        with self.uow as uow:
+        with self.uow() as uow:
             reflection = uow.reflections.get(reflection_id)
             if reflection is None:
                 return
@@ -92,18 +92,18 @@ class ReflectionService:
             uow.commit()
 
     def exists(self, reflection_id: int) -> bool:
-        with self.uow as uow:
+        with self.uow() as uow:
             return uow.reflections.get(reflection_id) is not None
 
     def delete(self, team_id: str, user_id: str, reflection_id: int) -> Reflection:
-        with self.uow as uow:
+        with self.uow() as uow:
             reflection, _view = _own(uow, team_id, user_id, reflection_id, self.clock.now())
             uow.reflections.delete(_id(reflection.id))
             uow.commit()
             return reflection
 
     def get_own(self, team_id: str, user_id: str, reflection_id: int) -> SavedReflection:
-        with self.uow as uow:
+        with self.uow() as uow:
             reflection, view = _own(uow, team_id, user_id, reflection_id, self.clock.now())
             return SavedReflection(reflection, view, view.plan.step(reflection.step_number))
 
@@ -112,7 +112,7 @@ class ReflectionService:
     ) -> list[Reflection]:
         """The caller's reflections, on the channel's running plan when a channel is given."""
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             if channel_id is not None:
                 view = running_view(uow, team_id, channel_id, now)
                 found = uow.reflections.for_plan(_id(view.plan.id), author_id=user_id)
@@ -124,7 +124,7 @@ class ReflectionService:
 
     def progress(self, team_id: str, channel_id: str, user_id: str) -> Progress:
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             mine = uow.reflections.for_plan(_id(view.plan.id), author_id=user_id)
             return progress(view.plan, user_id, mine, view.book.chapter_count)
@@ -136,7 +136,7 @@ class ReflectionService:
         even as a number.
         """
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             shared = [
                 r
@@ -151,7 +151,7 @@ class ReflectionService:
         self, team_id: str, user_id: str, *, muted: bool | None = None, quotable: bool | None = None
     ) -> Member:
         now = self.clock.now()
-        with self.uow as uow:
+        with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             member = uow.members.ensure(workspace_id, user_id, now)
             if muted is not None:

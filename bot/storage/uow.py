@@ -1,16 +1,14 @@
 """The SQLAlchemy unit of work: one session, one transaction, explicit commit.
 
 ``SqlAlchemyUnitOfWork`` is shared by the services and used from many threads at once
-(lazy listeners, the scheduler's posting pool). Each ``with uow as unit:`` therefore opens
-its own session and returns a fresh :class:`SqlAlchemyUnit`; nothing is shared between
-entries, and anything not committed is rolled back on exit.
+(work after an acknowledgement, the scheduler's posting pool). Each ``with uow() as unit:``
+therefore opens its own session in a fresh :class:`SqlAlchemyUnit`; nothing is shared
+between units, and anything not committed is rolled back when the ``with`` ends.
 """
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,35 +71,15 @@ class SqlAlchemyUnit:
 
 
 class SqlAlchemyUnitOfWork:
-    """A factory of units: ``with uow as unit: … unit.commit()``, safe from any thread."""
+    """A factory of units: ``with uow() as unit: … unit.commit()``, safe from any thread.
+
+    Each call opens its own session; nothing is shared between units but the
+    process-wide cache of team id → workspace id (committed rows only).
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
-        self._local = threading.local()
         self._workspace_ids: dict[str, int] = {}
 
-    def _stack(self) -> list[SqlAlchemyUnit]:
-        stack: list[SqlAlchemyUnit] | None = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
-
-    def __enter__(self) -> SqlAlchemyUnit:
-        unit = SqlAlchemyUnit(self.session_factory(), self._workspace_ids)
-        self._stack().append(unit)
-        return unit
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stack().pop().close()
-
-    def __getattr__(self, name: str) -> Any:
-        """Inside ``with uow:``, ``uow.books`` etc. mean this thread's innermost unit."""
-        stack = self.__dict__["_local"].__dict__.get("stack")
-        if not stack:
-            raise AttributeError(f"{name!r}: use the unit of work inside `with uow as unit:`")
-        return getattr(stack[-1], name)
+    def __call__(self) -> SqlAlchemyUnit:
+        return SqlAlchemyUnit(self.session_factory(), self._workspace_ids)

@@ -48,7 +48,7 @@ def run(harness: Harness) -> object:
 
 
 def steps(harness: Harness, plan_id: int) -> dict[int, StepState]:
-    with harness.runtime.services.plans.uow as uow:
+    with harness.runtime.services.plans.uow() as uow:
         plan = uow.plans.get(plan_id)
         assert plan is not None
         return {s.number: s.state for s in plan.steps}
@@ -58,7 +58,7 @@ def test_six_steps_across_dst_post_at_local_nine(harness: Harness) -> None:
     plan_id = start_plan(
         harness, start=date(2027, 3, 8)
     )  # Mondays 8 Mar … 12 Apr; DST starts 28 Mar
-    with harness.runtime.services.plans.uow as uow:
+    with harness.runtime.services.plans.uow() as uow:
         plan = uow.plans.get(plan_id)
         assert plan is not None
         dues = [s.due_at for s in plan.steps]
@@ -165,7 +165,7 @@ def test_restart_between_claim_and_post_posts_once(harness: Harness) -> None:
     services = harness.runtime.services
     harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
     now = harness.clock.now()
-    with services.plans.uow as uow:  # a process claims step 1, then dies
+    with services.plans.uow() as uow:  # a process claims step 1, then dies
         due = uow.prompts.candidates(now, now - timedelta(minutes=5), 10)
         assert uow.prompts.claim(
             [d.step_id for d in due], "dead-process", now, now - timedelta(minutes=5)
@@ -184,7 +184,7 @@ def test_crash_after_slack_accepted_is_recovered_not_reposted(harness: Harness) 
     services = harness.runtime.services
     harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
     now = harness.clock.now()
-    with services.plans.uow as uow:
+    with services.plans.uow() as uow:
         due = uow.prompts.candidates(now, now - timedelta(minutes=5), 10)
         uow.prompts.claim([d.step_id for d in due], "dead-process", now, now - timedelta(minutes=5))
         uow.commit()
@@ -334,7 +334,7 @@ def test_recovery_finds_the_prompt_behind_many_newer_messages(harness: Harness) 
     services = harness.runtime.services
     harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
     now = harness.clock.now()
-    with services.plans.uow as uow:
+    with services.plans.uow() as uow:
         due = uow.prompts.candidates(now, now - timedelta(minutes=5), 10)
         uow.prompts.claim([d.step_id for d in due], "dead-process", now, now - timedelta(minutes=5))
         uow.commit()

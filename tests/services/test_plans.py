@@ -34,8 +34,8 @@ def test_start_makes_the_caller_host_and_stores_the_steps(
     plan = started.plan
     assert plan.id is not None and plan.host_user_id == "UHOST"
     assert started.book.id == book.id and started.group.channel_id == CHANNEL
-    with uow:
-        stored = uow.plans.get(plan.id)
+    with uow() as unit:
+        stored = unit.plans.get(plan.id)
     assert stored is not None
     assert stored.state is PlanState.ACTIVE
     assert stored.host_user_id == "UHOST" and stored.book_id == book.id
@@ -133,14 +133,14 @@ def test_the_partial_unique_index_enforces_one_running_plan(
 def test_the_repository_turns_the_index_violation_into_duplicate(
     started: PlanView, uow: SqlAlchemyUnitOfWork
 ):
-    with uow:
-        copy = uow.plans.get(started.plan.id)
+    with uow() as unit:
+        copy = unit.plans.get(started.plan.id)
         assert copy is not None
         copy.id = None
         with pytest.raises(Duplicate):
-            uow.plans.add(copy)
-    with uow:
-        assert len(uow.plans.for_group(started.plan.group_id)) == 1
+            unit.plans.add(copy)
+    with uow() as unit:
+        assert len(unit.plans.for_group(started.plan.group_id)) == 1
 
 
 def test_start_refuses_an_unknown_zone_and_stores_nothing(plans: PlanService, book: Book):

@@ -18,20 +18,20 @@ from .conftest import CHANNEL, HOST, TEAM
 
 
 def stored(uow: SqlAlchemyUnitOfWork, plan_id: int):
-    with uow:
-        return uow.reflections.for_plan(plan_id)
+    with uow() as unit:
+        return unit.reflections.for_plan(plan_id)
 
 
 def set_posted(uow: SqlAlchemyUnitOfWork, plan_id: int, *numbers: int) -> None:
-    with uow:
-        plan = uow.plans.get(plan_id)
+    with uow() as unit:
+        plan = unit.plans.get(plan_id)
         assert plan is not None
         for step in plan.steps:
             if step.number in numbers:
                 step.state = StepState.POSTED
                 step.posted_at = step.due_at
-        uow.plans.save(plan)
-        uow.commit()
+        unit.plans.save(plan)
+        unit.commit()
 
 
 def test_write_on_the_current_step(
@@ -112,8 +112,8 @@ def test_write_registers_the_member(
     reflections: ReflectionService, started: PlanView, uow: SqlAlchemyUnitOfWork
 ):
     reflections.write(TEAM, CHANNEL, "UNEW", "hi")
-    with uow:
-        member = uow.members.get(started.group.workspace_id, "UNEW")
+    with uow() as unit:
+        member = unit.members.get(started.group.workspace_id, "UNEW")
     assert member is not None and not member.reminders_muted and not member.quotable
 
 
@@ -256,8 +256,8 @@ def test_member_flags(reflections: ReflectionService, uow: SqlAlchemyUnitOfWork)
     member = reflections.set_member_flags(TEAM, "U1", quotable=True)
     assert (member.reminders_muted, member.quotable) == (True, True)
     member = reflections.set_member_flags(TEAM, "U1", muted=False)
-    with uow:
-        again = uow.members.get(member.workspace_id, "U1")
+    with uow() as unit:
+        again = unit.members.get(member.workspace_id, "U1")
     assert again is not None and (again.reminders_muted, again.quotable) == (False, True)
     unchanged = reflections.set_member_flags(TEAM, "U1")
     assert (unchanged.reminders_muted, unchanged.quotable) == (False, True)

@@ -27,7 +27,7 @@ def _post_prompt_for_step(harness: Harness, number: int) -> str:
     ts = client.chat_postMessage(
         channel=CLUB, text=f"Prompt for step {number}", blocks=prompt_blocks
     )["ts"]
-    with services.plans.uow as uow:
+    with services.plans.uow() as uow:
         plan = uow.plans.get(view.plan.id)
         assert plan is not None
         step = plan.step(number)

@@ -30,10 +30,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def seed(uow: SqlAlchemyUnitOfWork) -> tuple[int, Group, Book]:
-    with uow:
-        ws = uow.workspaces.ensure("T1", NOW)
-        group = uow.groups.ensure(ws, "C1", NOW)
-        book = uow.books.add(
+    with uow() as unit:
+        ws = unit.workspaces.ensure("T1", NOW)
+        group = unit.groups.ensure(ws, "C1", NOW)
+        book = unit.books.add(
             Book(
                 ws,
                 "Middlemarch",
@@ -44,7 +44,7 @@ def seed(uow: SqlAlchemyUnitOfWork) -> tuple[int, Group, Book]:
             "middlemarch\x1fgeorge eliot",
             NOW,
         )
-        uow.commit()
+        unit.commit()
     return ws, group, book
 
 
@@ -86,14 +86,14 @@ def assert_utc(moment: datetime | None) -> None:
 
 
 def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork):
-    with uow:
-        first = uow.workspaces.ensure("T1", NOW)
-        assert uow.workspaces.ensure("T1", NOW) == first
-        assert uow.workspaces.ensure("T2", NOW) != first
-        uow.commit()
-    with uow:
-        assert uow.workspaces.ensure("T1", NOW) == first
-        row = uow.session.scalar(select(WorkspaceRow).where(WorkspaceRow.id == first))
+    with uow() as unit:
+        first = unit.workspaces.ensure("T1", NOW)
+        assert unit.workspaces.ensure("T1", NOW) == first
+        assert unit.workspaces.ensure("T2", NOW) != first
+        unit.commit()
+    with uow() as unit:
+        assert unit.workspaces.ensure("T1", NOW) == first
+        row = unit.session.scalar(select(WorkspaceRow).where(WorkspaceRow.id == first))
         assert row is not None and row.created_at == NOW
         assert_utc(row.created_at)
 
@@ -101,12 +101,12 @@ def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork):
 def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork):
     _ws, group, book = seed(uow)
     plan = full_plan(group, book)
-    with uow:
-        added = uow.plans.add(plan)
-        uow.commit()
+    with uow() as unit:
+        added = unit.plans.add(plan)
+        unit.commit()
     assert added.id is not None and all(s.id is not None for s in added.steps)
-    with uow:
-        back = uow.plans.get(added.id)
+    with uow() as unit:
+        back = unit.plans.get(added.id)
     assert back is not None
     plan.id = added.id
     for step, stored in zip(plan.steps, back.steps, strict=True):
@@ -124,9 +124,9 @@ def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork):
 
 def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork):
     _ws, group, book = seed(uow)
-    with uow:
-        plan = uow.plans.add(full_plan(group, book))
-        uow.commit()
+    with uow() as unit:
+        plan = unit.plans.add(full_plan(group, book))
+        unit.commit()
     plan.state = PlanState.FINISHED
     plan.paused_at = None
     plan.finished_at = NOW + timedelta(days=9)
@@ -134,92 +134,92 @@ def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork):
     plan.steps[1].state = StepState.CANCELLED
     plan.steps[1].attempts = 5
     plan.steps.append(Step(number=3, first_chapter=2, last_chapter=2, due_at=NOW))
-    with uow:
-        uow.plans.save(plan)
-        uow.commit()
+    with uow() as unit:
+        unit.plans.save(plan)
+        unit.commit()
     assert plan.steps[2].id is not None
-    with uow:
-        back = uow.plans.get(plan.id)
-        assert uow.plans.running_for_group(group.id) is None
-        assert [p.id for p in uow.plans.for_group(group.id)] == [plan.id]
+    with uow() as unit:
+        back = unit.plans.get(plan.id)
+        assert unit.plans.running_for_group(group.id) is None
+        assert [p.id for p in unit.plans.for_group(group.id)] == [plan.id]
     assert back == plan
 
 
 def test_running_for_group_sees_active_and_paused(uow: SqlAlchemyUnitOfWork):
     _ws, group, book = seed(uow)
-    with uow:
-        assert uow.plans.running_for_group(group.id) is None
-        plan = uow.plans.add(full_plan(group, book))
-        assert uow.plans.running_for_group(group.id).id == plan.id
+    with uow() as unit:
+        assert unit.plans.running_for_group(group.id) is None
+        plan = unit.plans.add(full_plan(group, book))
+        assert unit.plans.running_for_group(group.id).id == plan.id
         plan.state = PlanState.ACTIVE
-        uow.plans.save(plan)
-        assert uow.plans.running_for_group(group.id).state is PlanState.ACTIVE
-    with uow:  # never committed
-        assert uow.plans.get(plan.id) is None
+        unit.plans.save(plan)
+        assert unit.plans.running_for_group(group.id).state is PlanState.ACTIVE
+    with uow() as unit:  # never committed
+        assert unit.plans.get(plan.id) is None
 
 
 def test_naive_datetimes_are_refused(uow: SqlAlchemyUnitOfWork):
-    with uow, pytest.raises(StatementError, match="naive datetime"):
-        uow.workspaces.ensure("T1", datetime(2026, 11, 30, 8))
+    with uow() as unit, pytest.raises(StatementError, match="naive datetime"):
+        unit.workspaces.ensure("T1", datetime(2026, 11, 30, 8))
 
 
 def test_book_mapping_and_questions(uow: SqlAlchemyUnitOfWork):
     ws, _group, book = seed(uow)
-    with uow:
-        back = uow.books.get(book.id)
+    with uow() as unit:
+        back = unit.books.get(book.id)
         assert back == book
         assert back.chapters == [Chapter(1, "Prelude", ["Why?"]), Chapter(2, None, [])]
-        assert uow.books.key_exists(ws, "middlemarch\x1fgeorge eliot")
-        assert not uow.books.key_exists(ws, "emma\x1fjane austen")
-        uow.books.set_questions(book.id, 2, ["A?", "B?"])
+        assert unit.books.key_exists(ws, "middlemarch\x1fgeorge eliot")
+        assert not unit.books.key_exists(ws, "emma\x1fjane austen")
+        unit.books.set_questions(book.id, 2, ["A?", "B?"])
         with pytest.raises(NotFound):
-            uow.books.set_questions(book.id, 3, ["C?"])
-        uow.commit()
-    with uow:
-        assert uow.books.get(book.id).chapter(2).questions == ["A?", "B?"]
-        assert uow.books.get(10**6) is None
-        assert [b.id for b in uow.books.all(ws)] == [book.id]
+            unit.books.set_questions(book.id, 3, ["C?"])
+        unit.commit()
+    with uow() as unit:
+        assert unit.books.get(book.id).chapter(2).questions == ["A?", "B?"]
+        assert unit.books.get(10**6) is None
+        assert [b.id for b in unit.books.all(ws)] == [book.id]
 
 
 def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork):
     ws, _group, _book = seed(uow)
-    with uow, pytest.raises(Duplicate, match=r"(?i)unique"):
-        uow.books.add(
+    with uow() as unit, pytest.raises(Duplicate, match=r"(?i)unique"):
+        unit.books.add(
             Book(ws, "MIDDLEMARCH", "George Eliot", [Chapter(1)]),
             "middlemarch\x1fgeorge eliot",
             NOW,
         )
-    with uow:
-        assert len(uow.books.all(ws)) == 1
+    with uow() as unit:
+        assert len(unit.books.all(ws)) == 1
 
 
 def test_commit_turns_integrity_errors_into_duplicate(uow: SqlAlchemyUnitOfWork):
     seed(uow)
-    with uow:
-        uow.session.add(WorkspaceRow(team_id="T1", created_at=NOW))
+    with uow() as unit:
+        unit.session.add(WorkspaceRow(team_id="T1", created_at=NOW))
         with pytest.raises(Duplicate):
-            uow.commit()
+            unit.commit()
 
 
 def test_group_mapping(uow: SqlAlchemyUnitOfWork):
     ws, group, _book = seed(uow)
-    with uow:
-        assert uow.groups.ensure(ws, "C1", NOW) == group
+    with uow() as unit:
+        assert unit.groups.ensure(ws, "C1", NOW) == group
         changed = Group(ws, "C1", "book-club", "CSUMMARY", True, id=group.id)
-        uow.groups.save(changed)
-        uow.commit()
-    with uow:
-        assert uow.groups.get(ws, "C1") == changed
-        assert uow.groups.by_id(group.id) == changed
-        assert uow.groups.get(ws, "CNONE") is None
+        unit.groups.save(changed)
+        unit.commit()
+    with uow() as unit:
+        assert unit.groups.get(ws, "C1") == changed
+        assert unit.groups.by_id(group.id) == changed
+        assert unit.groups.get(ws, "CNONE") is None
         with pytest.raises(NotFound):
-            uow.groups.by_id(10**6)
+            unit.groups.by_id(10**6)
 
 
 def test_member_mapping(uow: SqlAlchemyUnitOfWork):
     ws, _group, _book = seed(uow)
-    with uow:
-        member = uow.members.ensure(ws, "U1", NOW)
+    with uow() as unit:
+        member = unit.members.ensure(ws, "U1", NOW)
         assert (member.reminders_muted, member.quotable, member.display_name) == (
             False,
             False,
@@ -229,19 +229,19 @@ def test_member_mapping(uow: SqlAlchemyUnitOfWork):
         member.timezone = "Europe/Berlin"
         member.reminders_muted = True
         member.quotable = True
-        uow.members.save(member)
-        uow.commit()
-    with uow:
-        assert uow.members.get(ws, "U1") == member
-        assert uow.members.ensure(ws, "U1", NOW) == member
-        assert uow.members.get(ws, "U2") is None
+        unit.members.save(member)
+        unit.commit()
+    with uow() as unit:
+        assert unit.members.get(ws, "U1") == member
+        assert unit.members.ensure(ws, "U1", NOW) == member
+        assert unit.members.get(ws, "U2") is None
 
 
 def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
     ws, group, book = seed(uow)
-    with uow:
-        plan = uow.plans.add(full_plan(group, book))
-        uow.commit()
+    with uow() as unit:
+        plan = unit.plans.add(full_plan(group, book))
+        unit.commit()
     r = Reflection(
         plan_id=plan.id,
         step_number=2,
@@ -254,12 +254,12 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
         edit_count=3,
         message_ts="1.000001",
     )
-    with uow:
-        added = uow.reflections.add(r)
-        uow.commit()
+    with uow() as unit:
+        added = unit.reflections.add(r)
+        unit.commit()
     assert added.id is not None
-    with uow:
-        back = uow.reflections.get(added.id)
+    with uow() as unit:
+        back = unit.reflections.get(added.id)
     assert back == r
     assert_utc(back.created_at)
     assert_utc(back.updated_at)
@@ -268,16 +268,16 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
     back.chapter = None
     back.message_ts = None
     back.updated_at = None
-    with uow:
-        uow.reflections.save(back)
-        uow.commit()
-    with uow:
-        assert uow.reflections.get(added.id) == back
-        assert uow.reflections.for_plan(plan.id, author_id="U2") == []
-        assert [x.id for x in uow.reflections.by_author(ws, "U1")] == [added.id]
-        assert uow.reflections.by_author(ws + 1000, "U1") == []
-        uow.reflections.delete(added.id)
-        uow.reflections.delete(10**6)  # unknown: nothing happens
-        uow.commit()
-    with uow:
-        assert uow.reflections.get(added.id) is None
+    with uow() as unit:
+        unit.reflections.save(back)
+        unit.commit()
+    with uow() as unit:
+        assert unit.reflections.get(added.id) == back
+        assert unit.reflections.for_plan(plan.id, author_id="U2") == []
+        assert [x.id for x in unit.reflections.by_author(ws, "U1")] == [added.id]
+        assert unit.reflections.by_author(ws + 1000, "U1") == []
+        unit.reflections.delete(added.id)
+        unit.reflections.delete(10**6)  # unknown: nothing happens
+        unit.commit()
+    with uow() as unit:
+        assert unit.reflections.get(added.id) is None

@@ -47,7 +47,7 @@ def post_thread(uow: SqlAlchemyUnitOfWork, clock: FakeClock) -> None:
         "Europe/Berlin",
     )
     assert view.plan.id is not None
-    with uow as unit:
+    with uow() as unit:
         plan = unit.plans.get(view.plan.id)
         assert plan is not None
         step = plan.step(1)

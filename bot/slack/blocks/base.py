@@ -1,0 +1,105 @@
+"""The building blocks every message uses: ``Message``, sections, headers, splitting.
+
+Every builder escapes user text (titles, reflections, names typed by members) and keeps
+inside Slack's limits: 50 blocks per message, 3,000 characters per section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.slack.text import SECTION_LIMIT, escape, truncate
+
+MAX_MESSAGE_BLOCKS = 50
+HEADER_LIMIT = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What to send: fallback text (notifications, screen readers) and blocks.
+
+    The fallback ``text`` is plain words only, never mentions: it is escaped here, once,
+    because Slack parses it like mrkdwn in notifications.
+    """
+
+    text: str
+    blocks: list[Block]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", escape(self.text))
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
+
+
+def header(text: str) -> HeaderBlock:
+    """A header; its text is escaped like every other text Slack shows."""
+    return HeaderBlock(text=truncate(escape(text), HEADER_LIMIT))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])
+
+
+def text_sections(lines: Iterable[str], max_blocks: int = MAX_MESSAGE_BLOCKS - 2) -> list[Block]:
+    """Pack lines into as few sections as fit 3,000 characters; note any that do not fit."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    all_lines = list(lines)
+    for index, line in enumerate(all_lines):
+        line = truncate(line, SECTION_LIMIT)
+        if chunk and size + len(line) + 1 > SECTION_LIMIT:
+            if len(blocks) == max_blocks - 1:
+                blocks.append(context(f"…and {len(all_lines) - index} more."))
+                return blocks
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
+def error(message: str) -> Message:
+    return Message(message, [section(f":warning: {escape(message)}")])
+
+
+def notice(message: str) -> Message:
+    """A message whose text is ours, with no user text in it (still escaped, for safety)."""
+    return Message(message, [section(escape(message))])
+
+
+def help_message(markdown: str) -> Message:
+    """Help text is ours but shows placeholders like <title>: escaped, they stay text."""
+    return Message("Readalong help", [section(escape(markdown))])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def split_into_messages(
+    text: str, all_blocks: Sequence[Block], per_message: int = MAX_MESSAGE_BLOCKS
+) -> list[Message]:
+    """Chunk blocks into messages that each stay within Slack's 50-block limit."""
+    chunks = [
+        list(all_blocks[i : i + per_message]) for i in range(0, len(all_blocks), per_message)
+    ] or [[]]
+    if len(chunks) == 1:
+        return [Message(text, chunks[0])]
+    return [
+        Message(f"{text} ({n}/{len(chunks)})", chunk) for n, chunk in enumerate(chunks, start=1)
+    ]

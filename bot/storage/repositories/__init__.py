@@ -1,0 +1,27 @@
+"""Repositories: translate between ORM rows and domain dataclasses. No business rules here.
+
+One module per aggregate; the exactly-once prompt queue has its own (``queue``).
+"""
+
+from bot.storage.repositories._common import flush, insert_or_ignore
+from bot.storage.repositories.books import SqlBooks
+from bot.storage.repositories.discussions import SqlDiscussions
+from bot.storage.repositories.plans import SqlPlans
+from bot.storage.repositories.queue import SqlPromptQueue
+from bot.storage.repositories.reflections import SqlReflections
+from bot.storage.repositories.summaries import SqlSummaries
+from bot.storage.repositories.workspaces import SqlGroups, SqlMembers, SqlWorkspaces
+
+__all__ = [
+    "SqlBooks",
+    "SqlDiscussions",
+    "SqlGroups",
+    "SqlMembers",
+    "SqlPlans",
+    "SqlPromptQueue",
+    "SqlReflections",
+    "SqlSummaries",
+    "SqlWorkspaces",
+    "flush",
+    "insert_or_ignore",
+]

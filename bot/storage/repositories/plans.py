@@ -1,0 +1,191 @@
+"""Reading plans and their steps, as whole aggregates (the prompt queue is in ``queue``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.domain.model import Cadence, CadenceKind, Plan, PlanState, Step, StepState
+from bot.storage.models import GroupRow, PlanRow, StepRow, SummaryRow
+from bot.storage.repositories._common import flush
+
+
+class SqlPlans:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, plan: Plan) -> Plan:
+        row = PlanRow(group_id=plan.group_id, book_id=plan.book_id, created_at=plan.created_at)
+        _write_plan(row, plan)
+        self.session.add(row)
+        flush(self.session)
+        return _plan(row)
+
+    def get(self, plan_id: int) -> Plan | None:
+        row = self.session.get(PlanRow, plan_id, options=[selectinload(PlanRow.steps)])
+        return _plan(row) if row else None
+
+    def many(self, plan_ids: Sequence[int]) -> list[Plan]:
+        if not plan_ids:
+            return []
+        rows = self.session.scalars(
+            select(PlanRow).where(PlanRow.id.in_(plan_ids)).options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
+
+    def by_step(self, step_id: int) -> Plan | None:
+        plan_id = self.session.scalar(select(StepRow.plan_id).where(StepRow.id == step_id))
+        return self.get(plan_id) if plan_id is not None else None
+
+    def running_for_group(self, group_id: int) -> Plan | None:
+        row = self.session.scalar(
+            select(PlanRow)
+            .where(PlanRow.group_id == group_id, PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+        )
+        return _plan(row) if row else None
+
+    def running_in_workspace(self, workspace_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.workspace_id == workspace_id, PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [_plan(r) for r in rows]
+
+    def all_for_book(self, book_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.book_id == book_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [_plan(r) for r in rows]
+
+    def all_in_workspace(self, workspace_id: int) -> list[tuple[int, Plan]]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .join(GroupRow, GroupRow.id == PlanRow.group_id)
+            .where(GroupRow.workspace_id == workspace_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id)
+        )
+        return [(r.group_id, _plan(r)) for r in rows]
+
+    def running_all(self) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.state != PlanState.FINISHED.value)
+            .options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
+
+    def needing_digests(self) -> list[Plan]:
+        wrapped = select(SummaryRow.plan_id).where(SummaryRow.kind == "book")
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(or_(PlanRow.state != PlanState.FINISHED.value, PlanRow.id.not_in(wrapped)))
+            .options(selectinload(PlanRow.steps))
+        )
+        return [_plan(r) for r in rows]
+
+    def digest_keys(self, plan_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        if not plan_ids:
+            return []
+        rows = self.session.execute(
+            select(SummaryRow.plan_id, SummaryRow.kind, SummaryRow.period_key).where(
+                SummaryRow.plan_id.in_(plan_ids)
+            )
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def for_group(self, group_id: int) -> list[Plan]:
+        rows = self.session.scalars(
+            select(PlanRow)
+            .where(PlanRow.group_id == group_id)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id.desc())
+        )
+        return [_plan(r) for r in rows]
+
+    def save(self, plan: Plan) -> None:
+        row = self.session.get_one(PlanRow, plan.id, options=[selectinload(PlanRow.steps)])
+        _write_plan(row, plan)
+        flush(self.session)
+        ids = {step_row.number: step_row.id for step_row in row.steps}
+        for step in plan.steps:
+            step.id = ids[step.number]
+
+
+def _write_plan(row: PlanRow, plan: Plan) -> None:
+    row.host_user_id = plan.host_user_id
+    row.state = plan.state.value
+    row.cadence_kind = plan.cadence.kind.value
+    row.weekday = plan.cadence.weekday
+    row.every_days = plan.cadence.every_days
+    row.at_time = plan.cadence.at
+    row.chapters_per_step = plan.chapters_per_step
+    row.start_date = plan.start_date
+    row.timezone = plan.timezone
+    row.paused_at = plan.paused_at
+    row.finished_at = plan.finished_at
+    existing = {s.number: s for s in row.steps}
+    for step in plan.steps:
+        step_row = existing.get(step.number)
+        if step_row is None:
+            step_row = StepRow(number=step.number)
+            row.steps.append(step_row)
+        step_row.first_chapter = step.first_chapter
+        step_row.last_chapter = step.last_chapter
+        step_row.due_at = step.due_at
+        step_row.state = step.state.value
+        step_row.attempts = step.attempts
+        step_row.next_attempt_at = step.next_attempt_at
+        step_row.posted_at = step.posted_at
+        step_row.message_ts = step.message_ts
+        step_row.late = step.late
+        step_row.reminded_at = step.reminded_at
+
+
+def _step(row: StepRow) -> Step:
+    return Step(
+        id=row.id,
+        number=row.number,
+        first_chapter=row.first_chapter,
+        last_chapter=row.last_chapter,
+        due_at=row.due_at,
+        state=StepState(row.state),
+        posted_at=row.posted_at,
+        message_ts=row.message_ts,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        late=row.late,
+        reminded_at=row.reminded_at,
+    )
+
+
+def _plan(row: PlanRow) -> Plan:
+    return Plan(
+        id=row.id,
+        group_id=row.group_id,
+        book_id=row.book_id,
+        host_user_id=row.host_user_id,
+        cadence=Cadence(
+            kind=CadenceKind(row.cadence_kind),
+            at=row.at_time,
+            weekday=row.weekday,
+            every_days=row.every_days,
+        ),
+        chapters_per_step=row.chapters_per_step,
+        start_date=row.start_date,
+        timezone=row.timezone,
+        created_at=row.created_at,
+        state=PlanState(row.state),
+        steps=[_step(s) for s in row.steps],
+        paused_at=row.paused_at,
+        finished_at=row.finished_at,
+    )

@@ -31,10 +31,9 @@ class Leadership(Protocol):
 
 
 def record_tick(report: TickReport) -> None:
-    for outcome in ("posted", "late", "recovered", "retrying", "missed"):
-        count = len(getattr(report, outcome))
+    for outcome, count in report.counts().items():
         if count:
-            PROMPTS.labels(outcome).inc(count)
+            PROMPTS.labels(outcome.value).inc(count)
     SCHEDULER_LAG.set(report.max_lag_seconds)
 
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.console import persist
+from bot.domain import timeline
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.models import Channel, Message, User
 from bot.emulator.server import SlackEmulator
@@ -365,10 +366,6 @@ class ConsoleWorld:
         lead = timedelta(hours=self.settings.reminder_lead_hours)
         moments = [after + MAX_TICK_GAP]
         for view in self.runtime.services.plans.running_in_workspace(self.team_id):
-            period = timedelta(days=view.plan.cadence.period_days)
-            for step in view.plan.steps:
-                moments += [step.due_at, step.due_at + period, step.due_at + period - lead]
-                if step.next_attempt_at is not None:
-                    moments.append(step.next_attempt_at)
+            moments += timeline.moments_of_interest(view.plan, lead)
         upcoming = [m for m in moments if after < m < end]
         return min(upcoming, default=None)

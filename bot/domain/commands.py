@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from bot.domain.digests import DigestKind
 from bot.domain.errors import InvalidInput, is_number
 from bot.domain.model import Visibility
 from bot.domain.schedule import parse_date, parse_time, parse_weekday
@@ -69,7 +70,7 @@ class BookQuestions:
 
 @dataclass(frozen=True, slots=True)
 class SummaryScope:
-    kind: str  # "step", "week" or "book"
+    kind: DigestKind  # STEP, WEEK or BOOK (the whole book so far)
     step: int | None = None
 
 
@@ -183,11 +184,11 @@ def _parse_questions(rest: str) -> BookQuestions:
 def _parse_summary(rest: str) -> SummaryScope:
     words = rest.lower().split()
     if not words or words == ["step"]:
-        return SummaryScope("step")
+        return SummaryScope(DigestKind.STEP)
     if words[0] == "step" and len(words) == 2 and is_number(words[1]):
-        return SummaryScope("step", int(words[1]))
+        return SummaryScope(DigestKind.STEP, int(words[1]))
     if words in (["week"], ["book"]):
-        return SummaryScope(words[0])
+        return SummaryScope(DigestKind(words[0]))
     raise InvalidInput("Use `/book summary`, `/book summary step <n>`, `week` or `book`.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -19,11 +20,35 @@ THEME_INPUT_CHARS = 40_000  # keyword extraction on a bounded sample keeps big t
 _MENTION = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>|:[a-z0-9_+-]+:")
 
 
-class DigestKind:
+class DigestKind(enum.StrEnum):
     STEP = "step"
     WEEK = "week"
     BOOK = "book"  # the wrap-up, once the plan has finished
     SO_FAR = "so_far"  # the whole book up to now, asked for mid-plan
+
+
+class SummaryState(enum.StrEnum):
+    """A digest's row: claimed (being posted) or posted."""
+
+    PENDING = "pending"
+    POSTED = "posted"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestKey:
+    """What makes a digest unique: one per plan, kind and period (``step-3``, ``week-…``)."""
+
+    plan_id: int
+    kind: DigestKind
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDue:
+    """A digest that should exist by now, and the steps it covers."""
+
+    key: DigestKey
+    step_numbers: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +70,7 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    kind: str
+    kind: DigestKind
     title: str
     book_title: str
     book_author: str
@@ -71,7 +96,7 @@ class Digest:
 
 def compose_digest(
     *,
-    kind: str,
+    kind: DigestKind,
     plan: Plan,
     book: Book,
     channel_id: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -98,14 +99,23 @@ def prompt_content(
     )
 
 
-def classify_due(due_at: datetime, now: datetime, grace: timedelta, late_after: timedelta) -> str:
-    """``"future"``, ``"on_time"``, ``"late"`` (post with a note) or ``"missed"`` (too old to post)."""
+class Due(enum.Enum):
+    """How a step's due time stands against now."""
+
+    FUTURE = "future"
+    ON_TIME = "on_time"
+    LATE = "late"  # post it, with a note that it is late
+    MISSED = "missed"  # too old to post: listed in a catch-up message instead
+
+
+def classify_due(due_at: datetime, now: datetime, grace: timedelta, late_after: timedelta) -> Due:
+    """Whether a prompt due at ``due_at`` is still in the future, on time, late or missed."""
     if due_at > now:
-        return "future"
+        return Due.FUTURE
     overdue = now - due_at
     if overdue > grace:
-        return "missed"
-    return "late" if overdue > late_after else "on_time"
+        return Due.MISSED
+    return Due.LATE if overdue > late_after else Due.ON_TIME
 
 
 def retry_delay(

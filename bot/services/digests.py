@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from itertools import pairwise
 
+from bot.domain import timeline
 from bot.domain.commands import SummaryScope
-from bot.domain.digests import Digest, DigestKind, compose_digest
+from bot.domain.digests import Digest, DigestDue, DigestKey, DigestKind, compose_digest
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Plan, PlanState, Step, StepState
 from bot.domain.plans import finish
-from bot.domain.schedule import local_to_utc, zone
 from bot.services.plans import PlanView, running_view
 from bot.services.ports import Clock, DeliveryFailed, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-CLOSED = {StepState.POSTED, StepState.SKIPPED, StepState.MISSED, StepState.CANCELLED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ class DigestService:
         posted = self.notifier.post_digest(target, digest)
         return PostedDigest(digest, target, len(posted))
 
-    def compose_for_plan(self, plan_id: int, kind: str) -> Digest:
+    def compose_for_plan(self, plan_id: int, kind: DigestKind) -> Digest:
         """A digest of a plan, for exports and tests."""
         now = self.clock.now()
         with self.uow() as uow:
@@ -74,83 +71,74 @@ class DigestService:
         """Finish plans whose last step is over, then post step digests and wrap-ups, once each."""
         now = now or self.clock.now()
         self._finish_completed(now)
-        posted = 0
-        for plan_id, kind, key, step_numbers in self._due(now):
-            posted += self._post_once(plan_id, kind, key, step_numbers, now)
-        return posted
+        return sum(self._post_once(due, now) for due in self._due(now))
 
     def _finish_completed(self, now: datetime) -> None:
         with self.uow() as uow:
             for plan in uow.plans.running_all():
-                if plan.state is not PlanState.ACTIVE or not plan.steps:
-                    continue
-                last = max(plan.steps, key=lambda s: s.number)
-                over = last.due_at + timedelta(days=plan.cadence.period_days)
-                if all(s.state in CLOSED for s in plan.steps) and now >= over:
+                if plan.state is PlanState.ACTIVE and timeline.is_complete(plan, now):
                     finish(plan, now)
                     uow.plans.save(plan)
             uow.commit()
 
-    def _due(self, now: datetime) -> list[tuple[int, str, str, list[int]]]:
-        """(plan, kind, period key, steps) of every digest that should exist by now."""
-        due: list[tuple[int, str, str, list[int]]] = []
+    def _due(self, now: datetime) -> list[DigestDue]:
+        """Every digest that should exist by now and does not yet."""
+        due: list[DigestDue] = []
         with self.uow() as uow:
             for plan in uow.plans.needing_digests():
                 assert plan.id is not None
-                posted = [
-                    s
+                posted = tuple(
+                    s.number
                     for s in sorted(plan.steps, key=lambda s: s.number)
                     if s.state is StepState.POSTED
-                ]
+                )
                 if plan.state is PlanState.FINISHED:
                     if posted:
-                        due.append((plan.id, DigestKind.BOOK, "book", [s.number for s in posted]))
+                        due.append(DigestDue(DigestKey(plan.id, DigestKind.BOOK, "book"), posted))
                 elif self.policy.weekly:
-                    due += self._weekly(plan, posted, now)
+                    due += self._weekly(plan, now)
                 else:
-                    due += _closed_steps(plan, now)
-            existing = {(p, k, key) for p, k, key in uow.plans.digest_keys([d[0] for d in due])}
-        return [d for d in due if (d[0], d[1], d[2]) not in existing]
+                    due += [
+                        DigestDue(
+                            DigestKey(plan.id, DigestKind.STEP, f"step-{step.number}"),
+                            (step.number,),
+                        )
+                        for step in timeline.digest_due_steps(plan, now)
+                    ]
+            existing = uow.plans.digest_keys([d.key.plan_id for d in due])
+        return [d for d in due if d.key not in existing]
 
-    def _weekly(
-        self, plan: Plan, posted: list[Step], now: datetime
-    ) -> list[tuple[int, str, str, list[int]]]:
+    def _weekly(self, plan: Plan, now: datetime) -> list[DigestDue]:
         """The digest of the week that ended at the latest weekly slot (plan's local time)."""
         assert plan.id is not None
-        tz = zone(plan.timezone)
-        today = now.astimezone(tz).date()
-        slot_day = today - timedelta(days=(today.weekday() - self.policy.weekday) % 7)
-        slot = local_to_utc(slot_day, self.policy.at, tz)
-        if slot > now:
-            slot_day -= timedelta(days=7)
-            slot = local_to_utc(slot_day, self.policy.at, tz)
-        week = [
+        week = timeline.latest_week(now, plan.timezone, self.policy.weekday, self.policy.at)
+        numbers = tuple(
             s.number
-            for s in posted
-            if s.posted_at and slot - timedelta(days=7) < s.posted_at <= slot
-        ]
-        return [(plan.id, DigestKind.WEEK, f"week-{slot_day.isoformat()}", week)] if week else []
+            for s in sorted(plan.steps, key=lambda s: s.number)
+            if s.state is StepState.POSTED and s.posted_at and week.contains(s.posted_at)
+        )
+        key = DigestKey(plan.id, DigestKind.WEEK, f"week-{week.slot_day.isoformat()}")
+        return [DigestDue(key, numbers)] if numbers else []
 
-    def _post_once(
-        self, plan_id: int, kind: str, key: str, step_numbers: list[int], now: datetime
-    ) -> int:
+    def _post_once(self, due: DigestDue, now: datetime) -> int:
+        key = due.key
         with self.uow() as uow:
-            view = _view(uow, plan_id)
+            view = _view(uow, key.plan_id)
             target = view.group.summary_channel_id or view.group.channel_id
-            summary_id = uow.summaries.claim(plan_id, kind, key, target, now)
+            summary_id = uow.summaries.claim(key, target, now)
             if summary_id is None:
                 return 0  # another process has it
-            steps = [view.plan.step(n) for n in step_numbers]
-            digest = _compose(uow, view, kind, steps, now)
+            steps = [view.plan.step(n) for n in due.step_numbers]
+            digest = _compose(uow, view, key.kind, steps, now)
             uow.commit()
         try:
             ts_values = self.notifier.post_digest(target, digest)
         except DeliveryFailed as exc:
             logger.warning(
                 "digest %s/%s for plan %s not posted (%s); will retry",
-                kind,
-                key,
-                plan_id,
+                key.kind.value,
+                key.period,
+                key.plan_id,
                 exc.reason,
             )
             with self.uow() as uow:
@@ -161,17 +149,6 @@ class DigestService:
             uow.summaries.mark_posted(summary_id, ts_values, now)
             uow.commit()
         return 1
-
-
-def _closed_steps(plan: Plan, now: datetime) -> list[tuple[int, str, str, list[int]]]:
-    """A digest per posted step whose next step has come (posted, skipped or missed)."""
-    assert plan.id is not None
-    ordered = sorted(plan.steps, key=lambda s: s.number)
-    return [
-        (plan.id, DigestKind.STEP, f"step-{step.number}", [step.number])
-        for step, following in pairwise(ordered)
-        if step.state is StepState.POSTED and following.state in CLOSED and following.due_at <= now
-    ]
 
 
 def _view(uow: Unit, plan_id: int) -> PlanView:
@@ -206,7 +183,9 @@ def _steps_for(plan: Plan, scope: SummaryScope, now: datetime) -> list[Step]:
     return chosen
 
 
-def _compose(uow: Unit, view: PlanView, kind: str, steps: list[Step], now: datetime) -> Digest:
+def _compose(
+    uow: Unit, view: PlanView, kind: DigestKind, steps: list[Step], now: datetime
+) -> Digest:
     plan_id = view.plan.id
     assert plan_id is not None
     reflections = uow.reflections.for_plan(plan_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
-from bot.domain.digests import Digest
+from bot.domain.digests import Digest, DigestKey
 from bot.domain.discussions import MessageEvent, ReactionEvent, ThreadMessage
 from bot.domain.model import Book, Group, Member, Plan, Reflection, Step, StepState
 from bot.domain.prompts import PromptContent
@@ -111,7 +111,9 @@ class PlanRepository(Protocol):
         """Running plans, and finished plans that have no wrap-up yet."""
         ...
 
-    def digest_keys(self, plan_ids: Sequence[int]) -> list[tuple[int, str, str]]: ...
+    def digest_keys(self, plan_ids: Sequence[int]) -> set[DigestKey]:
+        """The digests these plans already have (posted or being posted)."""
+        ...
 
     def save(self, plan: Plan) -> None:
         """Write the plan's state and every step back."""
@@ -255,9 +257,7 @@ class DiscussionRepository(Protocol):
 
 
 class SummaryRepository(Protocol):
-    def claim(
-        self, plan_id: int, kind: str, period_key: str, channel_id: str, now: datetime
-    ) -> int | None:
+    def claim(self, key: DigestKey, channel_id: str, now: datetime) -> int | None:
         """Create the digest's row (unique per plan, kind, period); None if it exists already."""
         ...
 

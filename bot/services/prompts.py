@@ -15,6 +15,7 @@ step's Slack calls (``find_prompt`` and the post), however long a batch takes.
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from collections import defaultdict
@@ -23,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain import timeline
 from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
-from bot.domain.prompts import DEFAULT_QUESTIONS, classify_due, prompt_content, retry_delay
+from bot.domain.prompts import DEFAULT_QUESTIONS, Due, classify_due, prompt_content, retry_delay
 from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,17 @@ class PromptPolicy:
     questions: tuple[str, ...] = DEFAULT_QUESTIONS
 
 
+class TickOutcome(enum.Enum):
+    """What became of one claimed step in a tick."""
+
+    POSTED = "posted"
+    LATE = "late"  # posted, with a "posted late" note
+    RECOVERED = "recovered"  # found already in the channel (posted before a crash)
+    RETRYING = "retrying"  # Slack failed; a retry time is stored
+    MISSED = "missed"  # too old: listed in a catch-up message
+    LOST = "lost"  # another process took the claim over
+
+
 @dataclass
 class TickReport:
     posted: list[int] = field(default_factory=list)
@@ -56,6 +69,30 @@ class TickReport:
     reminded: int = 0
     digests: int = 0
     max_lag_seconds: float = 0.0  # how late the latest-posted prompt of this tick was
+
+    def record(self, outcome: TickOutcome, step_id: int) -> None:
+        """Count ``step_id`` under ``outcome`` (a late post counts as posted too)."""
+        {
+            TickOutcome.POSTED: self.posted,
+            TickOutcome.LATE: self.late,
+            TickOutcome.RECOVERED: self.recovered,
+            TickOutcome.RETRYING: self.retrying,
+            TickOutcome.MISSED: self.missed,
+            TickOutcome.LOST: self.lost,
+        }[outcome].append(step_id)
+        if outcome is TickOutcome.LATE:
+            self.posted.append(step_id)
+
+    def counts(self) -> dict[TickOutcome, int]:
+        """How many steps ended in each outcome (late ones once, under LATE)."""
+        return {
+            TickOutcome.POSTED: len(self.posted) - len(self.late),
+            TickOutcome.LATE: len(self.late),
+            TickOutcome.RECOVERED: len(self.recovered),
+            TickOutcome.RETRYING: len(self.retrying),
+            TickOutcome.MISSED: len(self.missed),
+            TickOutcome.LOST: len(self.lost),
+        }
 
     def merge(self, other: TickReport) -> None:
         self.posted += other.posted
@@ -117,7 +154,7 @@ class PromptService:
                 c
                 for c in mine
                 if classify_due(c.due_at, now, self.policy.grace, self.policy.late_after)
-                == "missed"
+                is Due.MISSED
             ]
             uow.prompts.mark_missed([c.step_id for c in too_old])
             uow.commit()
@@ -141,13 +178,11 @@ class PromptService:
                 )
             )
         for job, outcome in (pair for chain in per_channel for pair in chain):
-            getattr(report, outcome).append(job.due.step_id)
-            if outcome != "retrying":
+            report.record(outcome, job.due.step_id)
+            if outcome is not TickOutcome.RETRYING:
                 report.max_lag_seconds = max(
                     report.max_lag_seconds, (now - job.due.due_at).total_seconds()
                 )
-            if outcome == "late":
-                report.posted.append(job.due.step_id)
         return report
 
     def _load_plans(self, uow: Unit, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
@@ -162,31 +197,31 @@ class PromptService:
         for due in claimed:
             plan, book = plans[due.plan_id]
             late = (
-                classify_due(due.due_at, now, self.policy.grace, self.policy.late_after) == "late"
+                classify_due(due.due_at, now, self.policy.grace, self.policy.late_after) is Due.LATE
             )
             jobs.append(_Job(due, plan, book, late))
         return jobs
 
     def _deliver_in_order(
         self, chain: list[_Job], token: str, now: datetime
-    ) -> list[tuple[_Job, str]]:
+    ) -> list[tuple[_Job, TickOutcome]]:
         """Post one channel's steps in order; after a failure, later ones wait for it."""
-        outcomes: list[tuple[_Job, str]] = []
+        outcomes: list[tuple[_Job, TickOutcome]] = []
         for index, job in enumerate(chain):
             outcome = self._deliver(job, token, now)
             outcomes.append((job, outcome))
-            if outcome == "retrying":
+            if outcome is TickOutcome.RETRYING:
                 with self.uow() as uow:
                     retry_at = now + retry_delay(job.due.attempts + 1, None)
                     for later in chain[index + 1 :]:
                         uow.prompts.release(later.due.step_id, token, retry_at)
-                        outcomes.append((later, "retrying"))
+                        outcomes.append((later, TickOutcome.RETRYING))
                     uow.commit()
                 break
         return outcomes
 
-    def _deliver(self, job: _Job, token: str, now: datetime) -> str:
-        """Post one claimed step; returns the TickReport list it belongs to."""
+    def _deliver(self, job: _Job, token: str, now: datetime) -> TickOutcome:
+        """Post one claimed step; returns what became of it."""
         due = job.due
         started = self.clock.now()
         if started - now >= self.policy.lease / 2:
@@ -197,7 +232,7 @@ class PromptService:
                 uow.commit()
             if not renewed:
                 logger.warning("step %s was taken over by another process; leaving it", due.step_id)
-                return "lost"
+                return TickOutcome.LOST
         step = job.plan.step(due.number)
         content = prompt_content(
             job.plan, job.book, step, late=job.late, defaults=self.policy.questions
@@ -221,20 +256,20 @@ class PromptService:
             with self.uow() as uow:
                 uow.prompts.release(due.step_id, token, now + delay)
                 uow.commit()
-            return "retrying"
+            return TickOutcome.RETRYING
         except Exception:
             logger.exception("prompt for step %s failed unexpectedly; will retry", due.step_id)
             with self.uow() as uow:
                 uow.prompts.release(due.step_id, token, now + retry_delay(due.attempts + 1, None))
                 uow.commit()
-            return "retrying"
+            return TickOutcome.RETRYING
         with self.uow() as uow:
             uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
             uow.commit()
         self._echo_waiting_reflections(job, step, ts)
         if recovered:
-            return "recovered"
-        return "late" if job.late else "posted"
+            return TickOutcome.RECOVERED
+        return TickOutcome.LATE if job.late else TickOutcome.POSTED
 
     def _echo_waiting_reflections(self, job: _Job, step: Step, thread_ts: str) -> None:
         """Shared reflections written before the prompt existed join its thread now."""
@@ -301,7 +336,7 @@ class PromptService:
                 if (
                     step is None
                     or step.reminded_at is not None
-                    or not _reminder_due(plan, step, now, self.policy.reminder_lead)
+                    or now < timeline.reminder_at(plan, step, self.policy.reminder_lead)
                 ):
                     continue
                 book = uow.books.get(plan.book_id)
@@ -337,14 +372,3 @@ class PromptService:
 def _latest_posted(plan: Plan) -> Step | None:
     posted = [s for s in plan.steps if s.state is StepState.POSTED]
     return max(posted, key=lambda s: s.number, default=None)
-
-
-def _reminder_due(plan: Plan, step: Step, now: datetime, lead: timedelta) -> bool:
-    """Reminders go ``lead`` before the next step (or the end of the last step's period)."""
-    following = next(
-        (s for s in sorted(plan.steps, key=lambda s: s.number) if s.number > step.number), None
-    )
-    deadline = (
-        following.due_at if following else step.due_at + timedelta(days=plan.cadence.period_days)
-    )
-    return now >= deadline - lead

@@ -373,3 +373,23 @@ def test_shared_reflections_written_before_the_prompt_join_its_thread(harness: H
     assert len([m for m in harness.emulator.thread(CLUB, thread_ts) if m.ts != thread_ts]) == 1
     mine = services.reflections.list_own(TEAM, BOB)
     assert mine[0].message_ts == replies[0].ts
+
+
+def test_daily_plan_nudge_comes_half_a_day_after_the_prompt_not_with_it(
+    harness: Harness,
+) -> None:
+    """Issue 10 #11: a daily plan's nudge arrived at the same moment as its prompt."""
+    services = harness.runtime.services
+    services.books.add(TEAM, ALICE, "Dune", "Frank Herbert", "4")
+    first_day = harness.clock.now().date() + timedelta(days=1)
+    view = services.plans.start(
+        Caller(TEAM, ALICE), CLUB, "Dune", Cadence.every(1, time(9)), 1, first_day, "Europe/Berlin"
+    )
+    due = view.plan.steps[0].due_at
+    harness.clock.set(due)
+    report = services.prompts.run_due()
+    assert len(report.posted) == 1 and report.reminded == 0, "nudged with the prompt"
+    harness.clock.set(due + timedelta(hours=11, minutes=59))
+    assert services.prompts.run_due().reminded == 0
+    harness.clock.set(due + timedelta(hours=12))
+    assert services.prompts.run_due().reminded == 3  # nobody has reflected yet

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import func, select
 
 from bot.domain.commands import SummaryScope
+from bot.domain.digests import DigestKind
 from bot.domain.discussions import MessageChange, MessageEvent
 from bot.domain.export import split_front_matter
 from bot.domain.model import Cadence, Caller, Visibility
@@ -128,7 +129,7 @@ def test_two_thousand_message_step_digest_fits_slack(harness: Harness) -> None:
             )
         )
     before = len(harness.emulator.calls_to("chat.postMessage"))
-    posted = services.digests.post_on_demand(TEAM, CLUB, SummaryScope("step"))
+    posted = services.digests.post_on_demand(TEAM, CLUB, SummaryScope(DigestKind.STEP))
     calls = harness.emulator.calls_to("chat.postMessage")[before:]
     assert posted.messages == len(calls) >= 1
     assert all(c.status == 200 and c.response["ok"] for c in calls)

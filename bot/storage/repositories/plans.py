@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.domain.digests import DigestKey, DigestKind
 from bot.domain.model import Cadence, CadenceKind, Plan, PlanState, Step, StepState
 from bot.storage.models import GroupRow, PlanRow, StepRow, SummaryRow
 from bot.storage.repositories._common import flush
@@ -85,7 +86,7 @@ class SqlPlans:
         return [_plan(r) for r in rows]
 
     def needing_digests(self) -> list[Plan]:
-        wrapped = select(SummaryRow.plan_id).where(SummaryRow.kind == "book")
+        wrapped = select(SummaryRow.plan_id).where(SummaryRow.kind == DigestKind.BOOK.value)
         rows = self.session.scalars(
             select(PlanRow)
             .where(or_(PlanRow.state != PlanState.FINISHED.value, PlanRow.id.not_in(wrapped)))
@@ -93,15 +94,15 @@ class SqlPlans:
         )
         return [_plan(r) for r in rows]
 
-    def digest_keys(self, plan_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    def digest_keys(self, plan_ids: Sequence[int]) -> set[DigestKey]:
         if not plan_ids:
-            return []
+            return set()
         rows = self.session.execute(
             select(SummaryRow.plan_id, SummaryRow.kind, SummaryRow.period_key).where(
                 SummaryRow.plan_id.in_(plan_ids)
             )
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return {DigestKey(r[0], DigestKind(r[1]), r[2]) for r in rows}
 
     def for_group(self, group_id: int) -> list[Plan]:
         rows = self.session.scalars(

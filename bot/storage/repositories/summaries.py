@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.digests import DigestKey, SummaryState
 from bot.storage.models import SummaryRow
 from bot.storage.repositories._common import insert_or_ignore_returning_id
 
@@ -16,17 +17,15 @@ class SqlSummaries:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(
-        self, plan_id: int, kind: str, period_key: str, channel_id: str, now: datetime
-    ) -> int | None:
+    def claim(self, key: DigestKey, channel_id: str, now: datetime) -> int | None:
         return insert_or_ignore_returning_id(
             self.session,
             SummaryRow,
-            plan_id=plan_id,
-            kind=kind,
-            period_key=period_key,
+            plan_id=key.plan_id,
+            kind=key.kind.value,
+            period_key=key.period,
             channel_id=channel_id,
-            state="pending",
+            state=SummaryState.PENDING.value,
             message_ts=[],
             created_at=now,
         )
@@ -35,7 +34,7 @@ class SqlSummaries:
         self.session.execute(
             update(SummaryRow)
             .where(SummaryRow.id == summary_id)
-            .values(state="posted", message_ts=list(ts_values), posted_at=now)
+            .values(state=SummaryState.POSTED.value, message_ts=list(ts_values), posted_at=now)
             .execution_options(synchronize_session=False)
         )
 

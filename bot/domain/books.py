@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.errors import InvalidInput, is_number
+from bot.domain.matching import fold
+from bot.domain.text import clean
 from bot.domain.model import Book, Chapter
 
 MAX_TITLE = 200
@@ -14,13 +16,14 @@ MAX_QUESTIONS = 5
 
 
 def book_key(title: str, author: str) -> str:
-    """What makes two books the same in one workspace: title and author, case and space blind."""
-    return " ".join(title.casefold().split()) + "\x1f" + " ".join(author.casefold().split())
+    """What makes two books the same in one workspace: title and author as compared by
+    :func:`bot.domain.matching.fold` (case, accents, curly quotes and spacing do not count)."""
+    return fold(title) + "\x1f" + fold(author)
 
 
 def parse_chapters(spec: str) -> list[Chapter]:
     """A chapter count (``12``) or ``;``-separated chapter titles (``Intro; Middle; End``)."""
-    text = spec.strip()
+    text = clean(spec)
     if not text:
         raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
     if is_number(text):
@@ -45,8 +48,8 @@ def new_book(
     workspace_id: int, title: str, author: str, chapters: list[Chapter], added_by: str | None
 ) -> Book:
     """A validated, not yet stored book."""
-    title = " ".join(title.split())
-    author = " ".join(author.split())
+    title = " ".join(clean(title).split())
+    author = " ".join(clean(author).split())
     if not title:
         raise InvalidInput("The book needs a title: `/book add Title | Author | 12`.")
     if not author:
@@ -63,7 +66,7 @@ def new_book(
 
 
 def clean_questions(questions: list[str]) -> list[str]:
-    cleaned = [" ".join(q.split()) for q in questions if q.strip()]
+    cleaned = [" ".join(clean(q).split()) for q in questions if clean(q)]
     if not cleaned:
         raise InvalidInput("Give at least one question: `/book questions 3 | First? | Second?`.")
     if len(cleaned) > MAX_QUESTIONS:

@@ -14,7 +14,12 @@ from datetime import date, datetime, time
 class PlanState(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
-    FINISHED = "finished"
+    FINISHED = "finished"  # read to the end (or finished early by the host): a wrap-up follows
+    CANCELLED = "cancelled"  # started by mistake: no wrap-up, no "thanks for reading"
+
+
+#: A plan in one of these states still runs in its channel (at most one per channel).
+RUNNING_PLAN_STATES = frozenset({PlanState.ACTIVE, PlanState.PAUSED})
 
 
 class StepState(enum.StrEnum):
@@ -111,6 +116,7 @@ class Step:
     next_attempt_at: datetime | None = None
     late: bool = False
     reminded_at: datetime | None = None
+    failures: int = 0  # times Slack refused or failed the post (a crash is not a failure)
 
     @property
     def chapters(self) -> range:
@@ -189,6 +195,26 @@ class Reflection:
     updated_at: datetime | None = None
     edit_count: int = 0
     message_ts: str | None = None  # where a shared reflection was echoed in the thread
+    number: int | None = None  # the author's own numbering: their first reflection is #1
+    workspace_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Draft:
+    """Text a member typed that is not saved yet, because the bot asked first (is
+    "private" meant as a keyword? did "lst" mean `list`? is it over the limit?). The
+    member's words are kept here until they answer with a button."""
+
+    workspace_id: int
+    user_id: str
+    channel_id: str
+    text: str
+    created_at: datetime
+    chapter: int | None = None
+    step_id: int | None = None
+    visibility: Visibility | None = None
+    reflection_number: int | None = None  # editing this reflection of theirs
     id: int | None = None
 
 

@@ -6,13 +6,14 @@ from collections.abc import Iterable
 
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Plan, Progress, Reflection, StepState
+from bot.domain.text import clean
 
 MAX_REFLECTION_CHARS = 3000
 
 
 def clean_text(text: str) -> str:
     """Trimmed reflection text, or a readable error for empty or over-long text."""
-    cleaned = text.strip()
+    cleaned = clean(text)
     if not cleaned:
         raise InvalidInput(
             "A reflection needs some text, e.g. `/reflect The opening surprised me`."

@@ -8,9 +8,11 @@ from datetime import datetime
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.model import Member, Plan, Progress, Reflection, Step, Visibility
 from bot.domain.reflections import clean_text, progress
-from bot.services.books import MAX_ID, require_chapter
+from bot.services.books import require_chapter
 from bot.services.plans import PlanView, running_view
 from bot.services.ports import Clock, Unit, UnitOfWork
+
+MAX_NUMBER = 2**31 - 1  # reflections.number is an INTEGER column
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class ReflectionService:
             step = _step_for(view, chapter, step_number, now)
             reflection = uow.reflections.add(
                 Reflection(
+                    workspace_id=view.group.workspace_id,
                     plan_id=_id(view.plan.id),
                     step_number=step.number,
                     chapter=chapter,
@@ -186,18 +189,20 @@ def _step_for(view: PlanView, chapter: int | None, step_number: int | None, now:
 def _own(
     uow: Unit, team_id: str, user_id: str, reflection_id: int, now: datetime
 ) -> tuple[Reflection, PlanView]:
+    """The caller's reflection by *their* number (#1 is their first), or a readable error."""
     missing = NotFound(f"You have no reflection #{reflection_id}. `/reflect list` shows yours.")
-    # An id beyond BIGINT would make the database raise instead of finding nothing.
-    reflection = uow.reflections.get(reflection_id) if 0 < reflection_id <= MAX_ID else None
+    workspace_id = uow.workspaces.ensure(team_id, now)
+    # A number beyond the column's range would make the database raise, not find nothing.
+    reflection = (
+        uow.reflections.by_number(workspace_id, user_id, reflection_id)
+        if 0 < reflection_id <= MAX_NUMBER
+        else None
+    )
     if reflection is None:
         raise missing
     plan = uow.plans.get(reflection.plan_id)
     assert plan is not None
     group = uow.groups.by_id(plan.group_id)
-    workspace_id = uow.workspaces.ensure(team_id, now)
-    # Someone else's reflection looks exactly like a missing one: ids reveal nothing.
-    if group.workspace_id != workspace_id or reflection.author_id != user_id:
-        raise missing
     book = uow.books.get(plan.book_id)
     assert book is not None
     return reflection, PlanView(plan, book, group)

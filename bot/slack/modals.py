@@ -264,12 +264,12 @@ class ReflectionInput:
 
 @dataclass(frozen=True, slots=True)
 class ReflectionModal:
-    """Write (or edit, with ``reflection_id``) a reflection."""
+    """Write (or edit, with ``reflection_number``: the member's own number) a reflection."""
 
     channel_id: str
     book: Book
     current_label: str
-    reflection_id: int | None = None
+    reflection_number: int | None = None
     step_number: int | None = None
     initial_text: str | None = None
     initial_chapter: int | None = None
@@ -290,7 +290,7 @@ class ReflectionModal:
             Option(value=Visibility.SHARED.value, label="Shared with the group"),
             Option(value=Visibility.PRIVATE.value, label="Private: only me"),
         ]
-        editing = self.reflection_id is not None
+        editing = self.reflection_number is not None
         blocks: list[Block] = [
             section(f"*{escape(self.book.title)}* by {escape(self.book.author)}"),
         ]
@@ -335,7 +335,7 @@ class ReflectionModal:
             submit="Save",
             close="Cancel",
             private_metadata=json.dumps(
-                {"channel_id": self.channel_id, "reflection_id": self.reflection_id}
+                {"channel_id": self.channel_id, "reflection_number": self.reflection_number}
             ),
             blocks=blocks,
         )

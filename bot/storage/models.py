@@ -124,6 +124,10 @@ class ChapterRow(Base):
     book: Mapped[BookRow] = relationship(back_populates="chapters")
 
 
+#: The partial unique index's condition: a plan that still runs in its channel.
+RUNNING_WHERE = "state IN ('active', 'paused')"
+
+
 class PlanRow(Base):
     """A reading plan: a book read by a group on a cadence."""
 
@@ -134,8 +138,8 @@ class PlanRow(Base):
             "uq_reading_plans_running_group",
             "group_id",
             unique=True,
-            sqlite_where=text("state != 'finished'"),
-            postgresql_where=text("state != 'finished'"),
+            sqlite_where=text(RUNNING_WHERE),
+            postgresql_where=text(RUNNING_WHERE),
         ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -173,7 +177,8 @@ class StepRow(Base):
     last_chapter: Mapped[int]
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # claims, crashed ones included
+    failures: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # Slack errors
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
@@ -187,8 +192,14 @@ class StepRow(Base):
 
 class ReflectionRow(Base):
     __tablename__ = "reflections"
-    __table_args__ = (Index("ix_reflections_plan_author", "plan_id", "author_id"),)
+    __table_args__ = (
+        Index("ix_reflections_plan_author", "plan_id", "author_id"),
+        # Each member numbers their own reflections 1, 2, 3…: a database fact.
+        UniqueConstraint("workspace_id", "author_id", "number"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int]
     plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
     step_number: Mapped[int]
     chapter: Mapped[int | None]
@@ -257,3 +268,21 @@ class SummaryRow(Base):
     message_ts: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]  # re-rendered since (a wrap-up noting late reflections)
+
+
+class DraftRow(Base):
+    """Text a member typed that the bot has not saved yet: it asked first (private or
+    shared? did you mean a command? too long?). Buttons carry the draft's id."""
+
+    __tablename__ = "drafts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    chapter: Mapped[int | None]
+    step_id: Mapped[int | None]
+    visibility: Mapped[str | None] = mapped_column(String(16))
+    reflection_number: Mapped[int | None]  # set when the draft edits an existing reflection
+    created_at: Mapped[datetime]

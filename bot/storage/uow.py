@@ -17,6 +17,7 @@ from bot.domain.errors import Duplicate
 from bot.storage.repositories import (
     SqlBooks,
     SqlDiscussions,
+    SqlDrafts,
     SqlGroups,
     SqlMembers,
     SqlPlans,
@@ -41,6 +42,7 @@ class SqlAlchemyUnit:
         self.prompts = SqlPromptQueue(session)
         self.discussions = SqlDiscussions(session)
         self.summaries = SqlSummaries(session)
+        self.drafts = SqlDrafts(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

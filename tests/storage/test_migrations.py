@@ -101,3 +101,70 @@ def test_the_running_plan_index_is_partial(engine: Engine):
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("reading_plans")}
     index = indexes["uq_reading_plans_running_group"]
     assert index["unique"] and index["column_names"] == ["group_id"]
+
+
+def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: Engine):
+    """0001 → 0002: reflections numbered per member in order; Slack's entities that
+    wave 1 stored from slash commands decoded once; book keys folded (curly quotes)."""
+    try:
+        downgrade(engine, "0001")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO workspaces (id, team_id, created_at) VALUES (1, 'T1', :now)"),
+                {"now": "2026-11-30 08:00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO groups (id, workspace_id, channel_id, store_all_messages, created_at)"
+                    " VALUES (1, 1, 'C1', false, :now)"
+                ),
+                {"now": "2026-11-30 08:00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO books (id, workspace_id, title, author, book_key, created_at) VALUES"
+                    " (1, 1, 'Pride &amp; Prejudice', 'Jane Austen', 'x', :now),"
+                    " (2, 1, 'The Innovator’s Dilemma', 'Clayton Christensen', 'y', :now)"
+                ),
+                {"now": "2026-11-30 08:00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO reading_plans (id, group_id, book_id, host_user_id, state,"
+                    " cadence_kind, weekday, at_time, chapters_per_step, start_date, timezone,"
+                    " created_at) VALUES (1, 1, 1, 'U1', 'finished', 'weekly', 0, '09:00:00', 1,"
+                    " '2026-11-30', 'UTC', :now)"
+                ),
+                {"now": "2026-11-30 08:00:00"},
+            )
+            for rid, author, body in [
+                (7, "U1", "a &lt;b&gt; &amp; c"),
+                (8, "U2", "bob's first"),
+                (9, "U1", "alice's second &amp;amp;"),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO reflections (id, plan_id, step_number, author_id, visibility,"
+                        " text, created_at, edit_count) VALUES (:id, 1, 1, :a, 'shared', :t, :now, 0)"
+                    ),
+                    {"id": rid, "a": author, "t": body, "now": "2026-11-30 08:00:00"},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, author_id, number, workspace_id, text FROM reflections ORDER BY id")
+            ).all()
+            books = conn.execute(text("SELECT title, book_key FROM books ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            (7, "U1", 1, 1, "a <b> & c"),
+            (8, "U2", 1, 1, "bob's first"),
+            (9, "U1", 2, 1, "alice's second &amp;"),
+        ]
+        assert books[0][0] == "Pride & Prejudice"
+        assert books[1][1] == "the innovator's dilemma\x1fclayton christensen"
+    finally:
+        with engine.begin() as conn:
+            for table in ("reflections", "reading_plans", "books", "groups", "workspaces"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        upgrade(engine)
+    check_models(engine)

@@ -243,6 +243,7 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
         plan = unit.plans.add(full_plan(group, book))
         unit.commit()
     r = Reflection(
+        workspace_id=ws,
         plan_id=plan.id,
         step_number=2,
         chapter=2,

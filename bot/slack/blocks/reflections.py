@@ -18,7 +18,7 @@ def reflection_label(reflection: Reflection) -> str:
     where = (
         f"chapter {reflection.chapter}" if reflection.chapter else f"step {reflection.step_number}"
     )
-    return f"#{reflection.id} · {where} · {reflection.visibility.value}"
+    return f"#{reflection.number} · {where} · {reflection.visibility.value}"
 
 
 def reflection_saved(reflection: Reflection, step: Step, echoed: bool) -> Message:
@@ -30,13 +30,13 @@ def reflection_saved(reflection: Reflection, step: Step, echoed: bool) -> Messag
     else:
         extra = "It will be shared in the step's thread once the prompt is posted."
     return Message(
-        f"Saved reflection #{reflection.id}",
+        f"Saved reflection #{reflection.number}",
         [
             section(
-                f":memo: Saved your {reflection.visibility.value} reflection *#{reflection.id}* on {where}. {extra}"
+                f":memo: Saved your {reflection.visibility.value} reflection *#{reflection.number}* on {where}. {extra}"
             ),
             context(
-                "`/reflect edit " + str(reflection.id) + "` to change it, `/reflect list` for all."
+                "`/reflect edit " + str(reflection.number) + "` to change it, `/reflect list` for all."
             ),
         ],
     )

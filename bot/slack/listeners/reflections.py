@@ -73,9 +73,9 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def save() -> int | None:
             entry = ReflectionModal.parse(state_values(view))
-            if meta.get("reflection_id"):
+            if meta.get("reflection_number"):
                 saved = services.reflections.edit(
-                    team, user, int(meta["reflection_id"]), entry.text, entry.visibility
+                    team, user, int(meta["reflection_number"]), entry.text, entry.visibility
                 )
             else:
                 saved = services.reflections.write(
@@ -87,7 +87,7 @@ def register(app: App, deps: SlackDeps) -> None:
                     visibility=entry.visibility,
                     step_number=meta.get("step_number"),
                 )
-            return saved.reflection.id
+            return saved.reflection.number
 
         reflection_id = answer_submission(ack, save, field="text", what="reflection modal")
         if reflection_id is not None:
@@ -131,7 +131,7 @@ def open_reflection_modal(
         book=view.book,
         current_label=label,
         step_number=step.number if step and step_id is not None else None,
-        reflection_id=reflection.reflection.id if reflection else None,
+        reflection_number=reflection.reflection.number if reflection else None,
         initial_text=reflection.reflection.text if reflection else None,
         initial_visibility=reflection.reflection.visibility if reflection else Visibility.SHARED,
     )
@@ -266,8 +266,9 @@ def display_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
 
 
 def _id(reflection: Reflection) -> int:
-    assert reflection.id is not None
-    return reflection.id
+    """The member's own number of their reflection."""
+    assert reflection.number is not None
+    return reflection.number
 
 
 def sync_echo(deps: SlackDeps, client: WebClient, saved: SavedReflection) -> bool:

@@ -6,6 +6,7 @@ One module per aggregate; the exactly-once prompt queue has its own (``queue``).
 from bot.storage.repositories._common import flush, insert_or_ignore
 from bot.storage.repositories.books import SqlBooks
 from bot.storage.repositories.discussions import SqlDiscussions
+from bot.storage.repositories.drafts import SqlDrafts
 from bot.storage.repositories.plans import SqlPlans
 from bot.storage.repositories.queue import SqlPromptQueue
 from bot.storage.repositories.reflections import SqlReflections
@@ -15,6 +16,7 @@ from bot.storage.repositories.workspaces import SqlGroups, SqlMembers, SqlWorksp
 __all__ = [
     "SqlBooks",
     "SqlDiscussions",
+    "SqlDrafts",
     "SqlGroups",
     "SqlMembers",
     "SqlPlans",

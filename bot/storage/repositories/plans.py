@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.digests import DigestKey, DigestKind
-from bot.domain.model import Cadence, CadenceKind, Plan, PlanState, Step, StepState
+from bot.domain.model import (
+    RUNNING_PLAN_STATES,
+    Cadence,
+    CadenceKind,
+    Plan,
+    PlanState,
+    Step,
+    StepState,
+)
 from bot.storage.models import GroupRow, PlanRow, StepRow, SummaryRow
 from bot.storage.repositories._common import flush
+
+RUNNING = [state.value for state in RUNNING_PLAN_STATES]
 
 
 class SqlPlans:
@@ -43,7 +53,7 @@ class SqlPlans:
     def running_for_group(self, group_id: int) -> Plan | None:
         row = self.session.scalar(
             select(PlanRow)
-            .where(PlanRow.group_id == group_id, PlanRow.state != PlanState.FINISHED.value)
+            .where(PlanRow.group_id == group_id, PlanRow.state.in_(RUNNING))
             .options(selectinload(PlanRow.steps))
         )
         return _plan(row) if row else None
@@ -52,7 +62,7 @@ class SqlPlans:
         rows = self.session.scalars(
             select(PlanRow)
             .join(GroupRow, GroupRow.id == PlanRow.group_id)
-            .where(GroupRow.workspace_id == workspace_id, PlanRow.state != PlanState.FINISHED.value)
+            .where(GroupRow.workspace_id == workspace_id, PlanRow.state.in_(RUNNING))
             .options(selectinload(PlanRow.steps))
             .order_by(PlanRow.id)
         )
@@ -79,9 +89,7 @@ class SqlPlans:
 
     def running_all(self) -> list[Plan]:
         rows = self.session.scalars(
-            select(PlanRow)
-            .where(PlanRow.state != PlanState.FINISHED.value)
-            .options(selectinload(PlanRow.steps))
+            select(PlanRow).where(PlanRow.state.in_(RUNNING)).options(selectinload(PlanRow.steps))
         )
         return [_plan(r) for r in rows]
 
@@ -89,7 +97,12 @@ class SqlPlans:
         wrapped = select(SummaryRow.plan_id).where(SummaryRow.kind == DigestKind.BOOK.value)
         rows = self.session.scalars(
             select(PlanRow)
-            .where(or_(PlanRow.state != PlanState.FINISHED.value, PlanRow.id.not_in(wrapped)))
+            .where(
+                or_(
+                    PlanRow.state.in_(RUNNING),
+                    and_(PlanRow.state == PlanState.FINISHED.value, PlanRow.id.not_in(wrapped)),
+                )
+            )
             .options(selectinload(PlanRow.steps))
         )
         return [_plan(r) for r in rows]
@@ -103,6 +116,17 @@ class SqlPlans:
             )
         )
         return {DigestKey(r[0], DigestKind(r[1]), r[2]) for r in rows}
+
+    def latest_for_group(self, group_id: int) -> Plan | None:
+        """The group's most recent plan that was not cancelled, running or finished."""
+        row = self.session.scalar(
+            select(PlanRow)
+            .where(PlanRow.group_id == group_id, PlanRow.state != PlanState.CANCELLED.value)
+            .options(selectinload(PlanRow.steps))
+            .order_by(PlanRow.id.desc())
+            .limit(1)
+        )
+        return _plan(row) if row else None
 
     def for_group(self, group_id: int) -> list[Plan]:
         rows = self.session.scalars(
@@ -150,6 +174,7 @@ def _write_plan(row: PlanRow, plan: Plan) -> None:
         step_row.message_ts = step.message_ts
         step_row.late = step.late
         step_row.reminded_at = step.reminded_at
+        step_row.failures = step.failures
 
 
 def _step(row: StepRow) -> Step:
@@ -166,6 +191,7 @@ def _step(row: StepRow) -> Step:
         next_attempt_at=row.next_attempt_at,
         late=row.late,
         reminded_at=row.reminded_at,
+        failures=row.failures,
     )
 
 

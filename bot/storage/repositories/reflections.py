@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import Duplicate
 from bot.domain.model import Reflection, Visibility
-from bot.storage.models import GroupRow, PlanRow, ReflectionRow
-from bot.storage.repositories._common import flush
+from bot.storage.models import ReflectionRow
+
+#: How often a member's concurrent writes may race for the same number before giving up.
+MAX_NUMBER_RACES = 5
 
 
 class SqlReflections:
@@ -17,17 +21,51 @@ class SqlReflections:
         self.session = session
 
     def add(self, reflection: Reflection) -> Reflection:
-        row = ReflectionRow(
-            plan_id=reflection.plan_id,
-            step_number=reflection.step_number,
-            author_id=reflection.author_id,
-            created_at=reflection.created_at,
+        """Store a new reflection as its author's next number (1, 2, 3… per member).
+
+        The number is a database fact: unique per workspace and author. Two writes by the
+        same member at the same moment both try ``max + 1``; the loser takes the next one.
+        """
+        if reflection.workspace_id is None:
+            raise ValueError("a reflection needs its workspace")
+        for _attempt in range(MAX_NUMBER_RACES):
+            number = (
+                self.session.scalar(
+                    select(func.max(ReflectionRow.number)).where(
+                        ReflectionRow.workspace_id == reflection.workspace_id,
+                        ReflectionRow.author_id == reflection.author_id,
+                    )
+                )
+                or 0
+            ) + 1
+            row = ReflectionRow(
+                workspace_id=reflection.workspace_id,
+                number=number,
+                plan_id=reflection.plan_id,
+                step_number=reflection.step_number,
+                author_id=reflection.author_id,
+                created_at=reflection.created_at,
+            )
+            _write_reflection(row, reflection)
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                    self.session.flush()
+            except IntegrityError:
+                continue  # the same member's other write took this number first
+            reflection.id, reflection.number = row.id, row.number
+            return reflection
+        raise Duplicate("could not number the reflection")
+
+    def by_number(self, workspace_id: int, author_id: str, number: int) -> Reflection | None:
+        row = self.session.scalar(
+            select(ReflectionRow).where(
+                ReflectionRow.workspace_id == workspace_id,
+                ReflectionRow.author_id == author_id,
+                ReflectionRow.number == number,
+            )
         )
-        _write_reflection(row, reflection)
-        self.session.add(row)
-        flush(self.session)
-        reflection.id = row.id
-        return reflection
+        return _reflection(row) if row else None
 
     def get(self, reflection_id: int) -> Reflection | None:
         row = self.session.get(ReflectionRow, reflection_id)
@@ -51,10 +89,8 @@ class SqlReflections:
     def by_author(self, workspace_id: int, author_id: str) -> Sequence[Reflection]:
         query = (
             select(ReflectionRow)
-            .join(PlanRow, PlanRow.id == ReflectionRow.plan_id)
-            .join(GroupRow, GroupRow.id == PlanRow.group_id)
-            .where(GroupRow.workspace_id == workspace_id, ReflectionRow.author_id == author_id)
-            .order_by(ReflectionRow.id)
+            .where(ReflectionRow.workspace_id == workspace_id, ReflectionRow.author_id == author_id)
+            .order_by(ReflectionRow.number)
         )
         return [_reflection(r) for r in self.session.scalars(query)]
 
@@ -82,4 +118,6 @@ def _reflection(row: ReflectionRow) -> Reflection:
         updated_at=row.updated_at,
         edit_count=row.edit_count,
         message_ts=row.message_ts,
+        number=row.number,
+        workspace_id=row.workspace_id,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.domain.errors import InvalidInput, is_number
 from bot.domain.matching import fold
-from bot.domain.text import clean
 from bot.domain.model import Book, Chapter
+from bot.domain.text import clean
 
 MAX_TITLE = 200
 MAX_AUTHOR = 120

@@ -11,7 +11,7 @@ from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.plans import PlanService
-from bot.services.ports import Clock, Notifier, UnitOfWork
+from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
 from bot.services.prompts import PromptPolicy, PromptService, TickReport
 from bot.services.reflections import ReflectionService
 
@@ -20,6 +20,8 @@ from bot.services.reflections import ReflectionService
 class Services:
     clock: Clock
     defaults: PlanDefaults
+    notifier: Notifier
+    directory: Directory
     books: BookService
     plans: PlanService
     reflections: ReflectionService
@@ -37,10 +39,19 @@ class Services:
         notifier: Notifier,
         policy: PromptPolicy,
         digests: DigestPolicy | None = None,
+        directory: Directory | None = None,
     ) -> Services:
+        """Every service over one unit of work, clock and notifier. ``directory`` (names of
+        people and channels) defaults to the notifier when it is one (Slack's is)."""
+        if directory is None:
+            if not isinstance(notifier, Directory):
+                raise TypeError("give a Directory, or a notifier that is one")
+            directory = notifier
         return cls(
             clock=clock,
             defaults=defaults,
+            notifier=notifier,
+            directory=directory,
             books=BookService(uow, clock),
             plans=PlanService(uow, clock),
             reflections=ReflectionService(uow, clock),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain.digests import Digest, DigestKey
 from bot.domain.discussions import MessageEvent, ReactionEvent, ThreadMessage
@@ -234,6 +234,23 @@ class Notifier(Protocol):
         self, user_id: str, filename: str, title: str, content: str, comment: str
     ) -> None:
         """Send a file to a member privately (their DM)."""
+        ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Who people and channels are, for text meant to be read (exports, posts, digests).
+
+    Slack in production (``users.info``, ``conversations.info``); a name that cannot be
+    looked up comes back as the id itself, never as an error.
+    """
+
+    def user_names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """Display names (``display_name``, else ``real_name``, else ``name``) by user id."""
+        ...
+
+    def channel_name(self, channel_id: str) -> str:
+        """``book-club`` for a channel id (the id itself for DMs or when unknown)."""
         ...
 
 

@@ -65,6 +65,9 @@ class SlackNotifier:
         self.client = client
         self.pacer = pacer or ChannelPacer()
         self._bot_user_id: str | None = None
+        # Display names change rarely; one users.info per person per process is plenty.
+        self._names: dict[str, str] = {}
+        self._names_lock = threading.Lock()
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         if method == "chat_postMessage" and str(kwargs.get("channel", "")).startswith(("C", "G")):
@@ -202,6 +205,39 @@ class SlackNotifier:
             content=content,
             initial_comment=comment,
         )
+
+    # --- Directory ---------------------------------------------------------------------
+
+    def user_names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for user_id in dict.fromkeys(user_ids):
+            with self._names_lock:
+                cached = self._names.get(user_id)
+            if cached is not None:
+                names[user_id] = cached
+                continue
+            try:
+                user = self._call("users_info", user=user_id).get("user") or {}
+            except DeliveryFailed:
+                names[user_id] = user_id  # not cached: it may work next time
+                continue
+            profile = user.get("profile") or {}
+            name = str(
+                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+            )
+            with self._names_lock:
+                self._names[user_id] = name
+            names[user_id] = name
+        return names
+
+    def channel_name(self, channel_id: str) -> str:
+        try:
+            channel = self._call("conversations_info", channel=channel_id).get("channel") or {}
+        except DeliveryFailed:
+            return channel_id
+        if channel.get("is_im"):
+            return channel_id
+        return str(channel.get("name") or channel_id)
 
     def remind(
         self, user_id: str, channel_id: str, thread_ts: str | None, content: PromptContent

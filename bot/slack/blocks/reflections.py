@@ -36,7 +36,9 @@ def reflection_saved(reflection: Reflection, step: Step, echoed: bool) -> Messag
                 f":memo: Saved your {reflection.visibility.value} reflection *#{reflection.number}* on {where}. {extra}"
             ),
             context(
-                "`/reflect edit " + str(reflection.number) + "` to change it, `/reflect list` for all."
+                "`/reflect edit "
+                + str(reflection.number)
+                + "` to change it, `/reflect list` for all."
             ),
         ],
     )

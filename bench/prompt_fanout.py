@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bench.common import (
     HOST,
@@ -75,10 +75,18 @@ def _seed(runtime: Runtime, emulator: SlackEmulator, groups: int, tag: str) -> N
     due = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     cadence = Cadence.every(1, clock_time(due.hour, due.minute))
     services.books.add(team, HOST, BOOK, "Ursula K. Le Guin", "1")
+    plan_ids = []
     for i in range(groups):
         channel = f"C0F{tag}{i:06d}"
         emulator.add_channel(channel, f"fanout-{tag.lower()}-{i}", members=[emulator.bot_user_id])
-        services.plans.start(Caller(team, HOST), channel, BOOK, cadence, 1, due.date(), "UTC")
+        view = services.plans.start(
+            Caller(team, HOST), channel, BOOK, cadence, 1, due.date(), "UTC"
+        )
+        plan_ids.append(view.plan.id)
+    # A new plan never lays a step in the past (its first slot may be tomorrow): put each
+    # step back to the minute it "fell due", as if the plans had been started earlier.
+    with runtime.engine.begin() as conn:
+        conn.execute(update(StepRow).where(StepRow.plan_id.in_(plan_ids)).values(due_at=due))
 
 
 def _posted_step_ids(emulator: SlackEmulator, since: int) -> list[int]:

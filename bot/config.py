@@ -12,7 +12,6 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
@@ -24,8 +23,10 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bot.domain.errors import InvalidInput
+from bot.domain.schedule import WEEKDAY_NAMES, parse_timezone, parse_weekday
+
 DEFAULT_CONFIG_FILE = "config.yaml"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(Exception):
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     digest_weekday: str = "friday"
     digest_time: time = time(17, 0)
     claim_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    post_flight_seconds: float = Field(default=60.0, ge=1, le=24 * 3600)
     channel_post_interval_seconds: float = Field(default=1.0, ge=0, le=60)
 
     # Python hands its interpreter lock between threads at most this often (ms). Lower
@@ -81,20 +83,20 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
+        """The same rule as a plan's `tz` (bot.domain.schedule.parse_timezone)."""
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
-            raise ValueError(f"unknown IANA time zone {value!r} (try e.g. Europe/Berlin)") from None
-        return value
+            return parse_timezone(value)
+        except InvalidInput as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}: {exc.message}") from None
 
     @field_validator("default_weekday", "digest_weekday")
     @classmethod
     def _weekday(cls, value: str) -> str:
-        day = value.strip().lower()
-        matches = [d for d in WEEKDAYS if d.startswith(day)] if len(day) >= 2 else []
-        if len(matches) != 1:
-            raise ValueError(f"{value!r} is not a weekday (monday … sunday)")
-        return matches[0]
+        """The same rule as `every <weekday>` (bot.domain.schedule.parse_weekday)."""
+        try:
+            return WEEKDAY_NAMES[parse_weekday(value)]
+        except InvalidInput:
+            raise ValueError(f"{value!r} is not a weekday (monday … sunday)") from None
 
     @field_validator("slack_api_url")
     @classmethod

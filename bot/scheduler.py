@@ -22,6 +22,8 @@ from bot.services.prompts import TickReport
 
 logger = logging.getLogger(__name__)
 
+FIRST_TICK = "scheduler: first tick"  # logged once per process, as its first tick begins
+
 
 class Leadership(Protocol):
     def acquire(self) -> bool: ...
@@ -46,6 +48,7 @@ class PromptScheduler:
         self.interval_seconds = interval_seconds
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock = threading.Lock()
+        self._ticked = False
 
     @property
     def role(self) -> str:
@@ -56,6 +59,9 @@ class PromptScheduler:
         if not self._lock.acquire(blocking=False):
             return None  # the previous tick is still running
         try:
+            if not self._ticked:
+                self._ticked = True
+                logger.info(FIRST_TICK)
             if not self.leadership.acquire():
                 SCHEDULER_TICKS.labels("follower").inc()
                 return None

@@ -24,7 +24,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import build_runtime
@@ -262,14 +262,24 @@ def seed_groups(
     due = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     cadence = Cadence.every(1, clock_time(due.hour, due.minute))
     channels = [f"{prefix}{i:07d}" for i in range(groups)]
+    plan_ids = []
     try:
         if book:
             services.books.add(team, HOST_USER, BOOK, "Ursula K. Le Guin", "1")
         for i, channel in enumerate(channels):
             emulator.add_channel(channel, f"club-{i}", members=[HOST_USER, emulator.bot_user_id])
-            services.plans.start(
-                Caller(team, HOST_USER), channel, BOOK, cadence, 1, due.date(), "UTC"
+            view = services.plans.start(
+                Caller(team, HOST_USER), channel, BOOK, cadence, 1, datetime.now(UTC).date(), "UTC"
             )
+            plan_ids.append(view.plan.id)
     finally:
         runtime.close()
+    # A plan never lays out a step in the past (its first slot may be tomorrow): set the
+    # step's time to that minute, as a plan started a little earlier would have it.
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(StepRow).where(StepRow.plan_id.in_(plan_ids)).values(due_at=due))
+    finally:
+        engine.dispose()
     return channels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -118,10 +119,22 @@ def classify_due(due_at: datetime, now: datetime, grace: timedelta, late_after: 
     return Due.LATE if overdue > late_after else Due.ON_TIME
 
 
+#: The longest Retry-After taken at its word (a day: past the misfire grace a prompt is
+#: listed as missed anyway, and a bigger number would only overflow the date arithmetic).
+RETRY_AFTER_LIMIT = 24 * 3600
+
+
 def retry_delay(
-    attempts: int, retry_after: float | None, base: float = 5.0, cap: float = 600.0
+    failures: int, retry_after: float | None, base: float = 5.0, cap: float = 600.0
 ) -> timedelta:
-    """When to try a failed post again: Slack's Retry-After if given, else capped exponential backoff."""
+    """How long after a failed post to try again, counted from the moment it failed.
+
+    ``failures`` counts Slack's failures of this post, the one just seen included (a
+    process that crashed while posting is no failure: it says nothing about Slack).
+    Slack's Retry-After, when given, is the wait: whole seconds, a fraction rounded up,
+    never cut short by the backoff's cap. Otherwise the backoff doubles from ``base``
+    with each failure, up to ``cap``.
+    """
     if retry_after is not None and retry_after > 0:
-        return timedelta(seconds=min(retry_after, cap))
-    return timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
+        return timedelta(seconds=min(math.ceil(retry_after), RETRY_AFTER_LIMIT))
+    return timedelta(seconds=min(cap, base * (2 ** min(32, max(0, failures - 1)))))

@@ -1,16 +1,36 @@
-"""Posting chapter prompts exactly once, retrying failures, catching up after downtime, reminding.
+"""Posting chapter prompts exactly once, in order, retrying failures, catching up, reminding.
 
 The database decides who posts what: a step is claimed by a conditional UPDATE (only one
 process can win it), marked posted only once Slack answered ok, and released with a
-retry time when Slack failed. A claim abandoned by a crashed process is taken over after
-``lease``; before posting again, the channel is checked for the prompt the crashed process
-may already have posted (prompts carry the step id in their message metadata).
+retry time when Slack failed. Before posting again a step claimed before, the channel
+is checked for the prompt a crashed process may already have posted (prompts carry the
+step id in their message metadata).
 
-A batch's steps are claimed together but posted one after another, so a claim that
-has waited half a lease for its turn is renewed just before its post: a step still
-queued in a live process is never taken for abandoned, and one another process took
-over meanwhile is left to it. The lease therefore only has to be twice as long as one
-step's Slack calls (``find_prompt`` and the post), however long a batch takes.
+Order is a database fact too: a step can be claimed only once every earlier step of its
+plan is closed, or together with them (see the queue). A batch's steps are claimed
+together and posted one after another per channel, in plan order; when one fails, the
+later ones of its plan are given back to wait for it.
+
+Retries: the retry time counts from the moment Slack failed, never earlier than its
+Retry-After, and the backoff grows with Slack's failures of that post (``failures``),
+not with claims: a process that crashed while posting says nothing about Slack.
+
+Abandoned claims. Just before each post the claim is renewed (``claimed_at``) and
+marked in flight until ``flight`` later: one post, with its channel pacing, is over by
+then (Slack answered, or the client gave up). Another process takes a claim over
+
+* when it is older than ``lease``, whatever became of its process (a process that is
+  alive but slow loses it: its renewal before the next post fails, and it posts no
+  more of it); or
+* at once when the process that made it is gone (PostgreSQL: its worker lock is free;
+  SQLite, one posting process: another worker claimed it before this process started),
+  unless a post of it may still be in flight: then once ``flight`` has passed.
+
+Either way no post of the old claimant can land after the taker checked the channel,
+so the prompt is posted once: the old claimant posts only right after a renewal its
+own claim survived, and that post is over before the claim can be taken (one post
+takes less than ``flight``, and less than ``lease``). Knowing who is gone only makes
+recovery faster; a live process wrongly taken for gone loses nothing but its queue.
 """
 
 from __future__ import annotations
@@ -27,6 +47,7 @@ from datetime import datetime, timedelta
 from bot.domain import timeline
 from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
 from bot.domain.prompts import DEFAULT_QUESTIONS, Due, classify_due, prompt_content, retry_delay
+from bot.services.echoes import EchoService
 from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -34,13 +55,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class PromptPolicy:
-    grace: timedelta = timedelta(hours=12)  # missed by more than this: catch-up instead of a post
-    late_after: timedelta = timedelta(
-        minutes=10
-    )  # missed by more than this: posted with a "late" note
-    lease: timedelta = timedelta(
-        minutes=5
-    )  # a claim (renewed before each post) older than this was abandoned by a dead process
+    # Missed by more than this: listed in a catch-up message instead of posted.
+    grace: timedelta = timedelta(hours=12)
+    # Missed by more than this: posted with a "late" note.
+    late_after: timedelta = timedelta(minutes=10)
+    # A claim not renewed for this long is taken over, whoever holds it.
+    lease: timedelta = timedelta(minutes=5)
+    # The longest one post takes from its claim's renewal (pacing plus the Slack client's
+    # timeout): a claim of a process that is gone is taken over once this has passed.
+    flight: timedelta = timedelta(seconds=60)
     reminder_lead: timedelta = timedelta(hours=24)  # remind this long before the next step
     batch: int = 200
     workers: int = 8
@@ -121,7 +144,11 @@ class PromptService:
         self.clock = clock
         self.notifier = notifier
         self.policy = policy or PromptPolicy()
+        self.echoes = EchoService(uow, clock, notifier)
         self.worker_id = uuid.uuid4().hex[:12]
+        # When this process (its posting part) started: on SQLite, claims another worker
+        # made before it were left by a process that is gone (there is one posting process).
+        self.started = clock.now()
 
     def run_due(self, now: datetime | None = None) -> TickReport:
         """Everything due at ``now``: prompts (on time, late, or caught up) and reminders."""
@@ -147,8 +174,24 @@ class PromptService:
         stale_before = now - self.policy.lease
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
         with self.uow() as uow:
-            candidates = uow.prompts.candidates(now, stale_before, self.policy.batch)
-            won = set(uow.prompts.claim([c.step_id for c in candidates], token, now, stale_before))
+            uow.prompts.announce(self.worker_id)
+            candidates = uow.prompts.candidates(
+                now,
+                stale_before,
+                self.policy.batch,
+                worker_id=self.worker_id,
+                started=self.started,
+            )
+            won = set(
+                uow.prompts.claim(
+                    [c.step_id for c in candidates],
+                    token,
+                    now,
+                    stale_before,
+                    worker_id=self.worker_id,
+                    started=self.started,
+                )
+            )
             mine = [c for c in candidates if c.step_id in won]
             too_old = [
                 c
@@ -166,9 +209,9 @@ class PromptService:
             self._catch_up(too_old, missed_plans)
         if not jobs:
             return report
-        # Channels in parallel; within a channel, steps strictly in order, one at a time.
+        # Channels in parallel; within a channel, steps strictly in plan order, one at a time.
         by_channel: dict[str, list[_Job]] = defaultdict(list)
-        for job in sorted(jobs, key=lambda j: (j.due.due_at, j.due.number)):
+        for job in sorted(jobs, key=lambda j: (j.due.plan_id, j.due.number)):
             by_channel[job.due.channel_id].append(job)
         workers = max(1, min(self.policy.workers, len(by_channel)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
@@ -179,7 +222,7 @@ class PromptService:
             )
         for job, outcome in (pair for chain in per_channel for pair in chain):
             report.record(outcome, job.due.step_id)
-            if outcome is not TickOutcome.RETRYING:
+            if outcome not in (TickOutcome.RETRYING, TickOutcome.LOST):
                 report.max_lag_seconds = max(
                     report.max_lag_seconds, (now - job.due.due_at).total_seconds()
                 )
@@ -205,34 +248,26 @@ class PromptService:
     def _deliver_in_order(
         self, chain: list[_Job], token: str, now: datetime
     ) -> list[tuple[_Job, TickOutcome]]:
-        """Post one channel's steps in order; after a failure, later ones wait for it."""
+        """Post one channel's steps in order. After a failure the later ones are given back
+        to wait for it (until its retry time); after a takeover, to whoever took it."""
         outcomes: list[tuple[_Job, TickOutcome]] = []
         for index, job in enumerate(chain):
-            outcome = self._deliver(job, token, now)
+            outcome, retry_at = self._deliver(job, token, now)
             outcomes.append((job, outcome))
-            if outcome is TickOutcome.RETRYING:
-                with self.uow() as uow:
-                    retry_at = now + retry_delay(job.due.attempts + 1, None)
-                    for later in chain[index + 1 :]:
-                        uow.prompts.release(later.due.step_id, token, retry_at)
-                        outcomes.append((later, TickOutcome.RETRYING))
-                    uow.commit()
+            if outcome in (TickOutcome.RETRYING, TickOutcome.LOST):
+                later = chain[index + 1 :]
+                if later:
+                    with self.uow() as uow:
+                        for other in later:
+                            uow.prompts.release(other.due.step_id, token, retry_at)
+                        uow.commit()
+                    outcomes.extend((other, outcome) for other in later)
                 break
         return outcomes
 
-    def _deliver(self, job: _Job, token: str, now: datetime) -> TickOutcome:
-        """Post one claimed step; returns what became of it."""
+    def _deliver(self, job: _Job, token: str, now: datetime) -> tuple[TickOutcome, datetime | None]:
+        """Post one claimed step; returns what became of it (and when to retry it)."""
         due = job.due
-        started = self.clock.now()
-        if started - now >= self.policy.lease / 2:
-            # The claim (taken at ``now``) is getting old while this step waited its turn:
-            # renew it, so that the post has half a lease at least; lost means taken over.
-            with self.uow() as uow:
-                renewed = uow.prompts.renew(due.step_id, token, started)
-                uow.commit()
-            if not renewed:
-                logger.warning("step %s was taken over by another process; leaving it", due.step_id)
-                return TickOutcome.LOST
         step = job.plan.step(due.number)
         content = prompt_content(
             job.plan, job.book, step, late=job.late, defaults=self.policy.questions
@@ -247,56 +282,66 @@ class PromptService:
                 )
                 recovered = ts is not None
             if ts is None:
+                if not self._renew_for_post(due, token):
+                    logger.warning(
+                        "step %s was taken over by another process; leaving it", due.step_id
+                    )
+                    return TickOutcome.LOST, None
                 ts = self.notifier.post_prompt(due.channel_id, content)
         except DeliveryFailed as exc:
-            delay = retry_delay(due.attempts + 1, exc.retry_after)
-            logger.warning(
-                "prompt for step %s not posted (%s); retrying in %s", due.step_id, exc.reason, delay
-            )
-            with self.uow() as uow:
-                uow.prompts.release(due.step_id, token, now + delay)
-                uow.commit()
-            return TickOutcome.RETRYING
+            return TickOutcome.RETRYING, self._failed(due, token, exc.reason, exc.retry_after)
         except Exception:
-            logger.exception("prompt for step %s failed unexpectedly; will retry", due.step_id)
-            with self.uow() as uow:
-                uow.prompts.release(due.step_id, token, now + retry_delay(due.attempts + 1, None))
-                uow.commit()
-            return TickOutcome.RETRYING
+            logger.exception("prompt for step %s failed unexpectedly", due.step_id)
+            return TickOutcome.RETRYING, self._failed(due, token, "unexpected error", None)
         with self.uow() as uow:
             uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
             uow.commit()
         self._echo_waiting_reflections(job, step, ts)
         if recovered:
-            return TickOutcome.RECOVERED
-        return TickOutcome.LATE if job.late else TickOutcome.POSTED
+            return TickOutcome.RECOVERED, None
+        return (TickOutcome.LATE if job.late else TickOutcome.POSTED), None
+
+    def _renew_for_post(self, due: DueStep, token: str) -> bool:
+        """Renew the claim just before its post, marked in flight until the post is over
+        for sure; False if another process took the claim over meanwhile."""
+        moment = self.clock.now()
+        with self.uow() as uow:
+            renewed = uow.prompts.renew(due.step_id, token, moment, moment + self.policy.flight)
+            uow.commit()
+        return renewed
+
+    def _failed(self, due: DueStep, token: str, reason: str, retry_after: float | None) -> datetime:
+        """Give a step back after Slack failed its post; returns its retry time, counted
+        from now (the failure), one more failure of this post for the backoff."""
+        failed_at = self.clock.now()
+        retry_at = failed_at + retry_delay(due.failures + 1, retry_after)
+        logger.warning(
+            "prompt for step %s not posted (%s); retrying in %s",
+            due.step_id,
+            reason,
+            retry_at - failed_at,
+        )
+        with self.uow() as uow:
+            uow.prompts.release(due.step_id, token, retry_at, failed=True)
+            uow.commit()
+        return retry_at
 
     def _echo_waiting_reflections(self, job: _Job, step: Step, thread_ts: str) -> None:
-        """Shared reflections written before the prompt existed join its thread now."""
+        """Shared reflections written before the prompt existed join its thread now,
+        through the one echo path (claimed in the database: never twice)."""
         plan_id = job.plan.id
         assert plan_id is not None
         with self.uow() as uow:
             waiting = [
-                r
+                r.id
                 for r in uow.reflections.for_plan(plan_id)
                 if r.step_number == step.number
                 and r.visibility is Visibility.SHARED
                 and not r.message_ts
+                and r.id is not None
             ]
-        for reflection in waiting:
-            try:
-                ts = self.notifier.post_reflection(job.due.channel_id, thread_ts, reflection, step)
-            except DeliveryFailed as exc:
-                logger.warning(
-                    "reflection %s not echoed into the new thread: %s", reflection.id, exc.reason
-                )
-                continue
-            with self.uow() as uow:
-                saved = uow.reflections.get(reflection.id or 0)
-                if saved is not None and not saved.message_ts:
-                    saved.message_ts = ts
-                    uow.reflections.save(saved)
-                    uow.commit()
+        for reflection_id in waiting:
+            self.echoes.sync(reflection_id)
 
     def _catch_up(self, too_old: Sequence[DueStep], plans: dict[int, tuple[Plan, Book]]) -> None:
         by_plan: dict[int, list[DueStep]] = defaultdict(list)

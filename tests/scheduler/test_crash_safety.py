@@ -50,6 +50,7 @@ from bot.domain.model import StepState
 from bot.emulator import payloads
 from bot.emulator.client import SlackAppClient
 from bot.emulator.server import SlackEmulator
+from bot.scheduler import FIRST_TICK
 from bot.storage.db import make_engine
 from bot.storage.models import ProcessedEventRow, StepRow, ThreadMessageRow
 from tests import process_helpers
@@ -236,7 +237,7 @@ CYCLES = 50
 CRASH_GROUPS = 150
 POST_LATENCY = 0.3  # seconds the emulator holds each chat.postMessage
 SPREAD_SECONDS = 100.0  # the steps fall due one after another over this long
-TICK = 'Running job "PromptScheduler.tick'
+TICK = FIRST_TICK
 
 
 def spread_due_times(database_url: str, step_ids: list[int], first: datetime) -> datetime:
@@ -301,7 +302,7 @@ def test_sigkill_50_times_while_posting_and_storing_events_loses_and_doubles_not
     emulator.add_user(READER, "reader", real_name="Reader")
     processes: list[Serve] = []
     try:
-        with scratch_database(tmp_path, "readalong_crash") as database_url:
+        with scratch_database(tmp_path, "readalong_h2_crash") as database_url:
             thread_step, thread_ts = prompt_thread(emulator, database_url)
             seed_groups(
                 emulator,
@@ -429,7 +430,7 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
     emulator = SlackEmulator().start()
     processes: list[Serve] = []
     try:
-        with scratch_database(tmp_path, "readalong_slots") as database_url:
+        with scratch_database(tmp_path, "readalong_h2_slots") as database_url:
             seed_groups(emulator, database_url, secret=SECRET, groups=SLOTS, prefix="C0SL")
             assert step_states(database_url) == {StepState.PENDING.value: SLOTS}
             # Each post takes a little while, so that neither process is done before the

@@ -6,15 +6,17 @@ call log, and the database marks every step posted.
 On PostgreSQL (``TEST_DATABASE_URL`` names a server; the test makes a database of its
 own there and drops it afterwards) the advisory lock makes one process the leader; the
 follower takes over when the leader dies, and re-takes the leader's abandoned claims
-once they are ``CLAIM_LEASE_SECONDS`` old, checking each channel for prompts the dead
-process got out before posting. Without ``TEST_DATABASE_URL`` the same scenario runs
+(at once, as the leader's worker lock went with it; those whose post was in flight once
+that post is over), checking each channel for prompts the dead process got out before
+posting. Without ``TEST_DATABASE_URL`` the same scenario runs
 on a SQLite file: both processes then schedule (SQLite has no leadership), and only
 the row claims keep each prompt single.
 
 Process A starts alone, so it leads and claims all 200 due steps in one batch; the
 emulator answers ``chat.postMessage`` slowly (:meth:`SlackEmulator.slow_down`) so that
-A is still posting when B is up. On SQLite, B also takes over A's queued claims once
-they are older than the lease, while A is still posting. Then the leader (as
+A is still posting when B is up. On SQLite, which expects one posting process, B takes
+A's queued claims (made before B started) for abandoned and takes them over while A is
+still posting; A notices at its next post (its renewal fails) and leaves them. Then the leader (as
 ``GET /readyz`` reports it) is killed with SIGKILL, and B posts the rest.
 """
 
@@ -77,7 +79,7 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
     emulator = SlackEmulator().start()
     processes: list[Serve] = []
     try:
-        with scratch_database(tmp_path) as database_url:
+        with scratch_database(tmp_path, "readalong_h2_mp") as database_url:
             seed(emulator, database_url)
             assert step_states(database_url) == {StepState.PENDING.value: GROUPS}
             emulator.slow_down(0.25, method="chat.postMessage")
@@ -100,8 +102,9 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
                 assert roles == {"A": "leader", "B": "follower"}, roles
             else:
                 assert roles == {"A": "leader", "B": "leader"}, roles  # SQLite: no election
-                # Both schedule. Once A's queued claims are older than the lease, B takes
-                # them over while A is alive and posting; A must leave those alone.
+                # Both schedule. B takes A's queued claims over (made before B started,
+                # or, later, older than the lease) while A is alive and posting; A must
+                # leave those alone.
                 wait_for(
                     lambda: second.check_alive() and len(claimants(database_url)) == 2,
                     LEASE_SECONDS + 20,

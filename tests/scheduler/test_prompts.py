@@ -160,20 +160,30 @@ def test_reminders_only_privately_to_those_who_have_not_reflected_or_muted(
     assert recipients == {BOB}
 
 
-def test_restart_between_claim_and_post_posts_once(harness: Harness) -> None:
+def test_restart_while_a_post_may_be_in_flight_waits_for_it_then_posts_once(
+    harness: Harness,
+) -> None:
+    """A process claimed step 1 and was about to post it (its claim renewed and marked in
+    flight), then died. Nobody takes the claim over while that post may still land; the
+    lease takes it back at the latest, whatever is known about the process."""
     plan_id = start_plan(harness)
     services = harness.runtime.services
+    policy = services.prompts.policy
     harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
     now = harness.clock.now()
     with services.plans.uow() as uow:  # a process claims step 1, then dies
-        due = uow.prompts.candidates(now, now - timedelta(minutes=5), 10)
-        assert uow.prompts.claim(
-            [d.step_id for d in due], "dead-process", now, now - timedelta(minutes=5)
+        due = uow.prompts.candidates(now, now - policy.lease, 10)
+        (step_id,) = uow.prompts.claim(
+            [d.step_id for d in due], "dead-process:1", now, now - policy.lease
         )
+        assert uow.prompts.renew(step_id, "dead-process:1", now, now + policy.flight)
         uow.commit()
     run(harness)
-    assert prompts_in(harness) == []  # the claim is still fresh
-    harness.clock.advance(timedelta(minutes=6))
+    assert prompts_in(harness) == []  # its post may be in flight
+    harness.clock.advance(policy.flight - timedelta(seconds=1))
+    run(harness)
+    assert prompts_in(harness) == []
+    harness.clock.set(now + policy.lease + timedelta(seconds=1))
     report = run(harness)
     assert len(prompts_in(harness)) == 1 and steps(harness, plan_id)[1] is StepState.POSTED
     assert report.posted  # type: ignore[attr-defined]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import re
+import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from slack_sdk import WebClient
@@ -45,7 +47,8 @@ SCHEDULER_TICKS = Counter(
     "readalong_scheduler_ticks_total", "Scheduler ticks", ["role"], registry=REGISTRY
 )
 
-_SECRET = re.compile(r"xox[abpre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+#: Slack tokens: bot, user, app-level, refresh and rotating ones (``xoxe.xoxb-…``).
+_SECRET = re.compile(r"\bxox[a-z]?(?:\.xox[a-z])?-[A-Za-z0-9-]+|\bx(?:app|wfp)-[A-Za-z0-9-]+")
 
 
 def metrics_text() -> bytes:
@@ -68,18 +71,120 @@ class InstrumentedWebClient(WebClient):
             SLACK_LATENCY.labels(api_method).observe(time.perf_counter() - started)
 
 
+#: What marks the start of a request or response body in a library's log message; the
+#: rest of the message is withheld. (bolt: a bad signature, a middleware that did not
+#: answer, its debug "Responding with"; slack_sdk: every request and response at DEBUG.)
+_BODY_DUMPS = (
+    (re.compile(r"(Invalid request signature detected)\b.*", re.S), r"\1 (details withheld)"),
+    (re.compile(r"(without providing a response for the request)\b.*", re.S), r"\1 (withheld)"),
+    (re.compile(r"(Responding with status: \S+) body: .*", re.S), r"\1 (body withheld)"),
+    (re.compile(r"(Skipped self event)\b.*", re.S), r"\1 (withheld)"),
+    (re.compile(r"(Unhandled request) \(\{.*", re.S), r"\1 (details withheld)"),
+    (
+        re.compile(r"(Sending a request - url: \S+?),? (?:query_params|body): .*", re.S),
+        r"\1 (parameters and body withheld)",
+    ),
+    (
+        re.compile(r"(Received the following response - status: \w+)\b.*", re.S),
+        r"\1 (headers and body withheld)",
+    ),
+    (re.compile(r"\b(request body:?).*", re.S | re.I), r"\1 (withheld)"),
+    (re.compile(r"\b(body: ).*", re.S), r"\1(withheld)"),
+    # Socket Mode at DEBUG: every envelope received and every ack sent.
+    (re.compile(r"\b(message: )[\[{\"'].*", re.S), r"\1(withheld)"),
+    # SQLAlchemy errors quote the statement's parameters: member text among them.
+    (re.compile(r"\[parameters: [^\n]*\]"), "[parameters: withheld]"),
+)
+_UNHANDLED = re.compile(r"Unhandled request \((\{.*?\})\)(?:\n---\n.*)?\Z", re.S)
+_RESPONSE_URL = re.compile(
+    r"""(["']?response_url["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s,&}]+)""", re.I
+)
+#: Any URL but a Web API method's (its path is harmless and useful) loses its path and
+#: query: response_url and hooks.slack.com webhooks carry a live credential in the path.
+_URL = re.compile(r"(?P<base>(?:https?|wss?)://[^/\s'\"<>]+)(?P<rest>/[^\s'\"<>)\]},]*)?")
+_API_PATH = re.compile(r"/api/[A-Za-z0-9_.]+/?")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,49}")
+_COMMAND = re.compile(r"/[a-z0-9_-]{1,31}")
+
+
+def _url(match: re.Match[str]) -> str:
+    rest = match.group("rest") or ""
+    path = rest.split("?", 1)[0]
+    if not rest or _API_PATH.fullmatch(path):
+        return match.group("base") + path
+    return match.group("base") + "/[redacted]"
+
+
+def _unhandled(match: re.Match[str]) -> str:
+    """bolt's "Unhandled request ({…filtered body…})": keep only the kind of request (its
+    filtered body still carries button values, dialog answers, ids chosen by callers)."""
+    try:
+        filtered = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return "Unhandled request (details withheld)"
+    if not isinstance(filtered, dict):
+        return "Unhandled request (details withheld)"
+    kept = [f"type={filtered['type']}"] if _is_kind(filtered.get("type")) else []
+    command = filtered.get("command")
+    if isinstance(command, str) and _COMMAND.fullmatch(command):
+        kept.append(f"command={command}")
+    for nested in ("event", "view"):
+        inner = filtered.get(nested)
+        if isinstance(inner, dict):
+            kept += [
+                f"{nested}.{k}={inner[k]}" for k in ("type", "subtype") if _is_kind(inner.get(k))
+            ]
+    return "Unhandled request (" + ", ".join(kept) + ")"
+
+
+def _is_kind(value: object) -> bool:
+    """A request, event or view type (``block_actions``, ``pin_added``), not typed text."""
+    return isinstance(value, str) and _KIND.fullmatch(value) is not None
+
+
+def scrub(text: str) -> str:
+    """``text`` without request or response bodies, response URLs, webhooks or tokens."""
+    if "Unhandled request (" in text:
+        text = _UNHANDLED.sub(_unhandled, text)
+    for pattern, replacement in _BODY_DUMPS:
+        text = pattern.sub(replacement, text)
+    text = _RESPONSE_URL.sub(r"\1[redacted]", text)
+    text = _URL.sub(_url, text)
+    return _SECRET.sub("[redacted]", text)
+
+
 class RedactingFilter(logging.Filter):
-    """Tokens never reach the logs, whatever a library prints."""
+    """Nothing private reaches the logs, whatever a library prints, at any level.
+
+    Tokens (``xox…``, ``xapp-…``), response URLs and webhook URLs are redacted; request
+    and response bodies that bolt and slack_sdk dump are withheld, as are SQL parameters
+    in database errors; tracebacks get the same treatment. (The request guard keeps bad
+    requests away from bolt in the first place: this is the safety net.)
+    """
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg = _SECRET.sub("[redacted]", message)
-            record.args = None
+        try:
+            message = record.getMessage()
+        except Exception as exc:  # noqa: BLE001 - a broken log call must not print its args
+            record.msg, record.args = f"unformattable log message ({type(exc).__name__})", None
+        else:
+            cleaned = scrub(message)
+            if cleaned != message or record.args:
+                record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and exception, stack)."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -87,21 +192,60 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            entry["exception"] = _SECRET.sub("[redacted]", self.formatException(record.exc_info))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = scrub(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = scrub(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler()
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (as logging's last resort does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        """Always sys.stderr (StreamHandler's constructor assigns it)."""
+
+
+def log_handler(fmt: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing to ``stream`` (default: stderr) as text or JSON, redacting."""
+    handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(level: str, fmt: str, stream: IO[str] | None = None) -> logging.Handler:
+    """The process's logging; every entry point calls it (``readalong …``).
+
+    One handler on the root logger, as text or JSON, passing the redacting filter; it
+    replaces the one an earlier call installed and leaves other handlers alone. Libraries
+    whose INFO is noise stay at WARNING.
+    """
+    handler = log_handler(fmt, stream)
+    setattr(handler, _OURS, True)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.captureWarnings(True)
+    return handler
+
+
+_OURS = "_readalong_handler"

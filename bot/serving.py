@@ -9,11 +9,18 @@ from typing import Any
 
 from waitress.server import create_server
 
+from bot.slack.guard import MAX_BODY_BYTES
+
 logger = logging.getLogger(__name__)
 
 
-class Shutdown(Exception):
-    """Raised in the main thread by SIGTERM to leave the serving loop."""
+class Shutdown(SystemExit):
+    """Raised in the main thread by SIGTERM to leave the serving loop.
+
+    A SystemExit, not an Exception: waitress's loop catches every other exception a
+    channel raises (and goes on serving), so a SIGTERM landing while it reads or writes a
+    socket would otherwise be lost.
+    """
 
 
 def _raise_shutdown(signum: int, frame: object) -> None:
@@ -24,7 +31,13 @@ class HttpServer:
     """A waitress server on ``host:port`` (0 picks a free port); runs in the foreground or a thread."""
 
     def __init__(
-        self, wsgi_app: Any, host: str = "127.0.0.1", port: int = 3000, threads: int = 8
+        self,
+        wsgi_app: Any,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        threads: int = 8,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._server: Any = create_server(
             wsgi_app,
@@ -33,6 +46,9 @@ class HttpServer:
             threads=threads,
             ident="readalong",
             clear_untrusted_proxy_headers=True,
+            # Slack's requests are small: waitress answers 413 itself before buffering more
+            # (the request guard has the same cap for what reaches the app).
+            max_request_body_size=max_body_bytes,
         )
         self._thread: threading.Thread | None = None
 

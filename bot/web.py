@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -12,6 +13,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.observability import metrics_text
+from bot.slack.guard import Admitted, RequestGuard
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -20,13 +22,34 @@ logger = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], dict[str, Any]]
 
+EVENTS_PATH = "/slack/events"
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    413: "Content Too Large",
+    503: "Service Unavailable",
+}
+
 
 class ReadalongWSGI:
-    """WSGI app: health endpoints here, everything else to bolt's handler."""
+    """WSGI app: health endpoints here, everything else to bolt's handler.
 
-    def __init__(self, app: App, readiness: ReadinessCheck | None = None) -> None:
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+    ``POST /slack/events`` passes :class:`~bot.slack.guard.RequestGuard` first: bolt only
+    sees requests that are signed, readable and shaped as its listeners expect.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        readiness: ReadinessCheck | None = None,
+        *,
+        signing_secret: str | None = None,
+    ) -> None:
+        self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self.readiness = readiness
+        # bolt keeps the secret it verifies with (not public API); the guard uses the same.
+        self.guard = RequestGuard(signing_secret or getattr(app, "_signing_secret", None))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -42,6 +65,26 @@ class ReadalongWSGI:
                 [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))],
             )
             return [body]
+        if method == "POST" and path == EVENTS_PATH:
+            return self._slack_request(environ, start_response)
+        return self.slack(environ, start_response)
+
+    def _slack_request(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        verdict = self.guard.check(environ)
+        if not isinstance(verdict, Admitted):
+            start_response(
+                _status_line(verdict.status),
+                [
+                    ("Content-Type", verdict.content_type),
+                    ("Content-Length", str(len(verdict.body))),
+                ],
+            )
+            return [verdict.body]
+        environ["wsgi.input"] = io.BytesIO(verdict.body)
+        environ["CONTENT_LENGTH"] = str(len(verdict.body))
+        environ.update(verdict.headers)
         return self.slack(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
@@ -59,9 +102,12 @@ class ReadalongWSGI:
 
 def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -> Iterable[bytes]:
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 503: "Service Unavailable"}.get(status, "OK")
     start_response(
-        f"{status} {reason}",
+        _status_line(status),
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {_REASONS.get(status, 'Error')}"

@@ -6,6 +6,8 @@ import io
 import json
 import logging
 
+import pytest
+
 from bot.observability import JsonFormatter, RedactingFilter
 
 
@@ -21,3 +23,96 @@ def test_json_logs_redact_tokens() -> None:
     entry = json.loads(stream.getvalue())
     assert entry["level"] == "WARNING" and "[redacted]" in entry["message"]
     assert "secret" not in stream.getvalue()
+
+
+MARK = "a private reflection 6250"
+HOOK = "https://hooks.slack.com/commands/T0EMULATOR1/1234/hook-secret-8817"
+TOKEN = "xoxb-1111-2222-observability"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _library_dumps() -> None:
+    """Make bolt, slack_sdk and SQLAlchemy log what they log about a request, for real."""
+    import urllib.parse
+
+    import sqlalchemy
+    from slack_bolt.logger.messages import warning_unhandled_request
+    from slack_bolt.middleware.request_verification import RequestVerification
+    from slack_bolt.request import BoltRequest
+    from slack_bolt.response import BoltResponse
+    from slack_sdk import WebClient
+    from slack_sdk.webhook import WebhookClient
+
+    form = urllib.parse.urlencode({"command": "/reflect", "text": MARK, "response_url": HOOK})
+    stale = BoltRequest(
+        body=form,
+        headers={"x-slack-request-timestamp": "1", "x-slack-signature": "v0=00"},
+    )
+    RequestVerification("secret").process(
+        req=stale, resp=BoltResponse(status=200), next=lambda: BoltResponse(status=200)
+    )
+    dialog = {"type": "dialog_submission", "callback_id": "cb", "submission": {"note": MARK}}
+    payload = BoltRequest(body=urllib.parse.urlencode({"payload": json.dumps(dialog)}))
+    logging.getLogger("slack_bolt.App").warning(warning_unhandled_request(payload))
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    try:
+        WebClient(token=TOKEN, base_url=f"{dead}/api/", retry_handlers=[]).chat_postMessage(
+            channel="C1", text=MARK
+        )
+    except Exception:
+        logging.getLogger("bot.test").exception("chat.postMessage failed")
+    try:
+        WebhookClient(HOOK.replace("https://hooks.slack.com", dead), retry_handlers=[]).send(
+            text=MARK
+        )
+    except Exception:
+        logging.getLogger("bot.test").exception("response_url post failed")
+    engine = sqlalchemy.create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("INSERT INTO nowhere (text) VALUES (:t)"), {"t": MARK})
+    except sqlalchemy.exc.OperationalError:
+        logging.getLogger("bot.test").exception("storing a reflection failed")
+    logging.getLogger("bot.test").warning("calling Slack with %s for %s", TOKEN, HOOK)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_library_body_dumps_response_urls_tokens_and_sql_parameters_never_reach_the_log(
+    fmt: str,
+) -> None:
+    from bot.observability import log_handler
+
+    stream = io.StringIO()
+    handler = log_handler(fmt, stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        _library_dumps()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    out = stream.getvalue()
+    for secret in (MARK, "hook-secret-8817", TOKEN, "xoxb-"):
+        assert secret not in out, out
+    # …and the lines are still there, saying what happened.
+    for kept in (
+        "Invalid request signature detected (details withheld)",
+        "Unhandled request (type=dialog_submission)",
+        "/api/chat.postMessage (parameters and body withheld)",
+        "calling Slack with [redacted] for https://hooks.slack.com/[redacted]",
+        "[parameters: withheld]",
+        "storing a reflection failed",
+    ):
+        assert kept in out, (kept, out)
+    if fmt == "json":
+        for line in out.splitlines():
+            assert {"time", "level", "logger", "message"} <= set(json.loads(line))

@@ -102,3 +102,29 @@ def test_sigterm_drains_and_exits_zero(
     assert process.wait(timeout=30) == 0
     # Every acknowledged command was finished before the process left.
     assert len(emulator.response_url_posts()) == 5
+
+
+def test_sigterm_is_not_swallowed_by_the_server_loop() -> None:
+    """SIGTERM raises :class:`Shutdown` in the main thread, wherever it is: often inside
+    waitress's loop, which swallows ordinary exceptions raised by a channel (and would go
+    on serving forever). The shutdown must get through it."""
+    from waitress import wasyncore
+
+    from bot.serving import Shutdown
+
+    class Channel:
+        handled: list[str] = []
+
+        def handle_read_event(self) -> None:
+            raise Shutdown
+
+        def handle_write_event(self) -> None:
+            raise Shutdown
+
+        def handle_error(self) -> None:
+            self.handled.append("swallowed")
+
+    for step in (wasyncore.read, wasyncore.write):
+        with pytest.raises(Shutdown):
+            step(Channel())
+    assert Channel.handled == []

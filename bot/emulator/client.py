@@ -165,6 +165,57 @@ class SlackAppClient:
     def _send_payload(self, payload: dict[str, Any]) -> AppResponse:
         return self._send_form([("payload", json.dumps(payload))])
 
+    def send_form(
+        self,
+        fields: list[tuple[str, str]] | dict[str, str],
+        *,
+        timestamp: str | None = None,
+        signature: str | None = None,
+    ) -> AppResponse:
+        """POST any form (signed unless ``signature`` is given), e.g. a doctored command."""
+        items = list(fields.items()) if isinstance(fields, dict) else fields
+        return self.send_raw(
+            urlencode(items).encode(),
+            "application/x-www-form-urlencoded",
+            timestamp=timestamp,
+            signature=signature,
+        )
+
+    def send_payload(
+        self, payload: Any, *, timestamp: str | None = None, signature: str | None = None
+    ) -> AppResponse:
+        """POST any interactivity payload (form field ``payload``, JSON), signed."""
+        return self.send_form(
+            [("payload", json.dumps(payload))], timestamp=timestamp, signature=signature
+        )
+
+    def send_json(
+        self, body: Any, *, timestamp: str | None = None, signature: str | None = None
+    ) -> AppResponse:
+        """POST any JSON body (as Events API callbacks are sent), signed."""
+        return self.send_raw(
+            json.dumps(body).encode(), "application/json", timestamp=timestamp, signature=signature
+        )
+
+    def slash_command_fields(
+        self, command: str, text: str, *, user_id: str, channel_id: str
+    ) -> list[tuple[str, str]]:
+        """The form :meth:`slash_command` would send (fresh response_url and trigger_id)."""
+        user = self._user(user_id)
+        channel = self._channel(channel_id)
+        return payloads.slash_command_form(
+            self._ws,
+            command=command if command.startswith("/") else "/" + command,
+            text=text,
+            user=user,
+            channel=channel,
+            response_url=self._ws.issue_response_url(
+                "commands", channel_id=channel.id, user_id=user.id
+            ),
+            trigger_id=self._ws.issue_trigger(user.id),
+            verification_token=self.verification_token,
+        )
+
     # ------------------------------------------------------------------ helpers
 
     def _user(self, user_id: str) -> Any:
@@ -188,20 +239,7 @@ class SlackAppClient:
         self, command: str, text: str, *, user_id: str, channel_id: str
     ) -> AppResponse:
         """Send a slash command, as typed by ``user_id`` in ``channel_id``."""
-        user = self._user(user_id)
-        channel = self._channel(channel_id)
-        fields = payloads.slash_command_form(
-            self._ws,
-            command=command if command.startswith("/") else "/" + command,
-            text=text,
-            user=user,
-            channel=channel,
-            response_url=self._ws.issue_response_url(
-                "commands", channel_id=channel.id, user_id=user.id
-            ),
-            trigger_id=self._ws.issue_trigger(user.id),
-            verification_token=self.verification_token,
-        )
+        fields = self.slash_command_fields(command, text, user_id=user_id, channel_id=channel_id)
         return self._send_form(fields)
 
     def event(

@@ -24,7 +24,12 @@ class DatabaseNotReady(Exception):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``hide_parameters``: a failed statement's error never carries its values (a member's
+    reflection text) into a log line.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)

@@ -218,6 +218,10 @@ def seed(services: Services, url: str, team_id: str, messages: int, authors: int
             f"Shared thought {i}: " + " ".join(rng.choice(WORDS) for _ in range(30)),
             step_number=1,
         )
+    # Quoting needs consent: the thread's authors agree to be quoted, so highlights,
+    # permalinks and themes are measured as before (the reader's private diary is not).
+    for i in range(authors):
+        services.reflections.set_member_flags(team_id, f"U0AUTH{i:05d}", quotable=True)
     for i in range(20):
         services.reflections.write(
             team_id,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import add_console_arguments, add_demo_arguments, console_main, demo_main
+from bot.observability import configure_logging
 from bot.storage.db import (
     DatabaseNotReady,
     check_models,
@@ -171,12 +172,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import build_services
     from bot.domain.export import record_markdown
+    from bot.services.export import ExportService
 
     services, close = build_services(settings)
+    exports = services.exports
+    if not settings.slack_bot_token:  # no Slack to ask: the names the bot stored will do
+        exports = ExportService(exports.uow, exports.clock)
     try:
-        record = services.exports.record(
-            channel_id=args.group, book_ref=args.book, member=args.member
-        )
+        record = exports.record(channel_id=args.group, book_ref=args.book, member=args.member)
     finally:
         close()
     text = (
@@ -263,10 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Every command logs the same way: LOG_LEVEL, LOG_FORMAT (text or json), and nothing
+        # private (tokens, response URLs, request bodies) whatever a library prints. The
+        # console and the demo then quiet the libraries further (their output is the show).
+        configure_logging(settings.log_level, settings.log_format)
         handler: Handler = args.handler
         return handler(args, settings)
     except (ConfigError, DatabaseNotReady) as exc:

@@ -14,6 +14,9 @@ from bot.cli import main
 from bot.config import Settings
 from bot.storage.db import make_engine
 from bot.storage.models import Base
+from tests.harness import ALICE, BOB, CAROL, CLUB, Harness
+
+TEAM = "T0EMULATOR1"
 
 UNREACHABLE = "postgresql://nobody:hunter2@127.0.0.1:1/none?connect_timeout=3"
 
@@ -121,3 +124,102 @@ def test_the_installed_console_script(clean_env: Path):
     )
     assert done.returncode == 0, done.stderr
     assert "usage: readalong" in done.stdout and "db" in done.stdout and "start" in done.stdout
+
+
+# --- readalong export ----------------------------------------------------------------
+
+
+def _club_with_a_finished_step(harness: Harness) -> None:
+    """Dune in #book-club: step 1 (chapter 1) posted; Bob quotable, Carol not; a private note."""
+    from datetime import time, timedelta
+
+    from bot.domain.model import Cadence, Caller, Visibility
+
+    services = harness.runtime.services
+    services.books.add(TEAM, ALICE, "Dune", "Frank Herbert", "3")
+    start = harness.clock.now().date() + timedelta(days=1)
+    services.plans.start(
+        Caller(TEAM, ALICE), CLUB, "Dune", Cadence.weekly(start.weekday(), time(9)), 1, start, "UTC"
+    )
+    harness.clock.set(services.plans.current(TEAM, CLUB).plan.step(1).due_at)
+    services.run_due()
+    harness.say(BOB, "/reflect", "quotable on")
+    harness.say(BOB, "/reflect", f"ch 1 Bob agrees with <@{CAROL}>")
+    harness.say(CAROL, "/reflect", "ch 1 Carol would rather not be quoted")
+    services.reflections.write(
+        TEAM, CLUB, BOB, "Bob's hidden walrus", visibility=Visibility.PRIVATE
+    )
+
+
+@pytest.fixture
+def slack_env(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    monkeypatch.setenv("DATABASE_URL", harness.runtime.settings.database_url)
+    monkeypatch.setenv("SLACK_API_URL", harness.emulator.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", harness.emulator.bot_token)
+    return harness
+
+
+def test_export_markdown_shows_names_and_labels_and_withholds_text(
+    slack_env: Harness, capsys: pytest.CaptureFixture[str]
+):
+    _club_with_a_finished_step(slack_env)
+    capsys.readouterr()
+    assert main(["export", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "## Dune in #book-club (active)" in out
+    assert "### Step 1: chapter 1 (posted)" in out and "1–1" not in out
+    assert "**bob** (chapter 1): Bob agrees with @carol" in out
+    assert "**carol** (chapter 1): _text withheld: carol has not agreed to be quoted_" in out
+    assert "Carol would rather" not in out and "walrus" not in out
+    assert "(3 chapters)" in out
+    for raw in (ALICE, BOB, CAROL, CLUB):
+        assert raw not in out
+
+
+def test_export_json_keeps_ids_beside_names(slack_env: Harness, tmp_path: Path):
+    import json
+
+    _club_with_a_finished_step(slack_env)
+    target = tmp_path / "record.json"
+    assert main(["export", "--format", "json", "-o", str(target)]) == 0
+    record = json.loads(target.read_text(encoding="utf-8"))
+    assert "withheld" in record["note"]
+    (plan,) = record["plans"]
+    assert (plan["channel_id"], plan["channel"]) == (CLUB, "book-club")
+    assert (plan["host_user_id"], plan["host"]) == (ALICE, "alice")
+    step = plan["steps"][0]
+    assert step["chapters"] == "chapter 1"
+    by_author = {r["author"]: r for r in step["reflections"]}
+    assert set(by_author) == {"bob", "carol"}  # the private one is not even counted
+    assert by_author["bob"]["author_id"] == BOB and by_author["bob"]["text_withheld"] is False
+    assert by_author["carol"]["text"] is None and by_author["carol"]["text_withheld"] is True
+
+
+def test_export_without_slack_uses_stored_names(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """No token (an admin's laptop): Slack is not asked; the names the bot stored serve,
+    and someone known nowhere keeps their id (an admin must tell people apart)."""
+    import dataclasses
+
+    _club_with_a_finished_step(harness)
+    services = harness.runtime.services
+    with services.exports.uow() as uow:
+        workspace_id = uow.workspaces.ensure(TEAM, harness.clock.now())
+        for user_id, name in ((ALICE, "Alice (stored)"), (BOB, "Bob (stored)")):
+            member = uow.members.ensure(workspace_id, user_id, harness.clock.now())
+            uow.members.save(dataclasses.replace(member, display_name=name))
+        group = uow.groups.ensure(workspace_id, CLUB, harness.clock.now())
+        uow.groups.save(dataclasses.replace(group, name="club-stored"))
+        uow.commit()
+    monkeypatch.setenv("DATABASE_URL", harness.runtime.settings.database_url)
+    monkeypatch.setenv("SLACK_API_URL", harness.emulator.api_url)  # reachable, but no token
+    calls = len(harness.emulator.calls)
+    capsys.readouterr()
+    assert main(["export", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert len(harness.emulator.calls) == calls  # Slack was not asked
+    assert "## Dune in #club-stored (active)" in out
+    assert "**Bob (stored)** (chapter 1): Bob agrees with" in out
+    assert f"**{CAROL}** (chapter 1): _text withheld" in out
+    assert ALICE not in out and BOB not in out and CLUB not in out

@@ -5,19 +5,22 @@ from __future__ import annotations
 import enum
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from bot.domain import timeline
 from bot.domain.discussions import ThreadMessage
+from bot.domain.markup import Names, mentioned, to_plain
 from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
 
 MAX_HIGHLIGHTS = 5
 MAX_THEMES = 8
 THEME_INPUT_CHARS = 40_000  # keyword extraction on a bounded sample keeps big threads fast
-_MENTION = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>|:[a-z0-9_+-]+:")
+#: What is not a member's own words: mentions as plain text, links, emoji codes.
+_MENTION = re.compile(r"[@#][\w.-]+|https?://\S+|:[a-z0-9_+-]+:")
 
 
 class DigestKind(enum.StrEnum):
@@ -28,10 +31,11 @@ class DigestKind(enum.StrEnum):
 
 
 class SummaryState(enum.StrEnum):
-    """A digest's row: claimed (being posted) or posted."""
+    """A digest's row: claimed (being posted), posted, or done without a post (empty)."""
 
     PENDING = "pending"
     POSTED = "posted"
+    EMPTY = "empty"  # nothing was shared in its period: recorded as done, never posted
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,18 @@ class DigestKey:
     plan_id: int
     kind: DigestKind
     period: str
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRecord:
+    """A digest's row as stored: where it went, and when it was last rendered."""
+
+    id: int
+    key: DigestKey
+    channel_id: str
+    state: SummaryState
+    message_ts: tuple[str, ...]
+    updated_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +75,12 @@ class Highlight:
     channel_id: str
     ts: str | None
     kind: str  # "reflection" or "reply"
+
+    def plain_text(self, names: Names) -> str:
+        """The quoted words as a person reads them: mentions as @names, never a ping.
+
+        A reply is Slack's text (entities encoded); a reflection is stored as typed."""
+        return to_plain(self.text, names, encoded=self.kind == "reply")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +105,21 @@ class Digest:
     channel_id: str
     reply_count: int = 0
     reflection_count: int = 0
+    late_count: int = 0  # shared reflections written after their step's period closed
+    names: Names = field(default_factory=Names)  # for mentions inside quoted words
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing was shared: no reflection and no reply (such a digest is not posted)."""
+        return self.reflection_count == 0 and self.reply_count == 0
+
+    def mentioned_users(self) -> set[str]:
+        """User ids mentioned inside the quoted words (whose names the quotes need)."""
+        return {user for h in self.highlights for user in mentioned(h.text)[0]}
+
+    def mentioned_channels(self) -> set[str]:
+        return {channel for h in self.highlights for channel in mentioned(h.text)[1]}
 
     @property
     def chapters_label(self) -> str:
@@ -105,11 +141,14 @@ def compose_digest(
     messages: Iterable[ThreadMessage],
     reflection_reactions: dict[int, int],
     now: datetime,
+    quotable: Collection[str],
 ) -> Digest:
     """Only shared reflections and visible (not deleted) thread replies count, in any way.
 
     Private reflections are dropped before anything is counted, so no figure in the digest
-    can reveal that someone wrote one.
+    can reveal that someone wrote one. Everyone who shared is counted and named, but only
+    the words of ``quotable`` members (who turned `/reflect quotable on`) are reproduced:
+    highlights, and the themes, which are phrases taken from their text.
     """
     step_numbers = {s.number for s in steps}
     step_ids = {s.id for s in steps}
@@ -139,19 +178,11 @@ def compose_digest(
         key=lambda p: (-(p.reflections + p.replies), p.user_id),
     )
     highlights = [
-        Highlight(
-            r.author_id,
-            r.text,
-            reflection_reactions.get(r.id or 0, 0),
-            channel_id,
-            r.message_ts,
-            "reflection",
-        )
-        for r in shared
-    ] + [
-        Highlight(m.user_id or "", m.text or "", m.reaction_count, m.channel_id, m.ts, "reply")
-        for m in replies
+        h
+        for h in _highlights(shared, replies, reflection_reactions, channel_id)
+        if may_quote(h.author_id, quotable)
     ]
+    key_phrases = themes([h.plain_text(Names()) for h in highlights])
     highlights.sort(key=lambda h: (-h.reactions, -len(h.text)))
     following = next(
         (
@@ -175,17 +206,57 @@ def compose_digest(
         steps=list(steps),
         participants=participants,
         highlights=highlights[:MAX_HIGHLIGHTS],
-        themes=themes([r.text for r in shared] + [m.text or "" for m in replies]),
+        themes=key_phrases,
         next_step=following if kind != DigestKind.BOOK else None,
         timezone=plan.timezone,
         channel_id=channel_id,
         reply_count=len(replies),
         reflection_count=len(shared),
+        late_count=sum(written_late(plan, r) for r in shared),
     )
 
 
+def may_quote(author_id: str, quotable: Collection[str]) -> bool:
+    """Consent: a member's words are reproduced by digests and other members' exports only
+    if they turned `/reflect quotable on` (``quotable`` holds their ids). Off by default."""
+    return author_id in quotable
+
+
+def written_late(plan: Plan, reflection: Reflection) -> bool:
+    """Was ``reflection`` written after its step's reading period had closed?"""
+    try:
+        step = plan.step(reflection.step_number)
+    except KeyError:
+        return False
+    return reflection.created_at >= timeline.step_deadline(plan, step)
+
+
+def _highlights(
+    shared: Sequence[Reflection],
+    replies: Sequence[ThreadMessage],
+    reflection_reactions: dict[int, int],
+    channel_id: str,
+) -> list[Highlight]:
+    """Every shared word that could be quoted, whoever wrote it (consent is checked after)."""
+    return [
+        Highlight(
+            r.author_id,
+            r.text,
+            reflection_reactions.get(r.id or 0, 0),
+            channel_id,
+            r.message_ts,
+            "reflection",
+        )
+        for r in shared
+    ] + [
+        Highlight(m.user_id or "", m.text or "", m.reaction_count, m.channel_id, m.ts, "reply")
+        for m in replies
+    ]
+
+
 def themes(texts: Sequence[str], top: int = MAX_THEMES) -> list[str]:
-    """Key phrases of the shared text (YAKE, offline), from a bounded sample."""
+    """Key phrases of plain ``texts`` (YAKE, offline), from a bounded sample, leaving out
+    @names, #channels, links and emoji codes."""
     sample: list[str] = []
     size = 0
     for text in texts:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 MAX_STORED_TEXT = 40_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class MessageChange(enum.StrEnum):
@@ -61,8 +63,21 @@ class ThreadMessage:
         return self.deleted_at is None and bool(self.text)
 
 
+def edit_applies(stored: ThreadMessage | None, edit: MessageEvent) -> bool:
+    """An edit changes a stored message only when it names the message's own author (and
+    the message is still there): an event naming anyone else changes nothing."""
+    return (
+        stored is not None
+        and stored.deleted_at is None
+        and stored.user_id is not None
+        and edit.user_id == stored.user_id
+    )
+
+
 def stored_text(text: str | None) -> str | None:
-    """Text as kept: at most ``MAX_STORED_TEXT`` characters (Slack's own message limit)."""
+    """Text as kept: without control characters (PostgreSQL refuses NUL, and Slack would
+    retry such an event forever), at most ``MAX_STORED_TEXT`` characters (Slack's own
+    message limit)."""
     if text is None:
         return None
-    return text[:MAX_STORED_TEXT]
+    return _CONTROL.sub("", text)[:MAX_STORED_TEXT]

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
 import yaml
+from slugify import slugify
 
-from bot.domain.model import Book, Plan, Reflection
+from bot.domain.digests import may_quote
+from bot.domain.markup import Names, to_markdown
+from bot.domain.model import Book, Plan, PlanState, Reflection, Step, StepState, Visibility
+from bot.domain.text import plural
 
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    author_name: str
-    chapter: int
-    text: str
+#: Said once at the top of every admin record.
+WITHHELD_NOTE = (
+    "The text of members who have not turned `/reflect quotable on` is withheld "
+    "(their entries keep the author, chapter and dates); private reflections are never exported."
+)
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "reflections"
+    """``cien-anos-de-soledad`` for "Cien años de soledad" (transliterated, not dropped)."""
+    return slugify(text) or "reflections"
+
+
+def step_label(step: Step) -> str:
+    """``chapter 11`` or ``chapters 12–14``."""
+    return step.describe_chapters()
+
+
+def shown_steps(plan: Plan) -> list[Step]:
+    """The steps a record shows: a cancelled plan's steps that never happened are left out,
+    and so is any step cancelled because its plan ended before it was due."""
+    ordered = sorted(plan.steps, key=lambda s: s.number)
+    if plan.state is PlanState.CANCELLED:
+        return [s for s in ordered if s.state is StepState.POSTED]
+    return [s for s in ordered if s.state is not StepState.CANCELLED]
 
 
 def member_post(
@@ -30,13 +46,16 @@ def member_post(
     plan: Plan,
     author_name: str,
     reflections: Sequence[Reflection],
-    quotes: Sequence[Quote],
+    others: Sequence[Reflection],
+    quotable: Collection[str],
+    names: Names,
     today: date,
 ) -> str:
     """A Jekyll-style post: front matter, then one section per chapter with the member's own text.
 
-    ``reflections`` must be the member's own shared reflections; ``quotes`` only from
-    members who opted in to being quoted.
+    ``reflections`` are the member's own shared reflections. Of ``others`` (other members'
+    reflections on the plan), only shared ones by ``quotable`` members are quoted. Slack
+    markup (mentions, links, emphasis) becomes Markdown, with names instead of ids.
     """
     front = {
         "title": f"Reflections on {book.title}",
@@ -51,20 +70,29 @@ def member_post(
     lines.append("")
     # Sections in reading order: a chapter, or a whole step's chapters for reflections
     # written on the step rather than on one chapter.
-    sections: dict[tuple[int, int], list[str]] = {}
     steps = {s.number: s for s in plan.steps}
-    for reflection in reflections:
+
+    def section_of(reflection: Reflection) -> tuple[int, int] | None:
         if reflection.chapter is not None:
-            key = (reflection.chapter, reflection.chapter)
-        elif reflection.step_number in steps:
-            step = steps[reflection.step_number]
-            key = (step.first_chapter, step.last_chapter)
-        else:
-            continue
-        sections.setdefault(key, []).append(reflection.text)
-    quoted: dict[tuple[int, int], list[Quote]] = {}
-    for q in quotes:
-        quoted.setdefault((q.chapter, q.chapter), []).append(q)
+            return (reflection.chapter, reflection.chapter)
+        step = steps.get(reflection.step_number)
+        return (step.first_chapter, step.last_chapter) if step is not None else None
+
+    sections: dict[tuple[int, int], list[str]] = {}
+    for reflection in reflections:
+        key = section_of(reflection)
+        if key is not None and reflection.visibility is Visibility.SHARED:
+            sections.setdefault(key, []).append(_markdown(reflection.text, names))
+    quoted: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for other in others:
+        key = section_of(other)
+        if (
+            key is not None
+            and other.visibility is Visibility.SHARED
+            and may_quote(other.author_id, quotable)
+        ):
+            who = names.user(other.author_id).removeprefix("@")
+            quoted.setdefault(key, []).append((_markdown(other.text, names), who))
     for first, last in sorted(set(sections) | set(quoted)):
         if first == last:
             title = (
@@ -76,14 +104,19 @@ def member_post(
             title = f"Chapters {first}–{last}"
         lines += [f"## {title}", ""]
         for text in sections.get((first, last), []):
-            lines += [text.strip(), ""]
-        for q in quoted.get((first, last), []):
-            lines.append("> " + q.text.strip().replace("\n", "\n> "))
-            lines += [f"> — {q.author_name}", ""]
+            lines += [text, ""]
+        for text, who in quoted.get((first, last), []):
+            lines.append("> " + text.replace("\n", "\n> "))
+            lines += [f"> — {who}", ""]
     if not sections:
         lines.append("_No shared reflections yet._")
         lines.append("")
     return "\n".join(lines)
+
+
+def _markdown(reflection_text: str, names: Names) -> str:
+    """A reflection (stored as typed, not Slack-encoded) as Markdown."""
+    return to_markdown(reflection_text.strip(), names, encoded=False)
 
 
 def split_front_matter(markdown: str) -> tuple[dict[str, Any], str]:
@@ -98,29 +131,47 @@ def split_front_matter(markdown: str) -> tuple[dict[str, Any], str]:
 
 
 def record_markdown(record: dict[str, Any]) -> str:
-    """The admin export as a readable Markdown document."""
+    """The admin export as a readable Markdown document: names, not ids."""
     out = ["# Readalong export", ""]
+    if record.get("exported_at"):
+        out += [f"Exported {record['exported_at']}.", ""]
+    out += [record.get("note") or WITHHELD_NOTE, ""]
     for book in record.get("books", []):
-        out.append(
-            f"- Book #{book['id']}: {book['title']} by {book['author']} ({len(book['chapters'])} chapters)"
-        )
+        chapters = plural(len(book.get("chapters") or []), "chapter")
+        out.append(f"- Book #{book['id']}: {book['title']} by {book['author']} ({chapters})")
     out.append("")
     for plan in record.get("plans", []):
-        out.append(f"## {plan['book_title']} in {plan['channel_id']} ({plan['state']})")
+        channel = plan.get("channel") or "a channel"
+        out.append(f"## {plan['book_title']} in #{channel} ({plan['state']})")
         out.append("")
+        details = [
+            f"hosted by {plan['host']}" if plan.get("host") else "",
+            plan.get("cadence") or "",
+            plan.get("timezone") or "",
+        ]
+        line = " · ".join(d for d in details if d)
+        if line:
+            out += [line[0].upper() + line[1:], ""]
         for step in plan["steps"]:
-            out.append(
-                f"### Step {step['number']}: chapters {step['first_chapter']}–{step['last_chapter']} ({step['state']})"
-            )
-            out.append("")
+            out += [f"### Step {step['number']}: {step['chapters']} ({step['state']})", ""]
             for r in step["reflections"]:
-                out.append(
-                    f"- **{r['author_id']}** (chapter {r['chapter'] or 'step'}): {r['text']}"
-                )
+                where = f"chapter {r['chapter']}" if r.get("chapter") else "whole step"
+                if r.get("late"):
+                    where += ", after the step closed"
+                out.append(f"- **{r['author']}** ({where}): {_shown(r, 'author')}")
             for m in step["messages"]:
-                out.append(f"  - {m['user_id']}: {m['text']}")
-            out.append("")
+                out.append(f"  - {m['user']}: {_shown(m, 'user')}")
+            if step["reflections"] or step["messages"]:
+                out.append("")
         for d in plan.get("digests", []):
-            out.append(f"- Digest {d['kind']} {d['period']}: {d['state']}")
-        out.append("")
-    return "\n".join(out)
+            where = f" in #{d['channel']}" if d.get("channel") else ""
+            out.append(f"- Digest {d['kind']} {d['period']}{where}: {d['state']}")
+        if plan.get("digests"):
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _shown(entry: dict[str, Any], who: str) -> str:
+    if entry.get("text_withheld"):
+        return f"_text withheld: {entry[who]} has not agreed to be quoted_"
+    return str(entry.get("text") or "").replace("\n", "\n    ")

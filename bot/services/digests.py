@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.domain import timeline
 from bot.domain.commands import SummaryScope
-from bot.domain.digests import Digest, DigestDue, DigestKey, DigestKind, compose_digest
+from bot.domain.digests import (
+    Digest,
+    DigestDue,
+    DigestKey,
+    DigestKind,
+    SummaryRecord,
+    compose_digest,
+)
 from bot.domain.errors import InvalidInput
+from bot.domain.markup import Names
 from bot.domain.model import Plan, PlanState, Step, StepState
 from bot.domain.plans import finish
+from bot.services.export import NameSources
 from bot.services.plans import PlanView, running_view
-from bot.services.ports import Clock, DeliveryFailed, Notifier, Unit, UnitOfWork
+from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +46,18 @@ class DigestPolicy:
 
 class DigestService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, policy: DigestPolicy | None = None
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        policy: DigestPolicy | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.notifier = notifier
         self.policy = policy or DigestPolicy()
+        self.names = NameSources(directory)
 
     # --- on demand ----------------------------------------------------------------------
 
@@ -53,6 +69,13 @@ class DigestService:
             steps = _steps_for(view.plan, scope, now)
             kind = DigestKind.SO_FAR if scope.kind == DigestKind.BOOK else scope.kind
             digest = _compose(uow, view, kind, steps, now)
+            stored = self._stored_names(uow, view, digest)
+        if digest.is_empty:
+            raise InvalidInput(
+                f"Nothing to sum up yet: nobody has shared a reflection or replied in the "
+                f"thread on {digest.chapters_label}, so I haven't posted a digest."
+            )
+        digest = self._named(digest, stored)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)
         return PostedDigest(digest, target, len(posted))
@@ -68,10 +91,12 @@ class DigestService:
     # --- scheduled ----------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None) -> int:
-        """Finish plans whose last step is over, then post step digests and wrap-ups, once each."""
+        """Finish plans whose last step is over, post step digests and wrap-ups (once each),
+        then bring wrap-ups up to date with reflections shared since they were posted."""
         now = now or self.clock.now()
         self._finish_completed(now)
-        return sum(self._post_once(due, now) for due in self._due(now))
+        posted = sum(self._post_once(due, now) for due in self._due(now))
+        return posted + self._refresh_wrap_ups(now)
 
     def _finish_completed(self, now: datetime) -> None:
         with self.uow() as uow:
@@ -130,7 +155,13 @@ class DigestService:
                 return 0  # another process has it
             steps = [view.plan.step(n) for n in due.step_numbers]
             digest = _compose(uow, view, key.kind, steps, now)
+            if digest.is_empty:  # nothing shared: done, and never posted (nor retried)
+                uow.summaries.mark_empty(summary_id, now)
+                uow.commit()
+                return 0
+            stored = self._stored_names(uow, view, digest)
             uow.commit()
+        digest = self._named(digest, stored)
         try:
             ts_values = self.notifier.post_digest(target, digest)
         except DeliveryFailed as exc:
@@ -149,6 +180,65 @@ class DigestService:
             uow.summaries.mark_posted(summary_id, ts_values, now)
             uow.commit()
         return 1
+
+    # --- wrap-ups that late reflections have overtaken -----------------------------------
+
+    def _refresh_wrap_ups(self, now: datetime) -> int:
+        """Re-render each wrap-up older than a reflection shared on its plan (late ones,
+        after the plan finished): ``chat.update`` its messages, or post it now if it was
+        empty. Returns how many wrap-ups were posted for the first time."""
+        with self.uow() as uow:
+            behind = uow.summaries.wrap_ups_behind()
+        return sum(self._refresh(summary, now) for summary in behind)
+
+    def _refresh(self, summary: SummaryRecord, now: datetime) -> int:
+        with self.uow() as uow:
+            if not uow.summaries.take_refresh(summary.id, summary.updated_at, now):
+                return 0  # another process is at it
+            view = _view(uow, summary.key.plan_id)
+            steps = sorted(
+                (s for s in view.plan.steps if s.state is StepState.POSTED),
+                key=lambda s: s.number,
+            )
+            digest = _compose(uow, view, summary.key.kind, steps, now)
+            stored = self._stored_names(uow, view, digest)
+            uow.commit()
+        if digest.is_empty:
+            return 0
+        digest = self._named(digest, stored)
+        try:
+            if summary.message_ts:
+                ts_values = self.notifier.update_digest(
+                    summary.channel_id, list(summary.message_ts), digest
+                )
+            else:
+                ts_values = self.notifier.post_digest(summary.channel_id, digest)
+        except DeliveryFailed as exc:
+            logger.warning(
+                "wrap-up of plan %s not brought up to date (%s); will retry",
+                summary.key.plan_id,
+                exc.reason,
+            )
+            with self.uow() as uow:
+                uow.summaries.give_back_refresh(summary.id, now, summary.updated_at)
+                uow.commit()
+            return 0
+        with self.uow() as uow:
+            uow.summaries.mark_updated(summary.id, ts_values, now)
+            uow.commit()
+        return 0 if summary.message_ts else 1
+
+    # --- names for the words quoted ------------------------------------------------------
+
+    def _stored_names(self, uow: Unit, view: PlanView, digest: Digest) -> Names:
+        return self.names.stored(
+            uow, view.group.workspace_id, digest.mentioned_users(), digest.mentioned_channels()
+        )
+
+    def _named(self, digest: Digest, stored: Names) -> Digest:
+        """The digest with the names of people and channels mentioned in its quotes."""
+        names = self.names.resolve(stored, digest.mentioned_users(), digest.mentioned_channels())
+        return dataclasses.replace(digest, names=names)
 
 
 def _view(uow: Unit, plan_id: int) -> PlanView:
@@ -193,6 +283,7 @@ def _compose(
     echoes = {r.message_ts: r.id for r in reflections if r.message_ts and r.id is not None}
     counts = uow.discussions.reaction_counts(view.group.channel_id, list(echoes))
     reflection_reactions = {echoes[ts]: n for ts, n in counts.items() if echoes.get(ts) is not None}
+    quotable = uow.members.quotable(view.group.workspace_id)
     return compose_digest(
         kind=kind,
         plan=view.plan,
@@ -203,4 +294,5 @@ def _compose(
         messages=messages,
         reflection_reactions={k: v for k, v in reflection_reactions.items() if k is not None},
         now=now,
+        quotable=quotable,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.domain.discussions import MessageChange, MessageEvent, ReactionEvent
+from bot.domain.discussions import MessageChange, MessageEvent, ReactionEvent, edit_applies
 from bot.services.ports import Clock, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,17 @@ class DiscussionService:
                     workspace_id, step_id = target
                     changed = uow.discussions.add_message(workspace_id, step_id, event, now)
             elif event.change is MessageChange.EDITED:
-                changed = uow.discussions.edit_message(event.channel_id, event.ts, event.text, now)
+                stored = uow.discussions.message(event.channel_id, event.ts)
+                if edit_applies(stored, event):
+                    changed = uow.discussions.edit_message(
+                        event.channel_id, event.ts, event.text, now
+                    )
+                elif stored is not None and stored.deleted_at is None:
+                    logger.warning(
+                        "ignored an edit of %s/%s naming another user than its author",
+                        event.channel_id,
+                        event.ts,
+                    )
             else:
                 changed = uow.discussions.delete_message(event.channel_id, event.ts, now)
             uow.commit()

@@ -69,6 +69,13 @@ def reply(i: int) -> MessageEvent:
     )
 
 
+def edit(event_id: str, post: MessageEvent, text: str) -> MessageEvent:
+    """Its author edits a reply (Slack's message_changed names the message's user)."""
+    return MessageEvent(
+        event_id, TEAM, CHANNEL, post.ts, MessageChange.EDITED, user_id=post.user_id, text=text
+    )
+
+
 def deliveries(events: list[MessageEvent], rng: random.Random) -> list[MessageEvent]:
     """Each event 1–4 times. A third of the repeated ones back to back (they will race);
     the rest shuffled through the whole run."""
@@ -136,21 +143,14 @@ def test_ten_thousand_events_delivered_one_to_four_times_stored_once(
     assert counts(session_factory) == (EVENTS, EVENTS)
 
     # Edits and deletions, re-delivered too (racing each other's copies), applied once.
-    first_edits = [
-        MessageEvent(f"EvEDT1{i:06d}", TEAM, CHANNEL, posts[i].ts, MessageChange.EDITED, text="v2")
-        for i in range(EDITED)
-    ]
-    second_edits = [
-        MessageEvent(f"EvEDT2{i:06d}", TEAM, CHANNEL, posts[i].ts, MessageChange.EDITED, text="v3")
-        for i in range(EDITED)
-    ]
+    first_edits = [edit(f"EvEDT1{i:06d}", posts[i], "v2") for i in range(EDITED)]
+    second_edits = [edit(f"EvEDT2{i:06d}", posts[i], "v3") for i in range(EDITED)]
     removals = [
         MessageEvent(f"EvDEL{i:07d}", TEAM, CHANNEL, posts[i].ts, MessageChange.DELETED)
         for i in range(EDITED, EDITED + DELETED)
     ]
     pre_delete_edits = [
-        MessageEvent(f"EvEDT0{i:06d}", TEAM, CHANNEL, posts[i].ts, MessageChange.EDITED, text="x")
-        for i in range(EDITED, EDITED + DELETED)
+        edit(f"EvEDT0{i:06d}", posts[i], "x") for i in range(EDITED, EDITED + DELETED)
     ]
     applied, _ = deliver_all(discussions, deliveries(first_edits + pre_delete_edits, rng))
     assert len(applied) == EDITED + DELETED and set(applied.values()) == {1}

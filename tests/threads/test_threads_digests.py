@@ -91,6 +91,8 @@ def test_outside_threads_not_stored_edits_deletes_and_reactions(harness: Harness
 def test_digest_never_contains_private_words_or_deleted_messages(harness: Harness) -> None:
     thread = start_and_post_first_prompt(harness)
     services = harness.runtime.services
+    for member in (ALICE, BOB, CAROL):  # everyone may be quoted: only privacy keeps words out
+        harness.say(member, "/reflect", "quotable on")
     services.reflections.write(TEAM, CLUB, BOB, "The desert ecology fascinates me deeply")
     services.reflections.write(
         TEAM, CLUB, CAROL, "zanzibar quokka confidential musings", visibility=Visibility.PRIVATE
@@ -141,6 +143,7 @@ def test_two_thousand_message_step_digest_fits_slack(harness: Harness) -> None:
 def test_step_digest_after_step_closes_and_wrap_up_once(harness: Harness) -> None:
     start_and_post_first_prompt(harness, chapters=2)
     services = harness.runtime.services
+    harness.say(BOB, "/reflect", "quotable on")
     services.reflections.write(TEAM, CLUB, BOB, "Step one thoughts about Arrakis")
     harness.clock.set(datetime(2026, 12, 14, 8, tzinfo=UTC))
     report = services.run_due()
@@ -177,11 +180,14 @@ def test_reflect_export_markdown_holds_only_own_and_quotable_text(harness: Harne
 def test_cli_export_has_no_private_text(harness: Harness, tmp_path, monkeypatch) -> None:
     start_and_post_first_prompt(harness)
     services = harness.runtime.services
+    harness.say(BOB, "/reflect", "quotable on")
     services.reflections.write(TEAM, CLUB, BOB, "shareable note")
     services.reflections.write(TEAM, CLUB, BOB, "hidden walrus", visibility=Visibility.PRIVATE)
     from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", harness.runtime.settings.database_url)
+    monkeypatch.setenv("SLACK_API_URL", harness.emulator.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", harness.emulator.bot_token)
     out = tmp_path / "export.json"
     assert main(["export", "--format", "json", "--output", str(out)]) == 0
     data = json.loads(out.read_text())
@@ -212,6 +218,7 @@ def test_weekly_digest_schedule_posts_once_a_week(harness: Harness) -> None:
     harness.clock.set(datetime(2026, 12, 14, 8, tzinfo=UTC))  # step 2 posted: no step digest
     services.prompts.run_due()
     assert weekly.run_due() == 0
+    services.reflections.write(TEAM, CLUB, BOB, "Second week on Arrakis")
     harness.clock.set(datetime(2026, 12, 18, 16, 30, tzinfo=UTC))  # next Friday
     assert weekly.run_due() == 1
     assert sum("This week" in t for t in harness.channel_texts(CLUB)) == 2

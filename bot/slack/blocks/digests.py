@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from bot.domain.digests import Digest, DigestKind
+from bot.domain.text import plural
 from bot.slack.blocks.base import (
     Message,
     context,
@@ -17,23 +18,23 @@ from bot.slack.text import escape, local_time, mention, quote
 
 
 def digest_messages(digest: Digest, permalinks: dict[str, str]) -> list[Message]:
-    """A digest: chapters covered, participation, highlights, themes and what is next."""
-    people = len(digest.participants)
+    """A digest: chapters covered, participation, highlights, themes and what is next.
+
+    Everyone who shared is counted and named; only the words of members who agreed to be
+    quoted appear (the digest holds nothing else), as plain text: never a ping."""
     all_blocks: list[Block] = [
         header(f"📚 {digest.book_title}: {digest.title}"),
         section(
             f"*{escape(digest.book_title)}* by {escape(digest.book_author)} · {digest.chapters_label}\n"
-            f"{digest.reflection_count} shared reflection{'s' if digest.reflection_count != 1 else ''} and "
-            f"{digest.reply_count} repl{'ies' if digest.reply_count != 1 else 'y'} from {people} "
-            f"{'person' if people == 1 else 'people'}."
+            f"{participation(digest)}"
         ),
     ]
     if digest.participants:
         all_blocks.append(section("*Who took part*"))
         all_blocks += text_sections(
             (
-                f"{mention(p.user_id)} · {p.reflections} reflection{'s' if p.reflections != 1 else ''}, "
-                f"{p.replies} repl{'ies' if p.replies != 1 else 'y'}"
+                f"{mention(p.user_id)} · {plural(p.reflections, 'reflection')}, "
+                f"{plural(p.replies, 'reply', 'replies')}"
                 for p in digest.participants
             ),
             max_blocks=10_000,
@@ -43,11 +44,12 @@ def digest_messages(digest: Digest, permalinks: dict[str, str]) -> list[Message]
         for h in digest.highlights:
             link = permalinks.get(h.ts or "")
             where = f" · <{link}|view>" if link else ""
-            reactions = (
-                f" · {h.reactions} reaction{'s' if h.reactions != 1 else ''}" if h.reactions else ""
-            )
+            reactions = f" · {plural(h.reactions, 'reaction')}" if h.reactions else ""
             all_blocks.append(
-                section(f"{quote(h.text, 280)}\n— {mention(h.author_id)}{reactions}{where}")
+                section(
+                    f"{quote(h.plain_text(digest.names), 280)}\n— {mention(h.author_id)}"
+                    f"{reactions}{where}"
+                )
             )
     if digest.themes:
         all_blocks.append(section("*Themes*\n" + " · ".join(escape(t) for t in digest.themes)))
@@ -64,7 +66,22 @@ def digest_messages(digest: Digest, permalinks: dict[str, str]) -> list[Message]
         )
     all_blocks.append(
         context(
-            "Only shared reflections and thread replies appear here; private reflections never do."
+            "Only shared reflections and thread replies count here, and only the words of "
+            "members who turned `/reflect quotable on` are quoted; private reflections never "
+            "appear."
         )
     )
     return split_into_messages(f"{digest.book_title}: {digest.title}", all_blocks)
+
+
+def participation(digest: Digest) -> str:
+    """``3 shared reflections, 1 of them after its step closed, and 2 replies from 4 people.``"""
+    reflections = plural(digest.reflection_count, "shared reflection")
+    if digest.late_count:
+        their = "its step" if digest.late_count == 1 else "their step"
+        reflections += f", {digest.late_count:,} of them after {their} closed,"
+    people = len(digest.participants)
+    return (
+        f"{reflections} and {plural(digest.reply_count, 'reply', 'replies')} "
+        f"from {plural(people, 'person', 'people')}."
+    )

@@ -53,6 +53,8 @@ def parse_message(body: dict[str, Any]) -> MessageEvent | None:
             channel_id=channel_id,
             ts=str(message.get("ts") or ""),
             change=MessageChange.EDITED,
+            thread_ts=message.get("thread_ts"),
+            user_id=str(message["user"]) if message.get("user") else None,
             text=message.get("text") or "",
         )
     if subtype == "message_deleted":

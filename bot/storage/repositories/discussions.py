@@ -76,6 +76,14 @@ class SqlDiscussions:
             created_at=now,
         )
 
+    def message(self, channel_id: str, ts: str) -> ThreadMessage | None:
+        row = self.session.scalar(
+            select(ThreadMessageRow).where(
+                ThreadMessageRow.channel_id == channel_id, ThreadMessageRow.ts == ts
+            )
+        )
+        return _thread_message(row) if row is not None else None
+
     def edit_message(self, channel_id: str, ts: str, text: str | None, now: datetime) -> bool:
         result = self.session.execute(
             update(ThreadMessageRow)

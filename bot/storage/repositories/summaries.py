@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.digests import DigestKey, SummaryState
-from bot.storage.models import SummaryRow
-from bot.storage.repositories._common import insert_or_ignore_returning_id
+from bot.domain.digests import DigestKey, DigestKind, SummaryRecord, SummaryState
+from bot.domain.model import Visibility
+from bot.storage.models import ReflectionRow, SummaryRow
+from bot.storage.repositories._common import affected, insert_or_ignore_returning_id
 
 
 class SqlSummaries:
@@ -38,6 +39,71 @@ class SqlSummaries:
             .execution_options(synchronize_session=False)
         )
 
+    def mark_empty(self, summary_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id)
+            .values(state=SummaryState.EMPTY.value, message_ts=[], updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def wrap_ups_behind(self) -> list[SummaryRecord]:
+        rendered = func.coalesce(SummaryRow.updated_at, SummaryRow.posted_at, SummaryRow.created_at)
+        newer_shared = exists().where(
+            ReflectionRow.plan_id == SummaryRow.plan_id,
+            ReflectionRow.visibility == Visibility.SHARED.value,
+            func.coalesce(ReflectionRow.updated_at, ReflectionRow.created_at) > rendered,
+        )
+        rows = self.session.scalars(
+            select(SummaryRow)
+            .where(
+                SummaryRow.kind == DigestKind.BOOK.value,
+                SummaryRow.state.in_([SummaryState.POSTED.value, SummaryState.EMPTY.value]),
+                newer_shared,
+            )
+            .order_by(SummaryRow.id)
+        )
+        return [
+            SummaryRecord(
+                id=r.id,
+                key=DigestKey(r.plan_id, DigestKind(r.kind), r.period_key),
+                channel_id=r.channel_id,
+                state=SummaryState(r.state),
+                message_ts=tuple(str(ts) for ts in r.message_ts or []),
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    def take_refresh(self, summary_id: int, seen: datetime | None, now: datetime) -> bool:
+        return self._swap_updated_at(summary_id, seen, now)
+
+    def give_back_refresh(self, summary_id: int, taken: datetime, seen: datetime | None) -> None:
+        self._swap_updated_at(summary_id, taken, seen)
+
+    def _swap_updated_at(self, summary_id: int, old: datetime | None, new: datetime | None) -> bool:
+        result = self.session.execute(
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id, SummaryRow.updated_at.is_not_distinct_from(old))
+            .values(updated_at=new)
+            .execution_options(synchronize_session=False)
+        )
+        return affected(result) == 1
+
+    def mark_updated(self, summary_id: int, ts_values: Sequence[str], now: datetime) -> None:
+        self.session.execute(
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id)
+            .values(state=SummaryState.POSTED.value, message_ts=list(ts_values), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(  # an empty wrap-up posted at last
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id, SummaryRow.posted_at.is_(None))
+            .values(posted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     def release(self, summary_id: int) -> None:
         self.session.execute(delete(SummaryRow).where(SummaryRow.id == summary_id))
 
@@ -53,6 +119,7 @@ class SqlSummaries:
                 "state": r.state,
                 "message_ts": list(r.message_ts or []),
                 "posted_at": r.posted_at.isoformat() if r.posted_at else None,
+                "updated_at": r.updated_at.isoformat() if r.updated_at else None,
             }
             for r in rows
         ]

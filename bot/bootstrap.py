@@ -42,6 +42,7 @@ def prompt_policy(settings: Settings) -> PromptPolicy:
     return PromptPolicy(
         grace=timedelta(hours=settings.misfire_grace_hours),
         lease=timedelta(seconds=settings.claim_lease_seconds),
+        flight=timedelta(seconds=settings.post_flight_seconds),
         reminder_lead=timedelta(hours=settings.reminder_lead_hours),
     )
 
@@ -148,6 +149,6 @@ def build_runtime(
         services=services,
         executor=executor,
         app=app,
-        wsgi=ReadalongWSGI(app, readiness),
+        wsgi=ReadalongWSGI(app, readiness, signing_secret=settings.slack_signing_secret),
         scheduler=scheduler,
     )

@@ -14,8 +14,9 @@ T = TypeVar("T")
 class DrainableExecutor(ThreadPoolExecutor):
     """``ThreadPoolExecutor`` whose :meth:`drain` blocks until all submitted work has finished.
 
-    Bolt runs lazy listeners here; SIGTERM drains it before exit so no in-flight post is
-    dropped, and tests drain it instead of sleeping.
+    The work each listener hands over after its ack runs here (``SlackDeps.later``);
+    SIGTERM drains it before exit so no in-flight post is dropped, and tests drain it
+    instead of sleeping.
     """
 
     def __init__(self, max_workers: int = 8, thread_name_prefix: str = "readalong") -> None:

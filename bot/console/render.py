@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
+from emoji import emojize
 from rich.text import Text
 
 from bot.emulator.models import Message
@@ -24,34 +25,6 @@ FileText = Callable[[str], str | None]
 INDENT = "    "
 MAX_FILE_LINES = 40
 
-EMOJI = {
-    "+1": "👍",
-    "thumbsup": "👍",
-    "-1": "👎",
-    "arrow_forward": "▶️",
-    "books": "📚",
-    "bulb": "💡",
-    "calendar": "📅",
-    "checkered_flag": "🏁",
-    "double_vertical_bar": "⏸️",
-    "eyes": "👀",
-    "fast_forward": "⏩",
-    "fire": "🔥",
-    "heart": "❤️",
-    "hourglass": "⏳",
-    "memo": "📝",
-    "open_book": "📖",
-    "outbox_tray": "📤",
-    "pray": "🙏",
-    "raised_hands": "🙌",
-    "smile": "😄",
-    "tada": "🎉",
-    "thinking_face": "🤔",
-    "warning": "⚠️",
-    "wave": "👋",
-    "white_check_mark": "✅",
-    "x": "❌",
-}
 
 _ENTITY = re.compile(r"<([^<>\n]+)>")
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
@@ -65,9 +38,10 @@ _STYLES = {"code": "cyan", "bold": "bold", "italic": "italic", "strike": "strike
 
 
 def emoji(name: str) -> str:
-    """``:books:`` (or ``books``) as its character; unknown names stay as shortcodes."""
+    """``:books:`` (or ``books``) as its character, by Slack's shortcode aliases (the
+    ``emoji`` library's); unknown names stay as shortcodes."""
     bare = name.strip(":")
-    return EMOJI.get(bare, f":{bare}:")
+    return str(emojize(f":{bare}:", language="alias"))
 
 
 def _entity(match: re.Match[str], names: Names) -> str:

@@ -24,6 +24,7 @@ from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.console import persist
 from bot.domain import timeline
+from bot.emulator import payloads
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.models import Channel, Message, User
 from bot.emulator.server import SlackEmulator
@@ -74,8 +75,9 @@ def default_start(timezone: str) -> datetime:
 class ConsoleWorld:
     """One workspace (``#book-club`` and a few members), the bot, and a virtual clock.
 
-    Use as a context manager; every action waits for the app's lazy listeners to finish
-    (``executor.drain()``), so what the bot does is visible as soon as a call returns.
+    Use as a context manager; every action waits for the work the app's listeners handed
+    over after their acks (``executor.drain()``), so what the bot does is visible as soon
+    as a call returns.
     """
 
     def __init__(
@@ -242,7 +244,7 @@ class ConsoleWorld:
     # ------------------------------------------------------------------ acting as a member
 
     def drain(self) -> None:
-        """Wait for the app's lazy listeners (and anything they started) to finish."""
+        """Wait for the work the app's listeners started after their acks to finish."""
         if not self.runtime.executor.drain(timeout=DRAIN_TIMEOUT):
             raise ConsoleError("The bot is still busy after 30 s; its answer may come later.")
 
@@ -278,7 +280,8 @@ class ConsoleWorld:
     def post(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> str:
         """Post a message (a reply when ``thread_ts``); the bot gets the message event."""
         try:
-            ts, response = self.slack.user_posts(user_id, channel_id, text, thread_ts=thread_ts)
+            wire = payloads.typed_message(self.emulator.workspace, text)
+            ts, response = self.slack.user_posts(user_id, channel_id, wire, thread_ts=thread_ts)
         except ValueError as exc:
             raise ConsoleError(str(exc)) from None
         self._checked(response, "the message")

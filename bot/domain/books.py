@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.domain.errors import InvalidInput, is_number
 from bot.domain.matching import fold
 from bot.domain.model import Book, Chapter
@@ -21,17 +23,34 @@ def book_key(title: str, author: str) -> str:
     return fold(title) + "\x1f" + fold(author)
 
 
+#: Text that reads as a count of some kind (a sign, decimals, thousands separators).
+_NUMBER_LIKE = re.compile(r"[+\-−–]?\s*[0-9][0-9.,'’ _]*")
+
+
 def parse_chapters(spec: str) -> list[Chapter]:
     """A chapter count (``12``) or ``;``-separated chapter titles (``Intro; Middle; End``)."""
     text = clean(spec)
     if not text:
         raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
-    if is_number(text):
+    if _NUMBER_LIKE.fullmatch(text):
+        # "-3", "3.5", "1,000" or "²" meant a count: a whole number 1…500, or it is refused
+        # (a one-chapter book called "-3" could never be what anyone wanted).
+        if not is_number(text):
+            raise InvalidInput(
+                f"“{text}” is not a chapter count: give a whole number from 1 to "
+                f"{MAX_CHAPTERS}, or chapter titles separated by `;`.",
+                field="chapters",
+            )
         count = int(text)
         if count < 1:
-            raise InvalidInput("A book needs at least one chapter.")
+            raise InvalidInput(
+                f"A book needs at least one chapter: give a whole number from 1 to {MAX_CHAPTERS}.",
+                field="chapters",
+            )
         if count > MAX_CHAPTERS:
-            raise InvalidInput(f"A book can have at most {MAX_CHAPTERS} chapters.")
+            raise InvalidInput(
+                f"A book can have at most {MAX_CHAPTERS} chapters.", field="chapters"
+            )
         return [Chapter(number=i) for i in range(1, count + 1)]
     titles = [part.strip() for part in text.split(";")]
     if any(not t for t in titles):
@@ -42,6 +61,14 @@ def parse_chapters(spec: str) -> list[Chapter]:
         if len(title) > MAX_CHAPTER_TITLE:
             raise InvalidInput(f"Chapter titles can be at most {MAX_CHAPTER_TITLE} characters.")
     return [Chapter(number=i, title=t) for i, t in enumerate(titles, start=1)]
+
+
+def clean_chapter_title(title: str) -> str | None:
+    """A chapter title as typed (empty: no title), within the limit."""
+    cleaned = " ".join(clean(title).split())
+    if len(cleaned) > MAX_CHAPTER_TITLE:
+        raise InvalidInput(f"Chapter titles can be at most {MAX_CHAPTER_TITLE} characters.")
+    return cleaned or None
 
 
 def new_book(

@@ -1,7 +1,13 @@
 """Parsing of the ``/book`` and ``/reflect`` command text into plain requests.
 
-Pure functions: they know nothing of Slack, only the words a member typed. Every malformed
+Pure functions: they know nothing of Slack, only the words a member typed (already
+decoded from Slack's entities, see ``bot.domain.text.from_slack``). Every malformed
 input raises :class:`InvalidInput` with a message saying what to type instead.
+
+Two promises shape the ``/reflect`` parser: prose is never eaten as options (a word is
+an option only where it cannot be the start of a sentence), and no word the member typed
+is dropped unless it was a keyword. Where a leading "private" could be either, the
+parser does not guess: it returns a :class:`VisibilityQuestion` and the bot asks.
 """
 
 from __future__ import annotations
@@ -12,34 +18,72 @@ from datetime import date, time
 
 from bot.domain.digests import DigestKind
 from bot.domain.errors import InvalidInput, is_number
+from bot.domain.matching import close_word
 from bot.domain.model import Visibility
+from bot.domain.reflections import MAX_REFLECTION_CHARS
 from bot.domain.schedule import parse_date, parse_time, parse_weekday
 
-MAX_COMMAND_TEXT = 4000
+__all__ = ["MAX_REFLECTION_CHARS"]
+
+#: A `/book` command longer than this is refused before parsing (titles and chapter
+#: lists have their own, smaller limits). Reflections have one limit of their own.
+MAX_BOOK_COMMAND = 4000
 
 BOOK_HELP = """\
 *Readalong: `/book`*
 • `/book add <title> | <author> | <chapters>`: add a book (chapters: a count, or titles separated by `;`). `/book add` alone opens a form.
+• `/book edit <book>`: change a book in a form, or `/book edit <book> | title: … | author: … | chapters: … | chapter 3: …`.
+• `/book remove <book>`: take a book off the shelf (not while a plan reads it).
 • `/book list`: the books on the shelf.
 • `/book start <book> [every <weekday>|every <n> days] [at HH:MM] [<n> chapters] [from YYYY-MM-DD] [tz Area/City]`: start reading in this channel. `/book start` alone opens a form.
 • `/book status`: where the group is. `/book plan`: every step and its date. `/book history`: past plans.
-• `/book pause`, `/book resume`, `/book skip`, `/book finish`: for the plan's host and admins.
+• `/book pause`, `/book resume`, `/book skip`, `/book finish`: for the plan's host and admins. `/book cancel` stops a plan started by mistake (no wrap-up).
 • `/book questions <chapter> | <question> | <question>`: set a chapter's discussion questions.
 • `/book summary [step <n>|week|book]`: post a digest now.
 • `/book help`: this list."""
 
-REFLECT_HELP = """\
+REFLECT_HELP = f"""\
 *Readalong: `/reflect`*
-• `/reflect <text>`: a shared reflection on the current chapters. `/reflect` alone opens a form.
-• `/reflect ch <n> [private] <text>`: on chapter n; `private` keeps it to yourself.
-• `/reflect list`: your reflections. `/reflect edit <id> [text]`, `/reflect delete <id>`.
+• `/reflect <text>`: a reflection on the current chapters, shared in the step's thread. `/reflect` alone opens a form.
+• `/reflect private: <text>`: only you can see it. `/reflect shared: <text>` shares it.
+• `/reflect ch <n> <text>` (or `Chapter <n>: <text>`): on chapter n. Options combine: `/reflect ch 3 private: <text>`.
+• Reflections can be up to {MAX_REFLECTION_CHARS:,} characters; a longer one can be saved in parts.
+• `/reflect list`: your reflections, numbered #1, #2… `/reflect edit <n> [private|shared] [ch <n>] [text]`, `/reflect delete <n>`.
 • `/reflect progress`: your progress. `/reflect mute` / `/reflect unmute`: reminders.
 • `/reflect export [book]`: your reflections as a Markdown post, sent to you privately.
-• `/reflect quotable on|off`: whether digests and others' exports may quote you.
+• `/reflect quotable on|off`: whether digests and others' exports may quote you (off unless you turn it on).
 • `/reflect help`: this list."""
 
 
-# --- /book ---------------------------------------------------------------------------
+# --- shared ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Simple:
+    """A subcommand without arguments (status, plan, list, pause, …) or a form to open."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unclear:
+    """A subcommand word with arguments that don't fit it ("delete my last one"): say how
+    the command goes, and keep the member's text (they may have meant a reflection)."""
+
+    message: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Typo:
+    """The first word is a near miss of a subcommand (``lst`` for ``list``): ask, don't act."""
+
+    typed: str
+    meant: str
+    rest: str
+
+
+# --- /book ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +91,31 @@ class BookAdd:
     title: str
     author: str
     chapters: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookEdit:
+    """Change a book: only the fields given; none at all opens the form."""
+
+    book_ref: str
+    title: str | None = None
+    author: str | None = None
+    chapters: str | None = None
+    chapter_titles: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def changes_nothing(self) -> bool:
+        return (
+            self.title is None
+            and self.author is None
+            and self.chapters is None
+            and not self.chapter_titles
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BookRemove:
+    book_ref: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +143,31 @@ class SummaryScope:
     step: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Simple:
-    """A subcommand without arguments (status, plan, list, pause, …) or a form to open."""
+BookCommand = (
+    BookAdd | BookEdit | BookRemove | PlanOptions | BookQuestions | SummaryScope | Simple | Typo
+)
 
-    name: str
-
-
-BookCommand = BookAdd | PlanOptions | BookQuestions | SummaryScope | Simple
-
-SIMPLE_BOOK = {"status", "plan", "list", "pause", "resume", "skip", "finish", "help", "history"}
+SIMPLE_BOOK = {
+    "status",
+    "plan",
+    "list",
+    "pause",
+    "resume",
+    "skip",
+    "finish",
+    "cancel",
+    "help",
+    "history",
+}
+BOOK_SUBCOMMANDS = (*sorted(SIMPLE_BOOK), "add", "edit", "remove", "start", "questions", "summary")
 
 
 def parse_book(text: str) -> BookCommand:
-    words = _check_length(text).split(maxsplit=1)
+    if len(text) > MAX_BOOK_COMMAND:
+        raise InvalidInput(
+            f"That command is {len(text):,} characters; keep it under {MAX_BOOK_COMMAND:,}."
+        )
+    words = text.split(maxsplit=1)
     if not words:
         return Simple("help")
     sub, rest = words[0].lower(), (words[1] if len(words) > 1 else "").strip()
@@ -97,13 +177,22 @@ def parse_book(text: str) -> BookCommand:
         return Simple(sub)
     if sub == "add":
         return _parse_add(rest) if rest else Simple("add-form")
+    if sub == "edit":
+        return _parse_edit_book(rest)
+    if sub in ("remove", "delete"):
+        if not rest:
+            raise InvalidInput("Say which book: `/book remove <book>`. `/book list` shows them.")
+        return BookRemove(rest)
     if sub == "start":
         return parse_start(rest) if rest else Simple("start-form")
     if sub == "questions":
         return _parse_questions(rest)
     if sub == "summary":
         return _parse_summary(rest)
-    raise InvalidInput(f"I don't know `/book {_short(sub)}`. Try `/book help`.")
+    meant = close_word(sub, BOOK_SUBCOMMANDS)
+    if meant is not None:
+        return Typo(words[0], meant, rest)
+    raise InvalidInput(f"I don't know `/book {_short(words[0])}`. Try `/book help`.")
 
 
 def _parse_add(rest: str) -> BookAdd:
@@ -114,6 +203,40 @@ def _parse_add(rest: str) -> BookAdd:
             "`/book add Dune | Frank Herbert | 22`, or `/book add` alone for a form."
         )
     return BookAdd(title=parts[0], author=parts[1], chapters=parts[2])
+
+
+_EDIT_FIELD = re.compile(r"^\s*(title|author|chapters|chapter\s+([0-9]+))\s*:\s*(.*)$", re.I | re.S)
+_EDIT_USAGE = (
+    "Use `/book edit <book>` for a form, or `/book edit <book> | title: … | author: … | "
+    "chapters: <count or titles; separated> | chapter <n>: <title>`."
+)
+
+
+def _parse_edit_book(rest: str) -> BookEdit:
+    parts = [p.strip() for p in rest.split("|")]
+    book_ref = parts[0]
+    if not book_ref:
+        raise InvalidInput(_EDIT_USAGE)
+    values: dict[str, str] = {}
+    titles: list[tuple[int, str]] = []
+    for part in parts[1:]:
+        found = _EDIT_FIELD.match(part)
+        if found is None:
+            raise InvalidInput(f"I don't understand “{_short(part)}”. {_EDIT_USAGE}")
+        name, number, value = found.group(1).lower(), found.group(2), found.group(3).strip()
+        if number is not None:
+            titles.append((int(number), value))
+        elif name in values:
+            raise InvalidInput(f"`{name}:` is given twice.")
+        else:
+            values[name] = value
+    return BookEdit(
+        book_ref,
+        title=values.get("title"),
+        author=values.get("author"),
+        chapters=values.get("chapters"),
+        chapter_titles=tuple(titles),
+    )
 
 
 _CHAPTERS_WORD = re.compile(r"^(chapters?|ch)$", re.IGNORECASE)
@@ -165,12 +288,6 @@ def parse_start(rest: str) -> PlanOptions:
                 "`every <weekday>`, `every <n> days`, `at HH:MM`, `<n> chapters`, "
                 "`from YYYY-MM-DD` or `tz Area/City`."
             )
-    per_step = values.get("chapters_per_step")
-    if isinstance(per_step, int) and per_step < 1:
-        raise InvalidInput("Chapters per step must be at least 1.")
-    every = values.get("every_days")
-    if isinstance(every, int) and not 1 <= every <= 365:
-        raise InvalidInput("`every <n> days` needs n between 1 and 365.")
     return PlanOptions(book_ref=book_ref, **values)  # type: ignore[arg-type]
 
 
@@ -196,21 +313,39 @@ def _parse_summary(rest: str) -> SummaryScope:
 
 
 @dataclass(frozen=True, slots=True)
+class VisibilityQuestion:
+    """A leading "private" that may be a keyword or the first word of a sentence."""
+
+    keyword: Visibility
+    as_keyword: str  # the text if the word was the keyword
+    as_typed: str  # every word, as typed
+
+
+@dataclass(frozen=True, slots=True)
 class ReflectWrite:
     text: str
     chapter: int | None = None
-    visibility: Visibility = Visibility.SHARED
+    visibility: Visibility | None = None  # None: not said (the default applies)
+    question: VisibilityQuestion | None = None  # set: ask before saving anything
 
 
 @dataclass(frozen=True, slots=True)
 class ReflectEdit:
-    reflection_id: int | None
+    """Edit one's reflection #n: new text, visibility and/or chapter; nothing → the form."""
+
+    number: int | None
     text: str | None = None
+    visibility: Visibility | None = None
+    chapter: int | None = None
+
+    @property
+    def changes_nothing(self) -> bool:
+        return self.text is None and self.visibility is None and self.chapter is None
 
 
 @dataclass(frozen=True, slots=True)
 class ReflectDelete:
-    reflection_id: int
+    number: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,14 +359,29 @@ class ReflectQuotable:
 
 
 ReflectCommand = (
-    ReflectWrite | ReflectEdit | ReflectDelete | ReflectExport | ReflectQuotable | Simple
+    ReflectWrite
+    | ReflectEdit
+    | ReflectDelete
+    | ReflectExport
+    | ReflectQuotable
+    | Simple
+    | Typo
+    | Unclear
 )
 
 SIMPLE_REFLECT = {"list", "help", "mute", "unmute", "progress"}
+REFLECT_SUBCOMMANDS = (*sorted(SIMPLE_REFLECT), "edit", "delete", "export", "quotable")
+#: Subcommands whose arguments have a recognisable shape, for typos typed with arguments.
+_ARGUMENT_SHAPES = {
+    "edit": re.compile(r"^#?[0-9]+\b"),
+    "delete": re.compile(r"^#?[0-9]+$"),
+    "quotable": re.compile(r"^(on|off)$", re.I),
+    "export": re.compile(r"^.{1,80}$"),
+}
 
 
 def parse_reflect(text: str) -> ReflectCommand:
-    body = _check_length(text).strip()
+    body = text.strip()
     if not body:
         return Simple("form")
     first, _, rest = body.partition(" ")
@@ -240,76 +390,438 @@ def parse_reflect(text: str) -> ReflectCommand:
     if sub in SIMPLE_REFLECT and not rest:
         return Simple(sub)
     if sub == "edit":
+        if rest and not _ARGUMENT_SHAPES["edit"].match(rest):
+            return Unclear(_usage("edit"), body)
         return _parse_edit(rest)
     if sub == "delete":
-        number = _reflection_id(rest, "delete")
-        if number is None:
+        if not rest:
             raise InvalidInput(
-                "Say which one: `/reflect delete <id>`. `/reflect list` shows the ids."
+                "Say which one: `/reflect delete <number>`. `/reflect list` shows yours."
             )
+        if not _ARGUMENT_SHAPES["delete"].match(rest):
+            return Unclear(_usage("delete"), body)
+        number = _reflection_number(rest, "delete")
+        assert number is not None
         return ReflectDelete(number)
-    if sub == "export":
+    if sub == "export" and len(rest) <= 200:
         return ReflectExport(rest or None)
     if sub == "quotable":
-        if rest.lower() not in ("on", "off"):
-            raise InvalidInput("Use `/reflect quotable on` or `/reflect quotable off`.")
+        if not _ARGUMENT_SHAPES["quotable"].match(rest):
+            return Unclear(_usage("quotable"), body if rest else "")
         return ReflectQuotable(rest.lower() == "on")
-    return _parse_write(body)
+    typo = _typo(first, rest)
+    if typo is not None:
+        return typo
+    return parse_write(body)
 
 
-def _parse_write(body: str) -> ReflectWrite:
+def _usage(sub: str) -> str:
+    return {
+        "edit": "`/reflect edit <number> [private|shared] [ch <n>] [new text]` changes one of "
+        "your reflections; `/reflect list` shows their numbers.",
+        "delete": "`/reflect delete` needs a reflection id: its number in `/reflect list`, "
+        "e.g. `/reflect delete 2`.",
+        "quotable": "Use `/reflect quotable on` or `/reflect quotable off`.",
+    }[sub]
+
+
+def _typo(first: str, rest: str) -> Typo | None:
+    if not re.fullmatch(r"[A-Za-z]{2,12}", first):
+        return None
+    meant = close_word(first, REFLECT_SUBCOMMANDS)
+    if meant is None:
+        return None
+    shape = _ARGUMENT_SHAPES.get(meant)
+    if not rest or (shape is not None and shape.match(rest)):
+        return Typo(first, meant, rest)
+    return None
+
+
+def parse_write(body: str) -> ReflectWrite:
+    """A reflection's options (chapter, visibility) and its text, as typed."""
+    options = parse_options(body)
+    if not options.rest and options.rest != body.strip():
+        raise InvalidInput(
+            "Add your reflection after the options: `/reflect ch 3 private: <text>`, "
+            "or `/reflect` alone for a form."
+        )
+    return ReflectWrite(
+        text=options.rest,
+        chapter=options.chapter,
+        visibility=options.visibility,
+        question=options.question,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    chapter: int | None
+    visibility: Visibility | None
+    question: VisibilityQuestion | None
+    rest: str
+
+
+# `ch 3`, `ch3`, `ch. 3`, `chapter 3`, then an optional separator (`:`, `-`, `,`, `.`).
+_CHAPTER = re.compile(
+    r"^(?P<word>ch\.?|chapter)\s*(?P<number>[0-9]+)(?P<sep>\s*[:\-–—,.](?=\s|$)|:)?\s*",
+    re.IGNORECASE,
+)
+_CHAPTER_ANY_DIGITS = re.compile(r"^(ch\.?|chapter)\s*(\d+)\b", re.IGNORECASE)
+_BARE_CH = re.compile(r"^ch\.?(\s|$)", re.IGNORECASE)
+# `private`, `(private)`, `[private]`, `private:`, `private -`; also `shared`.
+_KEYWORD = re.compile(
+    r"^(?P<open>[(\[])?(?P<word>private|shared)\b(?P<close>[)\]])?"
+    r"(?P<sep>\s*[:\-–—,](?=\s|$)|:)?\s*",
+    re.IGNORECASE,
+)
+#: After a bare "private" or "shared", these words start a sentence: the first word was a
+#: keyword ("private nobody should see this", "private my secret").
+_SENTENCE_STARTS = frozenset(
+    [
+        "i",
+        "i'm",
+        "im",
+        "i've",
+        "ive",
+        "i'd",
+        "i'll",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "she",
+        "him",
+        "her",
+        "his",
+        "it",
+        "it's",
+        "its",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "the",
+        "a",
+        "an",
+        "no",
+        "nobody",
+        "noone",
+        "none",
+        "nothing",
+        "not",
+        "don't",
+        "dont",
+        "didn't",
+        "didnt",
+        "can't",
+        "cant",
+        "won't",
+        "wont",
+        "just",
+        "only",
+        "so",
+        "and",
+        "but",
+        "or",
+        "honestly",
+        "really",
+        "today",
+        "tonight",
+        "now",
+        "here",
+        "there",
+        "still",
+        "also",
+        "maybe",
+        "perhaps",
+        "please",
+        "note",
+        "reminder",
+        "for",
+        "to",
+        "about",
+        "re",
+        "on",
+        "in",
+        "at",
+        "what",
+        "why",
+        "how",
+        "when",
+        "where",
+        "who",
+        "which",
+        "if",
+        "though",
+        "although",
+        "while",
+        "because",
+        "after",
+        "before",
+        "since",
+        "until",
+        "yes",
+        "ok",
+        "okay",
+        "well",
+        "wow",
+        "hmm",
+        "oh",
+        "loved",
+        "love",
+        "liked",
+        "like",
+        "hated",
+        "thinking",
+        "thought",
+        "felt",
+        "feel",
+        "wondering",
+        "wonder",
+        "need",
+        "want",
+        "remember",
+        "reading",
+        "read",
+    ]
+)
+#: Nouns that "private" or "shared" commonly describe: "Private thoughts are overrated" is
+#: a sentence, not a keyword.
+_DESCRIBED_NOUNS = frozenset(
+    [
+        "thoughts",
+        "thought",
+        "life",
+        "lives",
+        "property",
+        "sector",
+        "school",
+        "schools",
+        "company",
+        "companies",
+        "equity",
+        "information",
+        "info",
+        "data",
+        "matters",
+        "matter",
+        "affairs",
+        "conversation",
+        "conversations",
+        "message",
+        "messages",
+        "key",
+        "keys",
+        "label",
+        "practice",
+        "jet",
+        "investor",
+        "investors",
+        "market",
+        "markets",
+        "capital",
+        "enterprise",
+        "enterprises",
+        "ownership",
+        "individual",
+        "individuals",
+        "citizen",
+        "citizens",
+        "eye",
+        "detective",
+        "parts",
+        "part",
+        "time",
+        "space",
+        "spaces",
+        "room",
+        "rooms",
+        "lesson",
+        "lessons",
+        "session",
+        "sessions",
+        "mentoring",
+        "reflection",
+        "reflections",
+        "reading",
+        "readings",
+        "channel",
+        "channels",
+        "group",
+        "groups",
+        "club",
+        "clubs",
+        "garden",
+        "gardens",
+        "party",
+        "parties",
+        "person",
+        "people",
+        "self",
+        "selves",
+        "moment",
+        "moments",
+        "language",
+        "languages",
+        "values",
+        "value",
+        "vision",
+        "goal",
+        "goals",
+        "experience",
+        "experiences",
+        "understanding",
+        "interest",
+        "interests",
+        "responsibility",
+        "responsibilities",
+        "purpose",
+        "ground",
+        "memory",
+        "memories",
+        "history",
+        "stories",
+        "story",
+        "meal",
+        "meals",
+        "journey",
+        "world",
+        "worlds",
+        "sense",
+        "feelings",
+        "feeling",
+        "economy",
+        "economies",
+        "resources",
+        "resource",
+        "infrastructure",
+        "ideas",
+        "idea",
+        "truth",
+        "truths",
+        "trauma",
+        "joy",
+        "pain",
+        "struggle",
+        "struggles",
+        "beliefs",
+        "belief",
+        "concerns",
+        "concern",
+        "dreams",
+        "dream",
+        "fears",
+        "fear",
+    ]
+)
+
+
+def parse_options(body: str) -> Options:
+    """Leading options of a reflection: ``ch <n>`` and ``private``/``shared``, in any order.
+
+    A full ``chapter <n>`` without a separator is prose ("chapter 7 is about…"): the
+    reflection is filed on chapter n and every word stays in the text.
+    """
     chapter: int | None = None
-    visibility = Visibility.SHARED
-    rest = body
-    while True:
-        word, _, after = rest.partition(" ")
-        lowered = word.lower()
-        if lowered in ("ch", "chapter") and chapter is None:
-            number, _, after2 = after.strip().partition(" ")
-            if not is_number(number) or int(number) < 1:
-                raise InvalidInput("After `ch` give a chapter number: `/reflect ch 3 <text>`.")
-            chapter = int(number)
-            rest = after2.strip()
-        elif re.fullmatch(r"ch\d+", lowered) and chapter is None:
-            chapter = int(lowered[2:])
-            if chapter < 1:
-                raise InvalidInput("Chapters start at 1.")
-            rest = after.strip()
-        elif lowered == "private" and visibility is Visibility.SHARED:
-            visibility = Visibility.PRIVATE
-            rest = after.strip()
-        else:
+    visibility: Visibility | None = None
+    question: VisibilityQuestion | None = None
+    rest = body.strip()
+    took_option = False
+    while rest:
+        chapter_match = _CHAPTER.match(rest)
+        if chapter_match is None and (_CHAPTER_ANY_DIGITS.match(rest) or _BARE_CH.match(rest)):
+            # "ch" is only ever an option, so "ch x" is a mistyped one, not prose.
+            raise InvalidInput("After `ch` give a chapter number: `/reflect ch 3 <text>`.")
+        if chapter_match is not None and chapter is None:
+            number = int(chapter_match.group("number"))
+            if number < 1:
+                raise InvalidInput("Chapters start at 1: `/reflect ch 1 …`.")
+            chapter = number
+            prose = chapter_match.group("word").lower() == "chapter" and not chapter_match.group(
+                "sep"
+            )
+            if prose:
+                break  # "chapter 7 is about…": filed on 7, and the words are the text
+            rest = rest[chapter_match.end() :]
+            took_option = True
+            continue
+        keyword_match = _KEYWORD.match(rest)
+        if keyword_match is not None and visibility is None and question is None:
+            word = keyword_match.group("word").lower()
+            meant = Visibility.PRIVATE if word == "private" else Visibility.SHARED
+            after = rest[keyword_match.end() :]
+            explicit = bool(
+                keyword_match.group("sep")
+                or (keyword_match.group("open") and keyword_match.group("close"))
+                or not after
+                or took_option
+                or _CHAPTER.match(after)
+            )
+            if explicit:
+                visibility = meant
+                rest = after
+                took_option = True
+                continue
+            next_word = after.split(maxsplit=1)[0].strip(".,!?;\"'“”‘’").lower()
+            starts_sentence = next_word in _SENTENCE_STARTS or not next_word.isalpha()
+            if starts_sentence:
+                visibility = meant
+                rest = after
+                took_option = True
+                continue
+            if meant is Visibility.PRIVATE and next_word not in _DESCRIBED_NOUNS:
+                # Keyword or adjective? Don't guess with someone's private words: ask.
+                question = VisibilityQuestion(meant, after.strip(), rest.strip())
             break
-    if not rest:
-        raise InvalidInput("Add your reflection after the options: `/reflect ch 3 private <text>`.")
-    return ReflectWrite(text=rest, chapter=chapter, visibility=visibility)
+        break
+    return Options(chapter, visibility, question, rest.strip())
 
 
 def _parse_edit(rest: str) -> ReflectEdit:
     if not rest:
         return ReflectEdit(None)
-    number, _, text = rest.partition(" ")
-    reflection_id = _reflection_id(number, "edit")
-    return ReflectEdit(reflection_id, text.strip() or None)
+    number_text, _, after = rest.partition(" ")
+    number = _reflection_number(number_text, "edit")
+    if not after.strip():
+        return ReflectEdit(number)
+    options = parse_options(after)
+    if options.question is not None:
+        # In an edit the member is choosing what to change: a leading word is an option.
+        return ReflectEdit(
+            number,
+            text=options.question.as_keyword or None,
+            visibility=options.question.keyword,
+            chapter=options.chapter,
+        )
+    return ReflectEdit(
+        number,
+        text=options.rest or None,
+        visibility=options.visibility,
+        chapter=options.chapter,
+    )
 
 
-def _reflection_id(word: str, verb: str) -> int | None:
+def _reflection_number(word: str, verb: str) -> int | None:
     word = word.strip().removeprefix("#")
     if not word:
         return None
     if not is_number(word) or int(word) < 1:
         raise InvalidInput(
-            f"`/reflect {verb}` needs a reflection id from `/reflect list`, e.g. `/reflect {verb} 12`."
+            f"`/reflect {verb}` needs the number of one of your reflections (`/reflect list` "
+            f"shows them), e.g. `/reflect {verb} 2`."
         )
     return int(word)
-
-
-def _check_length(text: str) -> str:
-    if len(text) > MAX_COMMAND_TEXT:
-        raise InvalidInput(
-            f"That command is {len(text):,} characters; keep it under {MAX_COMMAND_TEXT:,}."
-        )
-    return text
 
 
 def _short(word: str) -> str:

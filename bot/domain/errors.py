@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class Suggestion(NamedTuple):
+    """ "Did you mean …?": put ``replacement`` where the member typed ``typed``."""
+
+    typed: str
+    replacement: str
+    label: str = ""  # what the button says, when the replacement alone says too little
+
 
 class DomainError(Exception):
     """Something the user asked for cannot be done; ``str(error)`` says what to do instead."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        suggestions: tuple[Suggestion, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field  # which input it is about, when there is one (for forms)
+        # "Did you mean …?": (what was typed, what to put instead), for one-click retries.
+        self.suggestions = suggestions
 
 
 class InvalidInput(DomainError):
@@ -26,6 +44,10 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     """The caller may not do this."""
+
+
+class Ambiguous(InvalidInput):
+    """The name fits several things; ``suggestions`` lists them to choose from."""
 
 
 class Duplicate(Conflict):

@@ -111,7 +111,9 @@ def close_word(typed: str, known: Sequence[str], *, max_distance: int | None = N
     word = fold(typed)
     if not word or word in known:
         return None
-    limit = max_distance if max_distance is not None else (1 if len(word) <= 4 else 2)
+    # One edit (a transposition counts as one: "exprot") for words of everyday length;
+    # "Listen" is two edits from "list", and a word, not a typo.
+    limit = max_distance if max_distance is not None else (1 if len(word) <= 7 else 2)
     scored = sorted(
         (DamerauLevenshtein.distance(word, k), k) for k in known if abs(len(k) - len(word)) <= limit
     )

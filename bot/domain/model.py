@@ -183,6 +183,20 @@ class Group:
     id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """A plan with what a reader needs to describe it: its book and its group."""
+
+    plan: Plan
+    book: Book
+    group: Group
+
+    def local(self, moment: datetime) -> datetime:
+        from bot.domain.schedule import zone
+
+        return moment.astimezone(zone(self.plan.timezone))
+
+
 @dataclass(slots=True)
 class Reflection:
     plan_id: int

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from bot.domain.commands import PlanOptions
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.model import Book, Cadence, Plan, PlanState, Step, StepState
-from bot.domain.schedule import build_steps, slots_after, zone
+from bot.domain.schedule import build_steps, parse_timezone, slots_after, zone
 
 
 def new_plan(
@@ -25,8 +25,6 @@ def new_plan(
     """A new active plan with every step laid out; validates the inputs."""
     if book.id is None:
         raise ValueError("book must be stored before a plan can use it")
-    if chapters_per_step < 1:
-        raise InvalidInput("Chapters per step must be at least 1.", field="chapters_per_step")
     if chapters_per_step > book.chapter_count:
         raise InvalidInput(
             f"“{book.title}” has {book.chapter_count} chapters; "
@@ -37,7 +35,8 @@ def new_plan(
         raise InvalidInput("The weekday must be Monday (0) to Sunday (6).")
     if cadence.every_days is not None and not 1 <= cadence.every_days <= 365:
         raise InvalidInput("“every N days” needs N between 1 and 365.")
-    steps = build_steps(book.chapter_count, chapters_per_step, cadence, start_date, timezone)
+    check_start_date(start_date, timezone, now)
+    steps = build_steps(book.chapter_count, chapters_per_step, cadence, start_date, timezone, now)
     return Plan(
         group_id=group_id,
         book_id=book.id,
@@ -49,6 +48,31 @@ def new_plan(
         created_at=now,
         steps=steps,
     )
+
+
+#: How far ahead a plan may start.
+MAX_START_AHEAD = timedelta(days=366)
+
+
+def check_start_date(start_date: date, timezone: str, now: datetime) -> None:
+    """A plan starts today or later (in its own zone), and within a year.
+
+    A date in the past would lay steps out in the past: they would be "missed" at once,
+    and the group would read that the bot was offline. A date years ahead is a typo.
+    """
+    today = now.astimezone(zone(timezone)).date()
+    if start_date < today:
+        raise InvalidInput(
+            f"{start_date.isoformat()} is in the past. Start today or later "
+            f"(`from {today.isoformat()}`), or leave `from` out to start with the next slot.",
+            field="date",
+        )
+    if start_date - today > MAX_START_AHEAD:
+        raise InvalidInput(
+            f"{start_date.isoformat()} is more than a year away. Pick a start within a year "
+            f"of today ({today.isoformat()}).",
+            field="date",
+        )
 
 
 def pause(plan: Plan, now: datetime) -> list[Step]:
@@ -94,13 +118,23 @@ def skip_next(plan: Plan) -> Step:
     return step
 
 
+def cancel(plan: Plan, now: datetime) -> list[Step]:
+    """Call off a plan started by mistake: open steps are cancelled, and the plan does not
+    count as read (no wrap-up, no "thanks for reading"). Returns the cancelled steps."""
+    return _end(plan, now, PlanState.CANCELLED)
+
+
 def finish(plan: Plan, now: datetime) -> list[Step]:
     """End the plan now; open steps are cancelled. Returns them."""
+    return _end(plan, now, PlanState.FINISHED)
+
+
+def _end(plan: Plan, now: datetime, state: PlanState) -> list[Step]:
     _require_not_finished(plan)
     cancelled = plan.open_steps
     for step in cancelled:
         step.state = StepState.CANCELLED
-    plan.state = PlanState.FINISHED
+    plan.state = state
     plan.finished_at = now
     plan.paused_at = None
     return cancelled
@@ -109,6 +143,8 @@ def finish(plan: Plan, now: datetime) -> list[Step]:
 def _require_not_finished(plan: Plan) -> None:
     if plan.state is PlanState.FINISHED:
         raise Conflict("That plan has finished. Start a new one with `/book start`.")
+    if plan.state is PlanState.CANCELLED:
+        raise Conflict("That plan was cancelled. Start a new one with `/book start`.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +168,7 @@ class ResolvedPlan:
 
 def resolve_options(options: PlanOptions, defaults: PlanDefaults, now: datetime) -> ResolvedPlan:
     """Fill what the member left out from the defaults; the start date defaults to today, locally."""
-    timezone = options.timezone or defaults.timezone
+    timezone = parse_timezone(options.timezone) if options.timezone else defaults.timezone
     tz = zone(timezone)
     at = options.at or defaults.at
     if options.every_days is not None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.domain.errors import InvalidInput, is_number
+from bot.domain.errors import InvalidInput, Suggestion, is_number
 from bot.domain.model import Cadence, CadenceKind, Step
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -21,7 +22,7 @@ MAX_STEPS = 1000
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone called ``name``, or a readable error."""
+    """The IANA zone called ``name`` (as stored: canonical), or a readable error."""
     try:
         if not name or name != name.strip():
             raise ValueError(name)
@@ -32,6 +33,121 @@ def zone(name: str) -> ZoneInfo:
             "or America/New_York.",
             field="timezone",
         ) from None
+
+
+#: Abbreviations and nicknames people type, and the zone (with daylight saving) they mean.
+_ZONE_NICKNAMES = {
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "et": "America/New_York",
+    "eastern": "America/New_York",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "ct": "America/Chicago",
+    "central": "America/Chicago",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "mt": "America/Denver",
+    "mountain": "America/Denver",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "akst": "America/Anchorage",
+    "hst": "Pacific/Honolulu",
+    "gmt": "Europe/London",
+    "bst": "Europe/London",
+    "uk": "Europe/London",
+    "gb": "Europe/London",
+    "wet": "Europe/Lisbon",
+    "cet": "Europe/Berlin",
+    "cest": "Europe/Berlin",
+    "met": "Europe/Berlin",
+    "eet": "Europe/Athens",
+    "msk": "Europe/Moscow",
+    "ist": "Asia/Kolkata",
+    "sgt": "Asia/Singapore",
+    "hkt": "Asia/Hong_Kong",
+    "jst": "Asia/Tokyo",
+    "kst": "Asia/Seoul",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+    "nzst": "Pacific/Auckland",
+    "nzdt": "Pacific/Auckland",
+    "sast": "Africa/Johannesburg",
+    "brt": "America/Sao_Paulo",
+}
+_UTC_NAMES = {"utc", "etc/utc", "z", "zulu", "universal", "etc/universal"}
+
+
+@lru_cache(maxsize=1)
+def _zones() -> tuple[dict[str, str], dict[str, str]]:
+    """(folded IANA name → name, folded city → name) for the zones a plan may use:
+    Area/City names, which follow their region's daylight saving."""
+    names = sorted(
+        n
+        for n in available_timezones()
+        if "/" in n and not n.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+    )
+    by_name = {n.casefold(): n for n in names}
+    by_city: dict[str, str] = {}
+    for n in names:  # canonical-looking names first win: "Europe/London" before "GB"
+        by_city.setdefault(n.rsplit("/", 1)[-1].replace("_", " ").casefold(), n)
+    return by_name, by_city
+
+
+def parse_timezone(text: str) -> str:
+    """A time zone as a member typed it → its canonical IANA name, or a readable refusal.
+
+    Names are accepted in any case ("europe/london"). Abbreviations and fixed offsets
+    ("EST", "GMT", "Etc/GMT+5") are refused, because they never change for daylight
+    saving: a 09:00 prompt would drift to 08:00 or 10:00 half the year. City names
+    ("London") are refused with the zone suggested ("did you mean Europe/London?").
+    """
+    typed = " ".join(text.split())
+    folded = typed.casefold()
+    if folded in _UTC_NAMES:
+        return "UTC"
+    by_name, by_city = _zones()
+    if folded in by_name:
+        return by_name[folded]
+    suggestion = _ZONE_NICKNAMES.get(folded) or by_city.get(folded.replace("_", " "))
+    if suggestion is None and folded.startswith(("etc/gmt", "gmt+", "gmt-", "utc+", "utc-")):
+        suggestion = "UTC"
+    if suggestion is None:
+        from rapidfuzz import process
+
+        found = process.extractOne(
+            folded.replace("_", " "), list(by_city), score_cutoff=85, processor=None
+        )
+        suggestion = by_city[found[0]] if found else None
+    fixed = _is_fixed_offset(typed)
+    why = (
+        f"“{typed}” is a fixed offset with no daylight saving, so prompts would move by an "
+        "hour for half the year"
+        if fixed
+        else f"“{typed}” is not a time zone I know"
+    )
+    hint = (
+        f"; did you mean {suggestion}?"
+        if suggestion
+        else ". Use an IANA name such as Europe/Berlin or America/New_York."
+    )
+    raise InvalidInput(
+        why + hint,
+        field="timezone",
+        suggestions=(Suggestion(typed, suggestion),) if suggestion else (),
+    )
+
+
+def _is_fixed_offset(name: str) -> bool:
+    try:
+        tz = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return name.casefold() in _ZONE_NICKNAMES
+    winter = datetime(2026, 1, 15, 12, tzinfo=UTC).astimezone(tz).utcoffset()
+    summer = datetime(2026, 7, 15, 12, tzinfo=UTC).astimezone(tz).utcoffset()
+    return winter == summer
 
 
 def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -73,16 +189,34 @@ def slots_after(
 
 
 def build_steps(
-    chapter_count: int, per_step: int, cadence: Cadence, start_date: date, timezone: str
+    chapter_count: int,
+    per_step: int,
+    cadence: Cadence,
+    start_date: date,
+    timezone: str,
+    not_before: datetime | None = None,
 ) -> list[Step]:
-    """All steps of a new plan, due on successive cadence slots from ``start_date``."""
+    """All steps of a new plan, due on successive cadence slots from ``start_date``.
+
+    With ``not_before`` (the plan's creation), no step is due before it: starting today
+    after the prompt time begins with the next slot, never with a prompt already late.
+    """
     tz = zone(timezone)
     ranges = chapter_ranges(chapter_count, per_step)
-    due_times = slots(cadence, start_date, tz)
-    return [
-        Step(number=i + 1, first_chapter=first, last_chapter=last, due_at=next(due_times))
-        for i, (first, last) in enumerate(ranges)
-    ]
+    due_times = (
+        slots(cadence, start_date, tz)
+        if not_before is None
+        else slots_after(cadence, start_date, tz, not_before)
+    )
+    try:
+        return [
+            Step(number=i + 1, first_chapter=first, last_chapter=last, due_at=next(due_times))
+            for i, (first, last) in enumerate(ranges)
+        ]
+    except OverflowError:
+        raise InvalidInput(
+            "That schedule runs past the year 9999. Start sooner or read faster.", field="date"
+        ) from None
 
 
 def parse_weekday(text: str) -> int:

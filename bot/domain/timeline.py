@@ -53,8 +53,9 @@ def is_complete(plan: Plan, now: datetime) -> bool:
 
 
 def is_step_open(plan: Plan, step: Step, now: datetime) -> bool:
-    """Is ``step`` the one being read right now (posted, and its period not over)?"""
-    return step.state is StepState.POSTED and now < step_deadline(plan, step)
+    """Is ``step`` the one being read right now: posted, and ``now`` within its period
+    (from its due time to its deadline)?"""
+    return step.state is StepState.POSTED and step.due_at <= now < step_deadline(plan, step)
 
 
 def reminder_at(plan: Plan, step: Step, lead: timedelta) -> datetime:

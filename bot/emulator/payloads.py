@@ -180,6 +180,24 @@ def reaction_event(
     }
 
 
+def slack_entities(text: str) -> str:
+    """``&``, ``<`` and ``>`` as Slack's entities, as Slack encodes what people type."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def typed_message(ws: Workspace, text: str) -> str:
+    """What a person types in Slack's composer, as the message text Slack stores: entities
+    for ``&<>``, and ``@name`` of a member as a real mention (``<@U…>``)."""
+    encoded = slack_entities(text)
+    names = {u.name.lower(): u.id for u in ws.users() if not u.deleted}
+
+    def mention(found: re.Match[str]) -> str:
+        user_id = names.get(found.group(1).lower())
+        return f"<@{user_id}>" if user_id else found.group(0)
+
+    return re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", mention, encoded)
+
+
 def slash_command_form(
     ws: Workspace,
     *,
@@ -207,7 +225,9 @@ def slash_command_form(
         ("user_id", user.id),
         ("user_name", user.name),
         ("command", command),
-        ("text", text),
+        # Slack sends &, < and > in a command's text as entities (with should_escape
+        # false, nothing else changes): "Pride & Prejudice" arrives as "Pride &amp; Prejudice".
+        ("text", slack_entities(text)),
         ("api_app_id", ws.app_id),
         ("is_enterprise_install", "false"),
         ("response_url", response_url),

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from bot.domain.books import book_key, clean_questions, new_book, parse_chapters
-from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound, is_number
-from bot.domain.model import Book, Chapter
+from bot.domain.books import (
+    book_key,
+    clean_chapter_title,
+    clean_questions,
+    new_book,
+    parse_chapters,
+)
+from bot.domain.commands import BookEdit
+from bot.domain.errors import (
+    Ambiguous,
+    Conflict,
+    Duplicate,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Suggestion,
+    is_number,
+)
+from bot.domain.matching import match
+from bot.domain.model import RUNNING_PLAN_STATES, Book, Caller, Chapter, PlanState
 from bot.services.ports import Clock, Unit, UnitOfWork
 
 MAX_ID = 2**63 - 1  # the largest id SQLite INTEGER / PostgreSQL BIGINT can hold
@@ -56,6 +73,68 @@ class BookService:
             uow.commit()
             return find_book(uow, workspace_id, ref)
 
+    def edit(self, caller: Caller, request: BookEdit) -> Book:
+        """Change a book's title, author, chapters or chapter titles (who added it, or an
+        admin). The chapter count cannot change while a plan is reading the book."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(caller.team_id, now)
+            book = find_book(uow, workspace_id, request.book_ref)
+            _require_book_keeper(book, caller, "edit")
+            chapters = [Chapter(c.number, c.title, list(c.questions)) for c in book.chapters]
+            if request.chapters is not None:
+                fresh = parse_chapters(request.chapters)
+                questions = {c.number: c.questions for c in book.chapters}
+                chapters = [
+                    Chapter(c.number, c.title, list(questions.get(c.number, []))) for c in fresh
+                ]
+                if len(chapters) != book.chapter_count:
+                    _require_no_running_plan(uow, book, "change its number of chapters")
+            for number, title in request.chapter_titles:
+                if not 1 <= number <= len(chapters):
+                    raise InvalidInput(
+                        f"“{book.title}” has chapters 1–{len(chapters)}; there is no chapter {number}."
+                    )
+                chapters[number - 1].title = clean_chapter_title(title)
+            edited = new_book(
+                workspace_id,
+                request.title if request.title is not None else book.title,
+                request.author if request.author is not None else book.author,
+                chapters,
+                book.added_by,
+            )
+            edited.id = book.id
+            key = book_key(edited.title, edited.author)
+            if key != book_key(book.title, book.author) and uow.books.key_exists(workspace_id, key):
+                raise Conflict(
+                    f"“{edited.title}” by {edited.author} is already on the shelf. See `/book list`."
+                )
+            uow.books.update(edited, key)
+            uow.commit()
+            return edited
+
+    def remove(self, caller: Caller, book_ref: str) -> Book:
+        """Take a book off the shelf (who added it, or an admin): never while a plan reads
+        it, and not once a group has read it (its history keeps it). A plan started by
+        mistake and cancelled, with nobody's words on it, goes with the book."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(caller.team_id, now)
+            book = find_book(uow, workspace_id, book_ref)
+            _require_book_keeper(book, caller, "remove")
+            _require_no_running_plan(uow, book, "remove it")
+            plans = uow.plans.all_for_book(_book_id(book))
+            read = [p for p in plans if p.state is PlanState.FINISHED]
+            if read or any(uow.reflections.for_plan(p.id or 0) for p in plans):
+                raise Conflict(
+                    f"“{book.title}” has been read here; it stays on the shelf with its history."
+                )
+            for plan in plans:
+                uow.plans.delete(plan.id or 0)
+            uow.books.delete(_book_id(book))
+            uow.commit()
+            return book
+
     def set_questions(
         self, team_id: str, book_ref: str, chapter: int, questions: list[str]
     ) -> Book:
@@ -72,7 +151,12 @@ class BookService:
 
 
 def find_book(uow: Unit, workspace_id: int, ref: str) -> Book:
-    """Resolve a book reference inside an open unit of work."""
+    """Resolve a book reference inside an open unit of work: ``#3``/``3``, or a title as
+    people type it (case, accents, curly quotes and partial titles all fine).
+
+    Several matches: "which one?" with each as a one-click choice. None: near misses are
+    suggested.
+    """
     text = " ".join(ref.split())
     if not text:
         raise InvalidInput("Name a book by its number or title. `/book list` shows them.")
@@ -88,15 +172,49 @@ def find_book(uow: Unit, workspace_id: int, ref: str) -> Book:
             raise missing
         # A bare number may also be a title ("1984"): fall through to the title search.
     books = uow.books.all(workspace_id)
-    wanted = text.casefold()
-    exact = [b for b in books if b.title.casefold() == wanted]
-    candidates = exact or [b for b in books if b.title.casefold().startswith(wanted)]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise missing
-    names = ", ".join(f"#{b.id} {b.title}" for b in candidates[:5])
-    raise InvalidInput(f"“{text}” matches several books ({names}); use the number.")
+    found = match(text, books, lambda b: b.title)
+    if found.found is not None:
+        return found.found
+    if found.choices:
+        names = ", ".join(f"#{b.id} {b.title}" for b in found.choices[:5])
+        raise Ambiguous(
+            f"“{text}” matches several books ({names}). Which one? Choose below, or use its number.",
+            suggestions=_book_choices(ref, found.choices[:5]),
+        )
+    if found.suggestions:
+        names = " or ".join(f"“{b.title}”" for b in found.suggestions[:3])
+        raise NotFound(
+            f"No book called “{text}”. Did you mean {names}? `/book list` shows the shelf.",
+            suggestions=_book_choices(ref, found.suggestions[:3]),
+        )
+    raise missing
+
+
+def _book_choices(ref: str, books: list[Book]) -> tuple[Suggestion, ...]:
+    """One-click choices: the reference as typed, replaced by each book's number."""
+    return tuple(
+        Suggestion(ref.strip(), f"#{b.id}", f"#{b.id} {b.title} — {b.author}") for b in books
+    )
+
+
+def _book_id(book: Book) -> int:
+    assert book.id is not None
+    return book.id
+
+
+def _require_book_keeper(book: Book, caller: Caller, action: str) -> None:
+    if not (caller.is_admin or (book.added_by and book.added_by == caller.user_id)):
+        raise PermissionDenied(f"Only whoever added “{book.title}” or an admin can {action} it.")
+
+
+def _require_no_running_plan(uow: Unit, book: Book, action: str) -> None:
+    running = [p for p in uow.plans.all_for_book(_book_id(book)) if p.state in RUNNING_PLAN_STATES]
+    if running:
+        channel = uow.groups.by_id(running[0].group_id).channel_id
+        raise Conflict(
+            f"A plan in <#{channel}> is reading “{book.title}”: `/book finish` or "
+            f"`/book cancel` it there before you {action}."
+        )
 
 
 def require_chapter(book: Book, chapter: int) -> None:

@@ -10,6 +10,7 @@ from bot.services.books import BookService
 from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
+from bot.services.home import HomeService
 from bot.services.plans import PlanService
 from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
 from bot.services.prompts import PromptPolicy, PromptService, TickReport
@@ -29,6 +30,7 @@ class Services:
     discussions: DiscussionService
     digests: DigestService
     exports: ExportService
+    home: HomeService
 
     @classmethod
     def build(
@@ -53,12 +55,13 @@ class Services:
             notifier=notifier,
             directory=directory,
             books=BookService(uow, clock),
-            plans=PlanService(uow, clock),
-            reflections=ReflectionService(uow, clock),
+            plans=PlanService(uow, clock, notifier, defaults),
+            reflections=ReflectionService(uow, clock, notifier),
             prompts=PromptService(uow, clock, notifier, policy),
             discussions=DiscussionService(uow, clock),
-            digests=DigestService(uow, clock, notifier, digests),
-            exports=ExportService(uow, clock),
+            digests=DigestService(uow, clock, notifier, digests, directory),
+            exports=ExportService(uow, clock, directory),
+            home=HomeService(uow, clock, notifier, directory),
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:

@@ -8,24 +8,14 @@ from datetime import date, datetime
 
 from bot.domain import plans as rules
 from bot.domain.books import clean_questions
-from bot.domain.errors import Conflict, Duplicate, NotFound
-from bot.domain.model import Book, Cadence, Caller, Group, Plan, Step
+from bot.domain.commands import PlanOptions
+from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
+from bot.domain.model import Cadence, Caller, Plan, PlanView, Step
 from bot.domain.permissions import require_manager
+from bot.domain.plans import PlanDefaults
 from bot.domain.schedule import zone
 from bot.services.books import find_book, require_chapter
-from bot.services.ports import Clock, Unit, UnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class PlanView:
-    """A plan with what a reader needs to describe it."""
-
-    plan: Plan
-    book: Book
-    group: Group
-
-    def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(zone(self.plan.timezone))
+from bot.services.ports import Clock, Notifier, Unit, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +29,43 @@ class PlanChange:
 NO_PLAN = "There is no reading plan in this channel. Start one with `/book start <book>`."
 
 
+__all__ = ["NO_PLAN", "PlanChange", "PlanService", "PlanView", "running_view"]
+
+CANT_SEE_CHANNEL = (
+    "I can't post in this conversation. Invite me first (`/invite @Readalong`), then start "
+    "the plan."
+)
+
+
 class PlanService:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        defaults: PlanDefaults | None = None,
+    ) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
+        self.defaults = defaults or PlanDefaults()
+
+    def start_from(self, caller: Caller, channel_id: str, options: PlanOptions) -> PlanView:
+        """`/book start …` or its form: fill what the member left out from the configured
+        defaults (the start date: today, in the plan's zone), check that the bot can post
+        in the channel, and start."""
+        resolved = rules.resolve_options(options, self.defaults, self.clock.now())
+        if self.notifier is not None and not self.notifier.can_post(channel_id):
+            raise InvalidInput(CANT_SEE_CHANNEL)
+        return self.start(
+            caller,
+            channel_id,
+            resolved.book_ref,
+            resolved.cadence,
+            resolved.chapters_per_step,
+            resolved.start_date,
+            resolved.timezone,
+        )
 
     def start(
         self,
@@ -169,6 +192,10 @@ class PlanService:
 
     def finish(self, caller: Caller, channel_id: str) -> PlanChange:
         return self._change(caller, channel_id, "finish", rules.finish)
+
+    def cancel(self, caller: Caller, channel_id: str) -> PlanChange:
+        """Call off a plan started by mistake: nothing more is posted, and no wrap-up."""
+        return self._change(caller, channel_id, "cancel", rules.cancel)
 
     def _change(
         self,

@@ -8,9 +8,19 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from bot.domain.digests import Digest, DigestKey
+from bot.domain.digests import Digest, DigestKey, SummaryRecord
 from bot.domain.discussions import MessageEvent, ReactionEvent, ThreadMessage
-from bot.domain.model import Book, Draft, Group, Member, Plan, Reflection, Step, StepState
+from bot.domain.model import (
+    Book,
+    Draft,
+    Group,
+    Member,
+    Plan,
+    PlanView,
+    Reflection,
+    Step,
+    StepState,
+)
 from bot.domain.prompts import PromptContent
 
 
@@ -80,6 +90,8 @@ class BookRepository(Protocol):
         ...
 
     def key_exists(self, workspace_id: int, key: str) -> bool: ...
+    def update(self, book: Book, key: str) -> None: ...
+    def delete(self, book_id: int) -> None: ...
     def all(self, workspace_id: int) -> list[Book]: ...
     def set_questions(self, book_id: int, chapter: int, questions: list[str]) -> None: ...
 
@@ -123,6 +135,8 @@ class PlanRepository(Protocol):
         """Write the plan's state and every step back."""
         ...
 
+    def delete(self, plan_id: int) -> None: ...
+
 
 class ReflectionRepository(Protocol):
     def add(self, reflection: Reflection) -> Reflection: ...
@@ -131,7 +145,15 @@ class ReflectionRepository(Protocol):
         """A member's reflection by their own number (#1 is their first)."""
         ...
 
+    def swap_echo(self, reflection_id: int, expected: str | None, new: str | None) -> bool:
+        """Compare-and-set of the reflection's echo ts; True if it was ``expected``."""
+        ...
+
     def save(self, reflection: Reflection) -> None: ...
+    def save_content(self, reflection: Reflection) -> None:
+        """Save everything but the echo ts (which only :meth:`swap_echo` changes)."""
+        ...
+
     def delete(self, reflection_id: int) -> None: ...
     def for_plan(self, plan_id: int, author_id: str | None = None) -> list[Reflection]: ...
     def by_author(self, workspace_id: int, author_id: str) -> Sequence[Reflection]: ...
@@ -146,30 +168,74 @@ class DueStep:
     number: int
     due_at: datetime
     state: StepState
-    attempts: int
+    attempts: int  # claims, crashed ones included (> 0: a prompt may be in the channel)
     claimed_at: datetime | None
     channel_id: str
+    failures: int = 0  # times Slack failed this post (what the backoff counts)
 
 
 class PromptQueue(Protocol):
-    """The plan_steps table seen as a work queue. Claims are conditional updates: a database fact."""
+    """The plan_steps table seen as a work queue. Claims are conditional updates: a database fact.
 
-    def candidates(self, now: datetime, stale_before: datetime, limit: int) -> list[DueStep]:
-        """Steps of active plans that are due (and not waiting for a retry), or claimed long ago."""
+    A claim's ``token`` is the claiming process's worker id, ``:``, and anything (one per
+    batch). A step is claimable when it is due (and not waiting for a retry), or when its
+    claim was abandoned; and only when every earlier step of its plan is closed (posted,
+    skipped, missed or cancelled) or is claimed in the same call: prompts go out in
+    chapter order, whichever process posts them.
+
+    A claim is abandoned when it is older than the lease (``stale_before``), or when the
+    process that made it is gone and no post of it can still be in flight. A process is
+    gone when it no longer holds what :meth:`announce` took (PostgreSQL), or, with one
+    posting process (SQLite), when it is another worker whose claim is older than the
+    asking process (``worker_id``, ``started``).
+    """
+
+    def announce(self, worker_id: str) -> None:
+        """Show other processes that ``worker_id`` is alive, until this process ends."""
+        ...
+
+    def candidates(
+        self,
+        now: datetime,
+        stale_before: datetime,
+        limit: int,
+        *,
+        worker_id: str | None = None,
+        started: datetime | None = None,
+    ) -> list[DueStep]:
+        """Steps of active plans that are claimable now, the earliest due first."""
         ...
 
     def claim(
-        self, step_ids: Sequence[int], token: str, now: datetime, stale_before: datetime
+        self,
+        step_ids: Sequence[int],
+        token: str,
+        now: datetime,
+        stale_before: datetime,
+        *,
+        worker_id: str | None = None,
+        started: datetime | None = None,
     ) -> list[int]:
         """Claim what is still claimable of ``step_ids`` for ``token``; returns the ids won."""
         ...
 
-    def renew(self, step_id: int, token: str, now: datetime) -> bool:
-        """Restart the lease of ``token``'s claim at ``now``; False if the claim was lost."""
+    def renew(
+        self, step_id: int, token: str, now: datetime, in_flight_until: datetime | None = None
+    ) -> bool:
+        """Restart the lease of ``token``'s claim at ``now``; False if the claim was lost.
+
+        ``in_flight_until``: a post is about to go out; until then no other process takes
+        the claim over as abandoned by a gone process (the post may still land)."""
         ...
 
     def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool: ...
-    def release(self, step_id: int, token: str, retry_at: datetime) -> None: ...
+    def release(
+        self, step_id: int, token: str, retry_at: datetime | None, *, failed: bool = False
+    ) -> None:
+        """Give the claim back: pending again, not before ``retry_at``; ``failed`` (Slack
+        failed the post) counts one more failure."""
+        ...
+
     def mark_missed(self, step_ids: Sequence[int]) -> None: ...
     def claim_reminder(self, step_id: int, now: datetime) -> bool:
         """Take the right to send a step's reminders (at most once)."""
@@ -214,6 +280,14 @@ class Notifier(Protocol):
 
     def channel_members(self, channel_id: str) -> list[str]: ...
 
+    def announce_plan_started(self, channel_id: str, view: PlanView) -> None:
+        """Tell the channel a reading plan has started (host, book, cadence, first prompt)."""
+        ...
+
+    def can_post(self, channel_id: str) -> bool:
+        """Can the bot post in this conversation (it exists and the bot is in it)?"""
+        ...
+
     def remind(
         self, user_id: str, channel_id: str, thread_ts: str | None, content: PromptContent
     ) -> None:
@@ -226,8 +300,23 @@ class Notifier(Protocol):
         """Echo a shared reflection into its prompt's thread (escaped); returns its ts."""
         ...
 
+    def update_reflection(
+        self, channel_id: str, ts: str, reflection: Reflection, step: Step
+    ) -> None:
+        """Show a reflection's new text in its echo (``chat.update``)."""
+        ...
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        """Delete one of the bot's messages; one already gone is not an error."""
+        ...
+
     def post_digest(self, channel_id: str, digest: Digest) -> list[str]:
         """Post a digest (split into several messages when long); returns their ts values."""
+        ...
+
+    def update_digest(self, channel_id: str, ts_values: Sequence[str], digest: Digest) -> list[str]:
+        """Show a digest's new rendering in its posted messages (``chat.update``), posting
+        or deleting messages when it needs more or fewer; returns the ts values now used."""
         ...
 
     def send_file(
@@ -253,6 +342,14 @@ class Directory(Protocol):
         """``book-club`` for a channel id (the id itself for DMs or when unknown)."""
         ...
 
+    def is_admin(self, user_id: str) -> bool:
+        """Is the member an admin or owner of the workspace? (False when unknown.)"""
+        ...
+
+    def user_timezone(self, user_id: str) -> str | None:
+        """The member's own time zone as Slack has it (``users.info`` ``tz``), if known."""
+        ...
+
 
 class DiscussionRepository(Protocol):
     def claim_event(self, event_id: str, now: datetime) -> bool:
@@ -269,6 +366,10 @@ class DiscussionRepository(Protocol):
     def add_message(
         self, workspace_id: int, step_id: int | None, event: MessageEvent, now: datetime
     ) -> bool: ...
+    def message(self, channel_id: str, ts: str) -> ThreadMessage | None:
+        """The stored message at (channel, ts), deleted or not."""
+        ...
+
     def edit_message(self, channel_id: str, ts: str, text: str | None, now: datetime) -> bool: ...
     def delete_message(self, channel_id: str, ts: str, now: datetime) -> bool: ...
     def tracked(self, channel_id: str, ts: str) -> bool:
@@ -287,8 +388,28 @@ class SummaryRepository(Protocol):
         ...
 
     def mark_posted(self, summary_id: int, ts_values: Sequence[str], now: datetime) -> None: ...
+    def mark_empty(self, summary_id: int, now: datetime) -> None:
+        """Done without a post: nothing was shared in the digest's period."""
+        ...
+
     def release(self, summary_id: int) -> None: ...
     def for_plan(self, plan_id: int) -> list[dict[str, object]]: ...
+    def wrap_ups_behind(self) -> list[SummaryRecord]:
+        """Wrap-ups (posted, or empty) older than a reflection shared on their plan since."""
+        ...
+
+    def take_refresh(self, summary_id: int, seen: datetime | None, now: datetime) -> bool:
+        """Stamp the summary ``now`` if its ``updated_at`` is still ``seen``: the right to
+        re-render it (compare-and-set, so two processes never both do)."""
+        ...
+
+    def give_back_refresh(self, summary_id: int, taken: datetime, seen: datetime | None) -> None:
+        """Undo :meth:`take_refresh` after Slack failed, so the next tick tries again."""
+        ...
+
+    def mark_updated(self, summary_id: int, ts_values: Sequence[str], now: datetime) -> None:
+        """Re-rendered (or posted at last): its messages are ``ts_values``."""
+        ...
 
 
 class DraftRepository(Protocol):

@@ -1,18 +1,39 @@
-"""Reflections: write, edit, delete and list one's own; progress; reminder and quote settings."""
+"""Reflections: write, edit, delete and list one's own; progress; reminder and quote settings.
+
+Every change ends with :class:`~bot.services.echoes.EchoService`, which makes the step's
+thread agree with the reflection (shared and posted: shown; otherwise: not). Members
+refer to their reflections by their own numbers (#1 is their first), never by ids.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.model import Member, Plan, Progress, Reflection, Step, Visibility
-from bot.domain.reflections import clean_text, progress
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.model import (
+    Draft,
+    Member,
+    Plan,
+    PlanState,
+    Progress,
+    Reflection,
+    Step,
+    StepState,
+    Visibility,
+)
+from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress, split_text
+from bot.domain.text import clean
 from bot.services.books import require_chapter
-from bot.services.plans import PlanView, running_view
-from bot.services.ports import Clock, Unit, UnitOfWork
+from bot.services.echoes import EchoService
+from bot.services.plans import NO_PLAN, PlanView, running_view
+from bot.services.ports import Clock, Notifier, Unit, UnitOfWork
 
 MAX_NUMBER = 2**31 - 1  # reflections.number is an INTEGER column
+#: Drafts (text kept while the bot asks something) are forgotten after this long.
+DRAFT_LIFETIME = timedelta(days=7)
+
+NO_AUTHOR = InvalidInput("Slack did not say who you are; please try again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +41,22 @@ class SavedReflection:
     reflection: Reflection
     view: PlanView
     step: Step
+    echoed: bool = False  # it shows in the step's thread now
+    late: bool = False  # written on a plan that has finished
+
+
+def default_visibility(view: PlanView) -> Visibility:
+    """What a reflection is when the member does not say: shared, in a reading group."""
+    return Visibility.SHARED
 
 
 class ReflectionService:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier | None = None) -> None:
         self.uow = uow
         self.clock = clock
+        self.echoes = EchoService(uow, clock, notifier)
+
+    # ------------------------------------------------------------------ writing
 
     def write(
         self,
@@ -35,15 +66,26 @@ class ReflectionService:
         text: str,
         *,
         chapter: int | None = None,
-        visibility: Visibility = Visibility.SHARED,
+        visibility: Visibility | None = None,
+        step_id: int | None = None,
         step_number: int | None = None,
+        echo: bool = False,
     ) -> SavedReflection:
-        """Save a reflection on ``chapter`` (its step), on ``step_number``, or on the step being read now."""
+        """Save a reflection on ``chapter``, on step ``step_id`` (a Reflect button's step),
+        or on the step being read in the channel now.
+
+        A finished plan still takes reflections (people finish books late); only when the
+        channel has never read anything is there nothing to reflect on. With ``echo`` the
+        step's thread is brought in line at once; without, :meth:`publish` does it later
+        (a form's answer must not wait for Slack).
+        """
+        if not user_id:
+            raise NO_AUTHOR
         cleaned = clean_text(text)
         now = self.clock.now()
         with self.uow() as uow:
-            view = running_view(uow, team_id, channel_id, now)
-            step = _step_for(view, chapter, step_number, now)
+            view = _plan_for(uow, team_id, channel_id, step_id, now)
+            step = _step_for(view, chapter, step_id, step_number, now)
             reflection = uow.reflections.add(
                 Reflection(
                     workspace_id=view.group.workspace_id,
@@ -52,40 +94,114 @@ class ReflectionService:
                     chapter=chapter,
                     author_id=user_id,
                     text=cleaned,
-                    visibility=visibility,
+                    visibility=visibility or default_visibility(view),
                     created_at=now,
                 )
             )
             uow.members.ensure(view.group.workspace_id, user_id, now)
             uow.commit()
-            return SavedReflection(reflection, view, step)
+        echoed = self.echoes.sync(_id(reflection.id)) if echo else False
+        return SavedReflection(
+            reflection, view, step, echoed, late=view.plan.state is PlanState.FINISHED
+        )
+
+    def publish(self, team_id: str, user_id: str, number: int) -> SavedReflection:
+        """Make the step's thread agree with reflection #``number`` (after a form saved it)."""
+        found = self.get_own(team_id, user_id, number)
+        echoed = self.echoes.sync(_id(found.reflection.id))
+        return replace(found, echoed=echoed)
+
+    def form_target(
+        self, team_id: str, channel_id: str, step_id: int | None = None
+    ) -> tuple[PlanView, Step]:
+        """The plan and step a new reflection's form is for: the button's step, or the
+        step the channel is reading (or last read, when the plan has finished)."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            view = _plan_for(uow, team_id, channel_id, step_id, now)
+            return view, _step_for(view, None, step_id, None, now)
+
+    def write_parts(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        text: str,
+        *,
+        chapter: int | None = None,
+        visibility: Visibility | None = None,
+        step_id: int | None = None,
+        echo: bool = False,
+    ) -> list[SavedReflection]:
+        """A text over the limit, saved as consecutive reflections ("(1/2)", "(2/2)")."""
+        parts = split_text(clean(text), MAX_REFLECTION_CHARS - 8)
+        total = len(parts)
+        return [
+            self.write(
+                team_id,
+                channel_id,
+                user_id,
+                f"{part} ({n}/{total})" if total > 1 else part,
+                chapter=chapter,
+                visibility=visibility,
+                step_id=step_id,
+                echo=echo,
+            )
+            for n, part in enumerate(parts, start=1)
+        ]
 
     def edit(
         self,
         team_id: str,
         user_id: str,
-        reflection_id: int,
+        number: int,
         text: str | None = None,
         visibility: Visibility | None = None,
+        *,
+        chapter: int | None = None,
+        whole_step: bool = False,
+        echo: bool = False,
     ) -> SavedReflection:
-        """Change one's own reflection's text and/or visibility."""
+        """Change one's own reflection #``number``: text, visibility, chapter (or the whole
+        step it is on, with ``whole_step``). Only what is given changes."""
         cleaned = clean_text(text) if text is not None else None
         now = self.clock.now()
         with self.uow() as uow:
-            reflection, view = _own(uow, team_id, user_id, reflection_id, now)
+            reflection, view = _own(uow, team_id, user_id, number, now)
+            old_step, old_echo = reflection.step_number, reflection.message_ts
+            changed = False
             if cleaned is not None and cleaned != reflection.text:
                 reflection.text = cleaned
                 reflection.edit_count += 1
-                reflection.updated_at = now
+                changed = True
             if visibility is not None and visibility is not reflection.visibility:
                 reflection.visibility = visibility
+                changed = True
+            if chapter is not None and chapter != reflection.chapter:
+                require_chapter(view.book, chapter)
+                target = view.plan.step_for_chapter(chapter)
+                assert target is not None
+                reflection.chapter, reflection.step_number = chapter, target.number
+                changed = True
+            elif whole_step and reflection.chapter is not None:
+                reflection.chapter = None
+                changed = True
+            if changed:
                 reflection.updated_at = now
-            uow.reflections.save(reflection)
-            uow.commit()
-            return SavedReflection(reflection, view, view.plan.step(reflection.step_number))
+                uow.reflections.save_content(reflection)
+                uow.commit()
+        if reflection.step_number != old_step:
+            self.echoes.move(_id(reflection.id), view.group.channel_id, old_echo)
+        if not echo and reflection.visibility is Visibility.PRIVATE and old_echo:
+            echo = True  # made private: its copy leaves the thread now, never later
+        echoed = self.echoes.sync(_id(reflection.id)) if echo else bool(old_echo)
+        step = view.plan.step(reflection.step_number)
+        return SavedReflection(
+            reflection, view, step, echoed, late=view.plan.state is PlanState.FINISHED
+        )
 
     def mark_echoed(self, reflection_id: int, message_ts: str | None) -> None:
-        """Remember where a shared reflection was echoed in the prompt thread (or that it is gone)."""
+        """Record where a reflection's thread copy is (or that it is gone), by its id."""
         with self.uow() as uow:
             reflection = uow.reflections.get(reflection_id)
             if reflection is None:
@@ -98,17 +214,34 @@ class ReflectionService:
         with self.uow() as uow:
             return uow.reflections.get(reflection_id) is not None
 
-    def delete(self, team_id: str, user_id: str, reflection_id: int) -> Reflection:
+    def delete(self, team_id: str, user_id: str, number: int) -> Reflection:
         with self.uow() as uow:
-            reflection, _view = _own(uow, team_id, user_id, reflection_id, self.clock.now())
+            reflection, view = _own(uow, team_id, user_id, number, self.clock.now())
+        self.echoes.remove(reflection, view.group.channel_id)
+        with self.uow() as uow:
             uow.reflections.delete(_id(reflection.id))
             uow.commit()
-            return reflection
+        return reflection
 
-    def get_own(self, team_id: str, user_id: str, reflection_id: int) -> SavedReflection:
+    # ------------------------------------------------------------------ reading
+
+    def get_own(self, team_id: str, user_id: str, number: int) -> SavedReflection:
         with self.uow() as uow:
-            reflection, view = _own(uow, team_id, user_id, reflection_id, self.clock.now())
-            return SavedReflection(reflection, view, view.plan.step(reflection.step_number))
+            reflection, view = _own(uow, team_id, user_id, number, self.clock.now())
+            step = view.plan.step(reflection.step_number)
+            return SavedReflection(
+                reflection,
+                view,
+                step,
+                echoed=bool(reflection.message_ts),
+                late=view.plan.state is PlanState.FINISHED,
+            )
+
+    def latest_own(self, team_id: str, user_id: str) -> SavedReflection:
+        mine = self.list_own(team_id, user_id)
+        if not mine:
+            raise NotFound("You have no reflections yet. Write one with `/reflect <text>`.")
+        return self.get_own(team_id, user_id, _number(mine[-1]))
 
     def list_own(
         self, team_id: str, user_id: str, channel_id: str | None = None
@@ -130,7 +263,7 @@ class ReflectionService:
         with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             mine = uow.reflections.for_plan(_id(view.plan.id), author_id=user_id)
-            return progress(view.plan, user_id, mine, view.book.chapter_count)
+            return progress(view.plan, user_id, mine, view.book.chapter_count, now)
 
     def group_progress(self, team_id: str, channel_id: str) -> tuple[PlanView, list[Progress]]:
         """The channel's plan and everyone's progress on it, best first.
@@ -147,12 +280,16 @@ class ReflectionService:
                 if r.visibility is Visibility.SHARED
             ]
             authors = sorted({r.author_id for r in shared})
-            rows = [progress(view.plan, a, shared, view.book.chapter_count) for a in authors]
+            rows = [progress(view.plan, a, shared, view.book.chapter_count, now) for a in authors]
             return view, sorted(rows, key=lambda p: (-p.chapters_reflected, p.user_id))
+
+    # ------------------------------------------------------------------ settings
 
     def set_member_flags(
         self, team_id: str, user_id: str, *, muted: bool | None = None, quotable: bool | None = None
     ) -> Member:
+        if not user_id:
+            raise NO_AUTHOR
         now = self.clock.now()
         with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
@@ -165,6 +302,68 @@ class ReflectionService:
             uow.commit()
             return member
 
+    # ------------------------------------------------------------------ drafts
+
+    def keep_draft(
+        self,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        *,
+        chapter: int | None = None,
+        visibility: Visibility | None = None,
+        step_id: int | None = None,
+        reflection_number: int | None = None,
+    ) -> Draft:
+        """Keep a member's words while the bot asks them something about them."""
+        if not user_id:
+            raise NO_AUTHOR
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(team_id, now)
+            draft = uow.drafts.add(
+                Draft(
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    channel_id=channel_id,
+                    text=clean(text),
+                    created_at=now,
+                    chapter=chapter,
+                    step_id=step_id,
+                    visibility=visibility,
+                    reflection_number=reflection_number,
+                )
+            )
+            uow.drafts.purge(now - DRAFT_LIFETIME)
+            uow.commit()
+            return draft
+
+    def draft(self, team_id: str, user_id: str, draft_id: int) -> Draft:
+        """The caller's draft, or a readable error (someone else's looks like a missing one)."""
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(team_id, self.clock.now())
+            found = uow.drafts.get(draft_id) if 0 < draft_id <= MAX_NUMBER else None
+            if found is None or found.user_id != user_id or found.workspace_id != workspace_id:
+                raise NotFound(
+                    "That question has expired or was already answered. Type your reflection "
+                    "again, or use `/reflect` for a form."
+                )
+            return found
+
+    def take_draft(self, team_id: str, user_id: str, draft_id: int) -> Draft:
+        """Use the caller's draft up: only the first of two quick clicks gets it."""
+        found = self.draft(team_id, user_id, draft_id)
+        with self.uow() as uow:
+            taken = uow.drafts.take(_id(found.id))
+            uow.commit()
+        if not taken:
+            raise Conflict("That was already saved.")
+        return replace(found)
+
+
+# ---------------------------------------------------------------------- helpers
+
 
 def _id(value: int | None) -> int:
     if value is None:
@@ -172,13 +371,59 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _step_for(view: PlanView, chapter: int | None, step_number: int | None, now: datetime) -> Step:
+def _number(reflection: Reflection) -> int:
+    if reflection.number is None:
+        raise ValueError("reflection has no number")
+    return reflection.number
+
+
+def _plan_for(
+    uow: Unit, team_id: str, channel_id: str, step_id: int | None, now: datetime
+) -> PlanView:
+    """The plan a new reflection belongs to: its step's (a button), the channel's running
+    one, or the channel's latest finished one (late reflections are welcome)."""
+    if step_id is not None:
+        plan: Plan | None = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
+        if plan is None:
+            raise NotFound("That prompt's reading plan no longer exists.")
+        group = uow.groups.by_id(plan.group_id)
+        if group.workspace_id != uow.workspaces.ensure(team_id, now):
+            raise NotFound("That prompt's reading plan no longer exists.")
+    else:
+        workspace_id = uow.workspaces.ensure(team_id, now)
+        found = uow.groups.get(workspace_id, channel_id)
+        if found is None or found.id is None:
+            raise NotFound(NO_PLAN)
+        group = found
+        plan = uow.plans.running_for_group(found.id) or uow.plans.latest_for_group(found.id)
+        if plan is None:
+            raise NotFound(NO_PLAN)
+    if plan.state is PlanState.CANCELLED:
+        raise Conflict("That reading plan was cancelled, so it takes no reflections.")
+    book = uow.books.get(plan.book_id)
+    assert book is not None
+    return PlanView(plan, book, group)
+
+
+def _step_for(
+    view: PlanView,
+    chapter: int | None,
+    step_id: int | None,
+    step_number: int | None,
+    now: datetime,
+) -> Step:
     plan: Plan = view.plan
+    step: Step | None
     if chapter is not None:
         require_chapter(view.book, chapter)
         step = plan.step_for_chapter(chapter)
+    elif step_id is not None:
+        step = next((s for s in plan.steps if s.id == step_id), None)
     elif step_number is not None:
         step = next((s for s in plan.steps if s.number == step_number), None)
+    elif plan.state is PlanState.FINISHED:
+        posted = [s for s in plan.steps if s.state is StepState.POSTED]
+        step = max(posted or plan.steps, key=lambda s: s.number, default=None)
     else:
         step = plan.current_step(now) or (plan.steps[-1] if plan.steps else None)
     if step is None:
@@ -187,15 +432,15 @@ def _step_for(view: PlanView, chapter: int | None, step_number: int | None, now:
 
 
 def _own(
-    uow: Unit, team_id: str, user_id: str, reflection_id: int, now: datetime
+    uow: Unit, team_id: str, user_id: str, number: int, now: datetime
 ) -> tuple[Reflection, PlanView]:
     """The caller's reflection by *their* number (#1 is their first), or a readable error."""
-    missing = NotFound(f"You have no reflection #{reflection_id}. `/reflect list` shows yours.")
+    missing = NotFound(f"You have no reflection #{number}. `/reflect list` shows yours.")
     workspace_id = uow.workspaces.ensure(team_id, now)
     # A number beyond the column's range would make the database raise, not find nothing.
     reflection = (
-        uow.reflections.by_number(workspace_id, user_id, reflection_id)
-        if 0 < reflection_id <= MAX_NUMBER
+        uow.reflections.by_number(workspace_id, user_id, number)
+        if 0 < number <= MAX_NUMBER
         else None
     )
     if reflection is None:

@@ -1,4 +1,5 @@
-"""The bolt app: configured for speed (process_before_response + lazy listeners)."""
+"""The bolt app: configured for speed (process_before_response; work after the ack runs on
+our own small pool, see ``SlackDeps.later``)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ BOT_SCOPES = [
 ]
 
 
+NOTIFIER_TIMEOUT_SECONDS = 30
+
+
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
     """A Web API client for the configured base URL that retries 429s, 5xx and dropped connections."""
     return InstrumentedWebClient(
@@ -58,7 +62,12 @@ def notifier_client(settings: Settings) -> WebClient:
     instead, and checks the channel for the prompt before it posts again.
     """
     return InstrumentedWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[]
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[],
+        # A post must end (or fail) well within post_flight_seconds: that bound is what
+        # lets another process take over a dead process's claim safely.
+        timeout=NOTIFIER_TIMEOUT_SECONDS,
     )
 
 

@@ -3,15 +3,14 @@ their recent reflections and progress."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.domain.model import PlanState, Progress, Reflection
-from bot.services.plans import PlanView
+from bot.domain.model import PlanState, Progress
+from bot.domain.text import plural
+from bot.services.home import Home
 from bot.slack.blocks import (
     context,
     divider,
@@ -26,55 +25,71 @@ MAX_HOME_BLOCKS = 100
 
 
 @dataclass(frozen=True, slots=True)
-class HomeGroup:
-    view: PlanView
-    progress: Progress
-
-
-@dataclass(frozen=True, slots=True)
 class HomeTab:
-    user_timezone: str
-    now: datetime
-    groups: Sequence[HomeGroup]
-    reflections: Sequence[Reflection]
+    """App Home for one member: what they read now, what they read before, their words."""
+
+    home: Home
 
     def build(self) -> View:
+        home = self.home
         blocks: list[Block] = [header("📚 Readalong")]
-        if not self.groups:
+        if not home.reading and not home.finished:
             blocks.append(
                 section(
                     "You are not in a reading group yet. In a channel, `/book add` a book and "
                     "`/book start` it; then everyone there reads along."
                 )
             )
-        for group in self.groups[:20]:
+        for group in home.reading[:15]:
             plan = group.view.plan
             following = plan.next_step
             if plan.state is PlanState.PAUSED:
                 when = "Paused."
             elif following is None:
-                when = "No prompts left."
+                when = "No prompts left: reflect whenever you finish."
             else:
-                when = f"Next prompt: {following.describe_chapters()}, {local_time(following.due_at, self.user_timezone)}"
-            p = group.progress
+                when = (
+                    f"Next prompt: {following.describe_chapters()}, "
+                    f"{local_time(following.due_at, home.timezone)}"
+                )
             blocks += [
                 divider(),
                 section(
-                    f"{channel_link(group.view.group.channel_id)} · {plan_summary_line(group.view)}\n{when}"
+                    f"{channel_link(group.view.group.channel_id)} · "
+                    f"{plan_summary_line(group.view)}\n{when}"
                 ),
-                context(
-                    f"Your progress: {p.chapters_reflected}/{p.chapter_count} chapters ({p.percent}%) · "
-                    f"streak {p.streak}"
-                ),
+                context(_progress_line(group.progress)),
             ]
-        if self.reflections:
+        if home.finished:
+            blocks += [divider(), section("*Finished*")]
+            for group in home.finished[:10]:
+                view = group.view
+                ended = view.plan.finished_at
+                blocks.append(
+                    section(
+                        f"{channel_link(view.group.channel_id)} · *{escape(view.book.title)}* by "
+                        f"{escape(view.book.author)} · finished"
+                        + (f" {local_time(ended, home.timezone)}" if ended else "")
+                        + f"\n{_progress_line(group.progress)}. Late reflections are welcome: "
+                        "`/reflect` in the channel."
+                    )
+                )
+        if home.reflections:
             blocks += [divider(), section("*Your latest reflections*")]
             room = MAX_HOME_BLOCKS - len(blocks) - 1
-            for reflection in list(self.reflections)[-min(10, room) :][::-1]:
+            for reflection in list(home.reflections)[-min(10, room) :][::-1]:
                 blocks.append(
                     section(
                         f"*{escape(reflection_label(reflection))}*\n{quote(reflection.text, 300)}"
                     )
                 )
-        blocks.append(context(f"Times shown in your time zone ({escape(self.user_timezone)})."))
+        blocks.append(context(f"Times shown in your time zone ({escape(home.timezone)})."))
         return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])
+
+
+def _progress_line(progress: Progress) -> str:
+    return (
+        f"Your progress: {progress.chapters_reflected}/"
+        f"{plural(progress.chapter_count, 'chapter')} ({progress.percent}%) · "
+        f"streak {progress.streak}"
+    )

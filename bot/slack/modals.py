@@ -33,6 +33,7 @@ from bot.slack.blocks import section
 from bot.slack.text import escape, truncate
 
 BOOK_ADD = "book_add"
+BOOK_EDIT = "book_edit"
 PLAN_START = "plan_start"
 REFLECT = "reflect_submit"
 MAX_SELECT_OPTIONS = 100
@@ -85,33 +86,58 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class BookAddModal:
+    """Add a book, or (with ``book``) edit one: the same fields, filled in."""
+
     channel_id: str
+    book: Book | None = None
 
     def build(self) -> View:
+        book = self.book
+        chapters = None
+        if book is not None:
+            titled = any(c.title for c in book.chapters)
+            chapters = (
+                "; ".join(c.title or f"Chapter {c.number}" for c in book.chapters)
+                if titled
+                else str(book.chapter_count)
+            )
         return View(
             type="modal",
-            callback_id=BOOK_ADD,
-            title="Add a book",
-            submit="Add",
+            callback_id=BOOK_EDIT if book else BOOK_ADD,
+            title="Edit a book" if book else "Add a book",
+            submit="Save" if book else "Add",
             close="Cancel",
-            private_metadata=json.dumps({"channel_id": self.channel_id}),
+            private_metadata=json.dumps(
+                {"channel_id": self.channel_id, "book_id": book.id if book else None}
+            ),
             blocks=[
                 InputBlock(
                     block_id="title",
                     label="Title",
-                    element=PlainTextInputElement(action_id="value", max_length=200),
+                    element=PlainTextInputElement(
+                        action_id="value",
+                        max_length=200,
+                        initial_value=book.title if book else None,
+                    ),
                 ),
                 InputBlock(
                     block_id="author",
                     label="Author",
-                    element=PlainTextInputElement(action_id="value", max_length=120),
+                    element=PlainTextInputElement(
+                        action_id="value",
+                        max_length=120,
+                        initial_value=book.author if book else None,
+                    ),
                 ),
                 InputBlock(
                     block_id="chapters",
                     label="Chapters",
                     hint="A count (e.g. 12), or chapter titles separated by ;",
                     element=PlainTextInputElement(
-                        action_id="value", multiline=True, max_length=3000
+                        action_id="value",
+                        multiline=True,
+                        max_length=3000,
+                        initial_value=chapters[:3000] if chapters else None,
                     ),
                 ),
             ],
@@ -223,8 +249,8 @@ class PlanStartModal:
             day = "0"
         at_text = str(_value(state, "at", "value") or "09:00")
         chapters_text = str(_value(state, "chapters", "value") or "").strip()
-        if not chapters_text.isdecimal() or not 1 <= int(chapters_text) <= 100:
-            errors["chapters"] = "Give a whole number of chapters, at least 1."
+        if not (chapters_text.isascii() and chapters_text.isdecimal()):
+            errors["chapters"] = "Give a whole number of chapters, e.g. 2."  # range: the domain's
         start_text = str(_value(state, "start", "value") or "")
         tz = str(_value(state, "tz", "value") or "").strip()
         if not tz:
@@ -264,16 +290,23 @@ class ReflectionInput:
 
 @dataclass(frozen=True, slots=True)
 class ReflectionModal:
-    """Write (or edit, with ``reflection_number``: the member's own number) a reflection."""
+    """Write (or edit, with ``reflection_number``: the member's own number) a reflection.
+
+    The form belongs to one step: the one whose Reflect button was pressed (a prompt, a DM
+    nudge), or the step being read. It says which, and the reflection is saved there
+    unless the member picks a single chapter. When editing, the chapter can be changed.
+    """
 
     channel_id: str
     book: Book
     current_label: str
-    reflection_number: int | None = None
+    step_id: int | None = None
     step_number: int | None = None
+    reflection_number: int | None = None
     initial_text: str | None = None
     initial_chapter: int | None = None
     initial_visibility: Visibility = Visibility.SHARED
+    hint: str | None = None
 
     def build(self) -> View:
         chapters = [
@@ -292,27 +325,33 @@ class ReflectionModal:
         ]
         editing = self.reflection_number is not None
         blocks: list[Block] = [
-            section(f"*{escape(self.book.title)}* by {escape(self.book.author)}"),
-        ]
-        if not editing:
-            blocks.append(
-                InputBlock(
-                    block_id="chapter",
-                    label="Chapter",
-                    element=StaticSelectElement(
-                        action_id="value", options=chapters, initial_option=initial_chapter
-                    ),
+            section(
+                f"*{escape(self.book.title)}* by {escape(self.book.author)}"
+                + (
+                    f" · step {self.step_number}: {escape(self.current_label)}"
+                    if self.step_number is not None
+                    else ""
                 )
-            )
-        blocks += [
+            ),
+            InputBlock(
+                block_id="chapter",
+                label="Chapter",
+                element=StaticSelectElement(
+                    action_id="value", options=chapters, initial_option=initial_chapter
+                ),
+            ),
             InputBlock(
                 block_id="text",
                 label="Your reflection",
+                hint=self.hint
+                or f"Up to {MAX_REFLECTION_CHARS:,} characters; line breaks are kept.",
                 element=PlainTextInputElement(
                     action_id="value",
                     multiline=True,
                     max_length=MAX_REFLECTION_CHARS,
-                    initial_value=self.initial_text,
+                    initial_value=self.initial_text[:MAX_REFLECTION_CHARS]
+                    if self.initial_text
+                    else None,
                     placeholder="What struck you? What would you ask the author?",
                 ),
             ),
@@ -331,11 +370,15 @@ class ReflectionModal:
         return View(
             type="modal",
             callback_id=REFLECT,
-            title="Edit reflection" if editing else "Reflect",
+            title=f"Edit reflection #{self.reflection_number}"[:24] if editing else "Reflect",
             submit="Save",
             close="Cancel",
             private_metadata=json.dumps(
-                {"channel_id": self.channel_id, "reflection_number": self.reflection_number}
+                {
+                    "channel_id": self.channel_id,
+                    "step_id": self.step_id,
+                    "reflection_number": self.reflection_number,
+                }
             ),
             blocks=blocks,
         )
@@ -349,7 +392,11 @@ class ReflectionModal:
         elif len(text) > MAX_REFLECTION_CHARS:
             errors["text"] = f"At most {MAX_REFLECTION_CHARS:,} characters."
         chapter_value = _value(state, "chapter", "value")
-        chapter = int(chapter_value) if chapter_value and str(chapter_value).isdecimal() else None
+        chapter = (
+            int(chapter_value)
+            if chapter_value and str(chapter_value).isascii() and str(chapter_value).isdecimal()
+            else None
+        )
         visibility_value = _value(state, "visibility", "value") or Visibility.SHARED.value
         if visibility_value not in {v.value for v in Visibility}:
             errors["visibility"] = "Choose shared or private."

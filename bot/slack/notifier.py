@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -14,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.digests import Digest
-from bot.domain.model import Reflection, Step
+from bot.domain.model import PlanView, Reflection, Step
 from bot.domain.prompts import PromptContent
 from bot.services.ports import DeliveryFailed
 from bot.slack import blocks
@@ -28,6 +30,34 @@ PERMANENT_ERRORS = {
     "invalid_auth",
     "account_inactive",
 }
+
+
+def retry_after_seconds(headers: Mapping[str, Any]) -> float | None:
+    """Slack's ``Retry-After`` in seconds, or None when there is none that makes sense.
+
+    Any case of the name; a value or a list of them (the first counts); seconds (a
+    fraction is kept: the prompt service rounds it up) or an HTTP date. Nonsense
+    (negative, not finite, unparseable) is None, so the caller uses its own backoff.
+    """
+    value: Any = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
 
 
 class ChannelPacer:
@@ -78,9 +108,8 @@ class SlackNotifier:
             response = exc.response
             error = str(response.get("error") or f"HTTP {response.status_code}")
             retry_after = None
-            if response.status_code == 429:
-                header = response.headers.get("Retry-After") or response.headers.get("retry-after")
-                retry_after = float(header[0] if isinstance(header, list) else header or 1)
+            if response.status_code == 429:  # a missing or senseless header: our own backoff
+                retry_after = retry_after_seconds(response.headers or {})
             raise DeliveryFailed(
                 error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS
             ) from exc
@@ -137,13 +166,26 @@ class SlackNotifier:
         timezone: str,
         next_step: Step | None,
     ) -> None:
-        message = blocks.catch_up_message(book_title, missed, timezone, next_step)
-        self._call("chat_postMessage", channel=channel_id, text=message.text, blocks=message.blocks)
+        self._post(channel_id, blocks.catch_up_message(book_title, missed, timezone, next_step))
 
     def bot_user_id(self) -> str:
         if self._bot_user_id is None:
             self._bot_user_id = str(self._call("auth_test").get("user_id") or "")
         return self._bot_user_id
+
+    def announce_plan_started(self, channel_id: str, view: PlanView) -> None:
+        self._post(channel_id, blocks.plan_started(view))
+
+    def can_post(self, channel_id: str) -> bool:
+        try:
+            channel = self._call("conversations_info", channel=channel_id).get("channel") or {}
+        except DeliveryFailed as exc:
+            if exc.reason in ("channel_not_found", "not_in_channel"):
+                return False
+            raise
+        if channel.get("is_im") or channel.get("is_mpim"):
+            return True
+        return bool(channel.get("is_member", True))
 
     def channel_members(self, channel_id: str) -> list[str]:
         members: list[str] = []
@@ -160,17 +202,68 @@ class SlackNotifier:
     def post_reflection(
         self, channel_id: str, thread_ts: str, reflection: Reflection, step: Step
     ) -> str:
+        return self._post(channel_id, blocks.reflection_echo(reflection, step), thread_ts=thread_ts)
+
+    def update_reflection(
+        self, channel_id: str, ts: str, reflection: Reflection, step: Step
+    ) -> None:
         message = blocks.reflection_echo(reflection, step)
+        self._call(
+            "chat_update", channel=channel_id, ts=ts, text=message.text, blocks=message.blocks
+        )
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        try:
+            self._call("chat_delete", channel=channel_id, ts=ts)
+        except DeliveryFailed as exc:
+            if exc.reason != "message_not_found":
+                raise
+
+    def _post(self, channel_id: str, message: blocks.Message, **extra: Any) -> str:
+        """Post a built message; returns its ts."""
         response = self._call(
             "chat_postMessage",
             channel=channel_id,
-            thread_ts=thread_ts,
             text=message.text,
             blocks=message.blocks,
+            unfurl_links=False,
+            **extra,
         )
         return str(response["ts"])
 
     def post_digest(self, channel_id: str, digest: Digest) -> list[str]:
+        return [
+            self._post(channel_id, message)
+            for message in blocks.digest_messages(digest, self._permalinks(digest))
+        ]
+
+    def update_digest(self, channel_id: str, ts_values: Sequence[str], digest: Digest) -> list[str]:
+        messages = blocks.digest_messages(digest, self._permalinks(digest))
+        kept: list[str] = []
+        for i, message in enumerate(messages):
+            ts = ts_values[i] if i < len(ts_values) else None
+            if ts is not None:
+                try:
+                    self._call(
+                        "chat_update",
+                        channel=channel_id,
+                        ts=ts,
+                        text=message.text,
+                        blocks=message.blocks,
+                    )
+                    kept.append(ts)
+                    continue
+                except DeliveryFailed as exc:
+                    if exc.reason != "message_not_found":
+                        raise
+            # It grew, or someone deleted that part: a new message.
+            kept.append(self._post(channel_id, message))
+        for ts in ts_values[len(messages) :]:  # it shrank: messages no longer needed
+            self.delete_message(channel_id, ts)
+        return kept
+
+    def _permalinks(self, digest: Digest) -> dict[str, str]:
+        """Links to the quoted messages, for "view" next to each highlight."""
         permalinks: dict[str, str] = {}
         for highlight in digest.highlights:
             if highlight.ts:
@@ -181,17 +274,7 @@ class SlackNotifier:
                     permalinks[highlight.ts] = str(found.get("permalink") or "")
                 except DeliveryFailed:
                     logger.info("no permalink for %s", highlight.ts)
-        posted = []
-        for message in blocks.digest_messages(digest, permalinks):
-            response = self._call(
-                "chat_postMessage",
-                channel=channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-            )
-            posted.append(str(response["ts"]))
-        return posted
+        return permalinks
 
     def send_file(
         self, user_id: str, filename: str, title: str, content: str, comment: str
@@ -216,9 +299,8 @@ class SlackNotifier:
             if cached is not None:
                 names[user_id] = cached
                 continue
-            try:
-                user = self._call("users_info", user=user_id).get("user") or {}
-            except DeliveryFailed:
+            user = self._user(user_id)
+            if user is None:
                 names[user_id] = user_id  # not cached: it may work next time
                 continue
             profile = user.get("profile") or {}
@@ -229,6 +311,22 @@ class SlackNotifier:
                 self._names[user_id] = name
             names[user_id] = name
         return names
+
+    def _user(self, user_id: str) -> dict[str, Any] | None:
+        """``users.info``'s user, or None when Slack cannot say."""
+        try:
+            return dict(self._call("users_info", user=user_id).get("user") or {})
+        except DeliveryFailed as exc:
+            logger.warning("users.info failed for %s: %s", user_id, exc.reason)
+            return None
+
+    def is_admin(self, user_id: str) -> bool:
+        user = self._user(user_id) or {}  # unknown: not an admin
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def user_timezone(self, user_id: str) -> str | None:
+        tz = (self._user(user_id) or {}).get("tz")
+        return str(tz) if tz else None
 
     def channel_name(self, channel_id: str) -> str:
         try:
@@ -250,5 +348,4 @@ class SlackNotifier:
                 ).get("permalink")
             except DeliveryFailed:
                 permalink = None
-        message = blocks.reminder_message(content, channel_id, permalink)
-        self._call("chat_postMessage", channel=user_id, text=message.text, blocks=message.blocks)
+        self._post(user_id, blocks.reminder_message(content, channel_id, permalink))

@@ -54,6 +54,8 @@ def test_a_week_of_reading_together(talk: Conversation) -> None:
                 ],
             ),
             (":as carol", "You are now carol."),
+            # Carol lets digests quote her; nobody else is quoted without saying so.
+            ("/reflect quotable on", "may now quote your shared reflections"),
             (
                 "/reflect The spice must flow.",
                 ["@carol reflected on chapters 1–2:", "│ The spice must flow."],

@@ -45,7 +45,8 @@ def plan(
         chapters_per_step=per_step,
         start_date=start,
         timezone=tz,
-        now=NOW,
+        # Created the day before it starts (plans cannot start in the past).
+        now=min(NOW, datetime.combine(start, time(0), tzinfo=UTC) - timedelta(days=1)),
     )
 
 
@@ -305,3 +306,59 @@ def test_only_host_or_admin_may_manage():
     require_manager(p, Caller("T1", "UHOST"), "pause")
     with pytest.raises(PermissionDenied, match=r"Only the plan.s host.* or an admin can pause"):
         require_manager(p, Caller("T1", "UOTHER"), "pause")
+
+
+# --- start dates as people type them (issue 10 #14, #23) -------------------------------
+
+
+def started_now(start: date, cadence: Cadence | None = None) -> Plan:
+    return rules.new_plan(
+        book=book(),
+        group_id=3,
+        host_user_id="UHOST",
+        cadence=cadence or Cadence.weekly(0, time(9, 0)),
+        chapters_per_step=2,
+        start_date=start,
+        timezone="Europe/Berlin",
+        now=NOW,
+    )
+
+
+def test_a_start_date_in_the_past_is_refused():
+    with pytest.raises(InvalidInput, match="in the past") as caught:
+        started_now(NOW.date() - timedelta(days=6 * 365))
+    assert caught.value.field == "date"
+
+
+def test_a_start_date_years_ahead_is_refused_not_a_crash():
+    for far in (NOW.date() + timedelta(days=400), date(9999, 6, 1)):
+        with pytest.raises(InvalidInput, match="a year") as caught:
+            started_now(far, Cadence.every(365, time(9)))
+        assert caught.value.field == "date"
+
+
+def test_starting_today_after_the_prompt_time_starts_at_the_next_slot_not_in_the_past():
+    today_berlin = NOW.astimezone(BERLIN).date()  # 09:00 in Berlin has just passed
+    later = NOW + timedelta(hours=1)
+    p = rules.new_plan(
+        book=book(),
+        group_id=3,
+        host_user_id="UHOST",
+        cadence=Cadence.every(1, time(9, 0)),
+        chapters_per_step=2,
+        start_date=today_berlin,
+        timezone="Europe/Berlin",
+        now=later,
+    )
+    assert all(s.due_at >= later for s in p.steps)
+    assert p.steps[0].due_at.astimezone(BERLIN).date() == today_berlin + timedelta(days=1)
+
+
+def test_cancel_ends_the_plan_without_it_counting_as_read():
+    p = plan()
+    cancelled = rules.cancel(p, NOW)
+    assert p.state is PlanState.CANCELLED and p.finished_at == NOW
+    assert {s.state for s in p.steps} == {StepState.CANCELLED}
+    assert len(cancelled) == len(p.steps)
+    with pytest.raises(Conflict):
+        rules.cancel(p, NOW)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from bot.domain import plans as rules
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Book, Cadence, Chapter, Progress, Reflection, StepState, Visibility
-from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress
+from bot.domain.reflections import (
+    MAX_REFLECTION_CHARS,
+    TooLong,
+    clean_text,
+    progress,
+    split_text,
+)
 
 NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
@@ -102,3 +108,30 @@ def test_progress_property(items: list[tuple[int, int | None]]):
     assert got.steps_reflected == len({s for s, _ in items})
     assert 0 <= got.percent <= 100
     assert got.streak <= got.steps_posted
+
+
+def test_an_open_step_does_not_break_a_streak():
+    """Issue 10 #17: right after the next prompt, a member who reflected on every step
+    had "streak 0"."""
+    plan = make_plan()
+    for step in plan.steps[:3]:
+        step.state = StepState.POSTED
+    just_after_step_3 = plan.steps[2].due_at + timedelta(minutes=5)
+    mine = [reflection(1), reflection(2)]
+    assert progress(plan, "U1", mine, 10, now=just_after_step_3).streak == 2
+    step_3_over = plan.steps[3].due_at
+    assert progress(plan, "U1", mine, 10, now=step_3_over).streak == 0
+
+
+def test_split_text_keeps_every_character_in_parts_within_the_limit():
+    text = ("A sentence about the book. " * 150).strip()
+    parts = split_text(text, 1000)
+    assert all(0 < len(p) <= 1000 for p in parts)
+    assert " ".join(parts) == text
+    assert split_text("short", 1000) == ["short"]
+
+
+def test_too_long_is_an_error_that_knows_the_length():
+    with pytest.raises(TooLong) as caught:
+        clean_text("x" * (MAX_REFLECTION_CHARS + 5))
+    assert caught.value.length == MAX_REFLECTION_CHARS + 5

@@ -19,6 +19,7 @@ from bot.domain.schedule import (
     local_to_utc,
     parse_date,
     parse_time,
+    parse_timezone,
     parse_weekday,
     slots,
     slots_after,
@@ -299,3 +300,46 @@ def test_parse_date():
 def test_parse_date_rejects(text: str):
     with pytest.raises(InvalidInput, match=r"is not a date\. Use YYYY-MM-DD"):
         parse_date(text)
+
+
+# --- time zones as people type them (issue 10 #15) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("EST", "America/New_York"),
+        ("GMT", "Europe/London"),
+        ("PST", "America/Los_Angeles"),
+        ("London", "Europe/London"),
+        ("new york", "America/New_York"),
+        ("Londn", "Europe/London"),
+        ("Etc/GMT+5", "UTC"),
+    ],
+)
+def test_fixed_offsets_and_city_names_are_refused_with_the_iana_zone_suggested(
+    typed: str, suggested: str
+):
+    with pytest.raises(InvalidInput) as caught:
+        parse_timezone(typed)
+    assert f"did you mean {suggested}" in caught.value.message
+    assert [(s.typed, s.replacement) for s in caught.value.suggestions] == [(typed, suggested)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("Europe/London", "Europe/London"),
+        ("europe/london", "Europe/London"),
+        ("America/New_York", "America/New_York"),
+        ("UTC", "UTC"),
+        ("utc", "UTC"),
+    ],
+)
+def test_iana_zones_in_any_case_are_accepted_as_their_canonical_name(typed: str, canonical: str):
+    assert parse_timezone(typed) == canonical
+
+
+def test_a_fixed_offset_zone_says_why():
+    with pytest.raises(InvalidInput, match="daylight saving"):
+        parse_timezone("EST")

@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import Cadence, StepState, Visibility
 from bot.services.books import BookService
 from bot.services.plans import PlanService, PlanView
@@ -261,3 +261,19 @@ def test_member_flags(reflections: ReflectionService, uow: SqlAlchemyUnitOfWork)
     assert again is not None and (again.reminders_muted, again.quotable) == (False, True)
     unchanged = reflections.set_member_flags(TEAM, "U1")
     assert (unchanged.reminders_muted, unchanged.quotable) == (False, True)
+
+
+def test_a_draft_is_used_once_even_when_clicked_twice(reflections: ReflectionService, started):
+    """Two quick clicks on "Keep it private" must save one reflection, not two."""
+    draft = reflections.keep_draft(TEAM, "U1", CHANNEL, "private thoughts kept")
+    assert draft.id is not None
+    assert reflections.take_draft(TEAM, "U1", draft.id).text == "private thoughts kept"
+    with pytest.raises((Conflict, NotFound)):
+        reflections.take_draft(TEAM, "U1", draft.id)
+
+
+def test_someone_elses_draft_cannot_be_used(reflections: ReflectionService, started):
+    draft = reflections.keep_draft(TEAM, "U1", CHANNEL, "mine")
+    assert draft.id is not None
+    with pytest.raises(NotFound):
+        reflections.take_draft(TEAM, "U2", draft.id)

@@ -152,7 +152,9 @@ def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: E
         upgrade(engine)
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT id, author_id, number, workspace_id, text FROM reflections ORDER BY id")
+                text(
+                    "SELECT id, author_id, number, workspace_id, text FROM reflections ORDER BY id"
+                )
             ).all()
             books = conn.execute(text("SELECT title, book_key FROM books ORDER BY id")).all()
         assert [tuple(r) for r in rows] == [

@@ -282,3 +282,35 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
         unit.commit()
     with uow() as unit:
         assert unit.reflections.get(added.id) is None
+
+
+def test_concurrent_first_use_of_a_workspace_member_and_group_just_works(
+    uow: SqlAlchemyUnitOfWork,
+):
+    """Issue 10 #24: two processes' first commands in a new workspace raced on
+    uq_workspaces_team_id and a member read the raw database error."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    seen: list[tuple[int, int, int]] = []
+    failures: list[BaseException] = []
+
+    def first_use() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with uow() as unit:
+                ws = unit.workspaces.ensure("TNEW", NOW)
+                member = unit.members.ensure(ws, "UNEW", NOW)
+                group = unit.groups.ensure(ws, "CNEW", NOW)
+                unit.commit()
+            seen.append((ws, member.id or 0, group.id or 0))
+        except Exception as exc:  # noqa: BLE001 - any failure of any thread fails the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert len(set(seen)) == 1 and len(seen) == 8

@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -73,8 +75,34 @@ def text_sections(lines: Iterable[str], max_blocks: int = MAX_MESSAGE_BLOCKS - 2
     return blocks
 
 
-def error(message: str) -> Message:
-    return Message(message, [section(f":warning: {escape(message)}")])
+#: A button that runs a command as if the member had typed it (``value``: the command).
+RUN_ACTION = "run_command"
+BUTTON_LABEL_LIMIT = 75
+VALUE_LIMIT = 2000
+
+
+def button(label: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
+    """A button; its label is shortened to Slack's 75 characters (plain text, not escaped)."""
+    return ButtonElement(
+        text=truncate(label, BUTTON_LABEL_LIMIT), action_id=action_id, value=value, style=style
+    )
+
+
+def actions(*elements: ButtonElement) -> ActionsBlock:
+    return ActionsBlock(elements=list(elements))
+
+
+def run_buttons(choices: Sequence[tuple[str, str]]) -> list[Block]:
+    """One button per (label, command to run), for "did you mean …?" answers."""
+    usable = [(label, command) for label, command in choices if len(command) <= VALUE_LIMIT]
+    if not usable:
+        return []
+    return [actions(*(button(label, RUN_ACTION, command) for label, command in usable[:5]))]
+
+
+def error(message: str, choices: Sequence[tuple[str, str]] = ()) -> Message:
+    """A refusal in the member's words; ``choices`` become one-click "did you mean" buttons."""
+    return Message(message, [section(f":warning: {escape(message)}"), *run_buttons(choices)])
 
 
 def notice(message: str) -> Message:

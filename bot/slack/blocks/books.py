@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.model import Book
+from bot.domain.text import plural
 from bot.slack.blocks.base import Message, context, header, notice, section, text_sections
 from bot.slack.text import escape
 
 
 def book_line(book: Book) -> str:
-    return (
-        f"*#{book.id}* {escape(book.title)} — {escape(book.author)} "
-        f"({book.chapter_count} chapter{'s' if book.chapter_count != 1 else ''})"
+    return f"*#{book.id}* {escape(book.title)} — {escape(book.author)} ({plural(book.chapter_count, 'chapter')})"
+
+
+def book_saved(book: Book, *, edited: bool) -> Message:
+    if not edited:
+        return book_added(book)
+    return Message(
+        f"Updated {book.title}",
+        [
+            section(f":pencil2: Updated: {book_line(book)}"),
+            context(f"`/book edit {book.id}` to change it again."),
+        ],
     )
+
+
+def book_removed(book: Book) -> Message:
+    return notice(f"Took “{book.title}” by {book.author} off the shelf.")
 
 
 def book_added(book: Book) -> Message:
@@ -33,6 +47,6 @@ def book_list(books: Sequence[Book]) -> Message:
             "The shelf is empty. Add a book with `/book add <title> | <author> | <chapters>`."
         )
     return Message(
-        f"{len(books)} books on the shelf",
+        f"{plural(len(books), 'book')} on the shelf",
         [header(":books: The shelf"), *text_sections(book_line(b) for b in books)],
     )

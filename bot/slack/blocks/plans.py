@@ -8,6 +8,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.domain.model import Plan, PlanState, Progress, Step, StepState
+from bot.domain.text import plural
 from bot.services.plans import PlanChange, PlanView
 from bot.slack.blocks.base import (
     HEADER_LIMIT,
@@ -58,7 +59,7 @@ def plan_started(view: PlanView) -> Message:
                 f":open_book: {mention(plan.host_user_id)} started a reading plan: {plan_summary_line(view)}"
             ),
             section(
-                f"{len(plan.steps)} steps. The first prompt ({first.describe_chapters()}) "
+                f"{plural(len(plan.steps), 'step')}. The first prompt ({first.describe_chapters()}) "
                 f"arrives {local_time(first.due_at, plan.timezone)}."
             ),
             context("Reflect any time with `/reflect <text>`; `/book plan` shows every step."),
@@ -73,7 +74,8 @@ def plan_status(view: PlanView, now: datetime, progress: Sequence[Progress]) -> 
     lines = [plan_summary_line(view)]
     posted = sum(1 for s in plan.steps if s.state is StepState.POSTED)
     lines.append(
-        f"Step {current.number if current else '—'} of {len(plan.steps)} · {posted} prompts posted"
+        f"Step {current.number if current else '—'} of {len(plan.steps)} · "
+        f"{plural(posted, 'prompt')} posted"
     )
     if plan.state is PlanState.PAUSED:
         lines.append(":double_vertical_bar: Paused. The host can `/book resume`.")
@@ -89,7 +91,8 @@ def plan_status(view: PlanView, now: datetime, progress: Sequence[Progress]) -> 
     ]
     if progress:
         rows = [
-            f"{mention(p.user_id)} · {p.chapters_reflected}/{p.chapter_count} chapters · streak {p.streak}"
+            f"{mention(p.user_id)} · {p.chapters_reflected}/{plural(p.chapter_count, 'chapter')} · "
+            f"streak {p.streak}"
             for p in progress
         ]
         blocks.append(section("*Progress*"))
@@ -121,7 +124,7 @@ def plan_history(views: Sequence[PlanView]) -> Message:
         posted = sum(1 for s in plan.steps if s.state is StepState.POSTED)
         lines.append(
             f"{plan_summary_line(view)} · from {local_time(started, plan.timezone)} · "
-            f"{posted}/{len(plan.steps)} prompts posted"
+            f"{posted}/{plural(len(plan.steps), 'prompt')} posted"
         )
     return Message("Reading history", [header("Reading history"), *text_sections(lines)])
 
@@ -139,6 +142,15 @@ def plan_changed(action: str, change: PlanChange, actor: str) -> Message:
     elif action == "skip":
         skipped = change.steps[0]
         text = f":fast_forward: {mention(actor)} skipped step {skipped.number} ({skipped.describe_chapters()}) of *{title}*."
+    elif action == "cancel":
+        text = (
+            f":no_entry_sign: {mention(actor)} cancelled the plan for *{title}*. "
+            "Nothing more will be posted for it."
+        )
     else:
         text = f":checkered_flag: {mention(actor)} finished *{title}*. Thanks for reading together!"
     return Message(f"{view.book.title}: {action}", [section(text)])
+
+
+def questions_saved(count: int, chapter: int) -> Message:
+    return notice(f"Saved {plural(count, 'question')} for chapter {chapter}.")

@@ -4,53 +4,206 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
+from bot.domain.commands import Typo, VisibilityQuestion
 from bot.domain.model import Progress, Reflection, Step, Visibility
+from bot.domain.reflections import MAX_REFLECTION_CHARS, split_text
+from bot.domain.text import plural
 from bot.services.plans import PlanView
-from bot.slack.blocks.base import Message, context, header, notice, section, text_sections
-from bot.slack.text import escape, mention, quote
+from bot.slack.blocks.base import (
+    MAX_MESSAGE_BLOCKS,
+    RUN_ACTION,
+    VALUE_LIMIT,
+    Message,
+    actions,
+    button,
+    context,
+    header,
+    notice,
+    section,
+    text_sections,
+)
+from bot.slack.text import SECTION_LIMIT, escape, mention, quote
 
 REFLECT_ACTION = "reflect_open"
 
 
+SWITCH_ACTION = "reflect_switch"  # value: "<number>:<visibility>"
+DRAFT_ACTION = "reflect_draft"  # value: "<draft id>:<choice>"
+
+
+class DraftChoice:
+    """What a draft's buttons ask for."""
+
+    PRIVATE = "private"  # the leading word was the keyword: save the rest privately
+    AS_TYPED = "as_typed"  # every word, shared (the default)
+    PARTS = "parts"  # too long: save in parts
+    FORM = "form"  # open the form with the text in it
+
+
+def where(reflection: Reflection, step: Step) -> str:
+    return f"chapter {reflection.chapter}" if reflection.chapter else step.describe_chapters()
+
+
 def reflection_label(reflection: Reflection) -> str:
-    where = (
+    place = (
         f"chapter {reflection.chapter}" if reflection.chapter else f"step {reflection.step_number}"
     )
-    return f"#{reflection.number} · {where} · {reflection.visibility.value}"
+    return f"#{reflection.number} · {place} · {reflection.visibility.value}"
 
 
-def reflection_saved(reflection: Reflection, step: Step, echoed: bool) -> Message:
-    where = f"chapter {reflection.chapter}" if reflection.chapter else step.describe_chapters()
+def visibility_words(reflection: Reflection, echoed: bool, late: bool) -> str:
+    """Where the reflection can be seen, said plainly: the confirmation's promise."""
     if reflection.visibility is Visibility.PRIVATE:
-        extra = "Only you can see it."
-    elif echoed:
-        extra = "It is shared in the step's thread."
-    else:
-        extra = "It will be shared in the step's thread once the prompt is posted."
+        return "Only you can see it."
+    if echoed:
+        return "It is shared in the step's thread."
+    if late:
+        return "It is shared with the group (the plan has finished)."
+    return "It will be shared in the step's thread once the prompt is posted."
+
+
+def switch_button(reflection: Reflection) -> ButtonElement:
+    """One click to the other visibility."""
+    if reflection.visibility is Visibility.PRIVATE:
+        return button(
+            "Share it with the group", SWITCH_ACTION, f"{reflection.number}:{Visibility.SHARED}"
+        )
+    return button("Make it private", SWITCH_ACTION, f"{reflection.number}:{Visibility.PRIVATE}")
+
+
+def reflection_saved(
+    reflection: Reflection, step: Step, echoed: bool, *, late: bool = False, verb: str = "Saved"
+) -> Message:
+    """The confirmation: what was saved, on which chapters, who can see it, and one click
+    to switch visibility."""
+    late_note = " The plan has finished; it counts as a late reflection." if late else ""
+    edited = " (edited)" if verb != "Saved" else ""
+    text = (
+        f":memo: Saved your {reflection.visibility.value} reflection "
+        f"*#{reflection.number}*{edited} on {where(reflection, step)}. "
+        f"{visibility_words(reflection, echoed, late)}{late_note}"
+    )
     return Message(
-        f"Saved reflection #{reflection.number}",
+        f"Saved reflection #{reflection.number} ({reflection.visibility.value})",
+        [
+            section(text),
+            actions(switch_button(reflection)),
+            context(f"`/reflect edit {reflection.number}` to change it, `/reflect list` for all."),
+        ],
+    )
+
+
+def parts_saved(saved: Sequence[tuple[Reflection, Step, bool]]) -> Message:
+    numbers = ", ".join(f"#{r.number}" for r, _s, _e in saved)
+    first, step, echoed = saved[0]
+    return Message(
+        f"Saved {plural(len(saved), 'reflection')}",
         [
             section(
-                f":memo: Saved your {reflection.visibility.value} reflection *#{reflection.number}* on {where}. {extra}"
+                f":memo: Saved your text as {plural(len(saved), 'reflection')} ({numbers}) on "
+                f"{where(first, step)}. {visibility_words(first, echoed, False)}"
+            )
+        ],
+    )
+
+
+def visibility_question(draft_id: int, question: VisibilityQuestion) -> Message:
+    """A leading "Private" that may be a keyword or prose: ask, showing both readings."""
+    first_word = question.as_typed.split(maxsplit=1)[0]
+    return Message(
+        "Private, or shared? Nothing is saved yet.",
+        [
+            section(
+                f":lock: *Private, or shared?* Your text starts with “{escape(first_word)}”, so "
+                "I have not saved anything yet."
             ),
-            context(
-                "`/reflect edit "
-                + str(reflection.number)
-                + "` to change it, `/reflect list` for all."
+            section(f"*Private* (only you):\n{quote(question.as_keyword, 600)}"),
+            section(f"*Shared with the group*, every word:\n{quote(question.as_typed, 600)}"),
+            actions(
+                button("Keep it private", DRAFT_ACTION, f"{draft_id}:{DraftChoice.PRIVATE}"),
+                button(
+                    "Share it as written",
+                    DRAFT_ACTION,
+                    f"{draft_id}:{DraftChoice.AS_TYPED}",
+                    style="primary",
+                ),
+            ),
+            context("Tip: `/reflect private: …` (with a colon) saves privately without asking."),
+        ],
+    )
+
+
+def typo_question(command: str, typo: Typo, draft_id: int | None) -> Message:
+    """``/reflect lst``: did you mean ``/reflect list``? One click either way."""
+    meant = f"{command} {typo.meant}" + (f" {typo.rest}" if typo.rest else "")
+    buttons = [button(f"Run {meant}", RUN_ACTION, meant, style="primary")]
+    if draft_id is not None:
+        typed = f"{typo.typed} {typo.rest}".strip()
+        buttons.append(
+            button(
+                f"Save “{typed}” as a reflection",
+                DRAFT_ACTION,
+                f"{draft_id}:{DraftChoice.AS_TYPED}",
+            )
+        )
+    return Message(
+        f"Did you mean {command} {typo.meant}?",
+        [
+            section(f":thinking_face: Did you mean `{escape(meant)}`? Nothing was posted."),
+            actions(*buttons) if len(meant) <= VALUE_LIMIT else context(f"Type `{escape(meant)}`."),
+        ],
+    )
+
+
+def unclear(message: str, draft_id: int | None, text: str) -> Message:
+    """A subcommand word with arguments that don't fit: how it goes, and the text kept."""
+    blocks: list[Block] = [section(f":warning: {escape(message)}")]
+    if draft_id is not None and text:
+        blocks += [
+            section(f"Nothing was posted. If you meant a reflection:\n{quote(text, 600)}"),
+            actions(
+                button(
+                    "Save it as a reflection", DRAFT_ACTION, f"{draft_id}:{DraftChoice.AS_TYPED}"
+                )
+            ),
+        ]
+    return Message(message, blocks)
+
+
+def too_long(draft_id: int, text: str, parts: int) -> Message:
+    """Over the limit: refused, the text given back whole, and one click to save it in parts."""
+    head = (
+        f":warning: That reflection is {len(text):,} characters; the limit is "
+        f"{MAX_REFLECTION_CHARS:,}. Nothing is saved yet, and nothing is lost: here is your text."
+    )
+    body = [quote(chunk, SECTION_LIMIT - 10) for chunk in split_text(text, 2800)]
+    return Message(
+        f"That reflection is {len(text):,} characters; the limit is {MAX_REFLECTION_CHARS:,}.",
+        [
+            section(head),
+            *[section(chunk) for chunk in body[: MAX_MESSAGE_BLOCKS - 4]],
+            actions(
+                button(
+                    f"Save it in {parts} parts",
+                    DRAFT_ACTION,
+                    f"{draft_id}:{DraftChoice.PARTS}",
+                    style="primary",
+                ),
+                button("Trim it in a form", DRAFT_ACTION, f"{draft_id}:{DraftChoice.FORM}"),
             ),
         ],
     )
 
 
 def reflection_echo(reflection: Reflection, step: Step) -> Message:
-    where = f"chapter {reflection.chapter}" if reflection.chapter else step.describe_chapters()
+    place = where(reflection, step)
     return Message(
-        f"Reflection on {where}",
+        f"Reflection on {place}",
         [
             section(
-                f"{mention(reflection.author_id)} reflected on {where}:\n{quote(reflection.text, 2900)}"
+                f"{mention(reflection.author_id)} reflected on {place}:\n{quote(reflection.text, 2900)}"
             )
         ],
     )
@@ -61,7 +214,7 @@ def reflection_list(reflections: Sequence[Reflection]) -> Message:
         return notice("You have no reflections yet. Write one with `/reflect <text>`.")
     lines = [f"*{reflection_label(r)}*\n{quote(r.text, 200)}" for r in reflections]
     return Message(
-        f"{len(reflections)} reflections", [header("Your reflections"), *text_sections(lines)]
+        plural(len(reflections), "reflection"), [header("Your reflections"), *text_sections(lines)]
     )
 
 
@@ -70,9 +223,10 @@ def progress_message(progress: Progress, view: PlanView) -> Message:
         "Your progress",
         [
             section(
-                f"*{escape(view.book.title)}*: {progress.chapters_reflected} of {progress.chapter_count} chapters "
-                f"reflected on ({progress.percent}%) · {progress.steps_reflected} of "
-                f"{progress.steps_posted} prompts answered · streak {progress.streak}"
+                f"*{escape(view.book.title)}*: {progress.chapters_reflected} of "
+                f"{plural(progress.chapter_count, 'chapter')} reflected on ({progress.percent}%) · "
+                f"{progress.steps_reflected} of {plural(progress.steps_posted, 'prompt')} answered · "
+                f"streak {progress.streak}"
             )
         ],
     )

@@ -1,19 +1,24 @@
-"""``/book`` and its modals: the shelf and the channel's reading plan."""
+"""``/book`` and its forms: the shelf and the channel's reading plan.
+
+Each listener acks, parses, calls one service function and renders the answer; a plan
+change is announced in the channel through the command's own ``response_url``. The
+command's text is decoded from Slack's entities once, here (``from_slack``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain import commands as cmd
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Caller
-from bot.domain.plans import resolve_options
+from bot.domain.text import from_slack
 from bot.observability import COMMANDS
-from bot.services.plans import PlanView
+from bot.services.plans import PlanChange, PlanView
 from bot.slack import blocks
 from bot.slack.listeners.common import (
     SlackDeps,
@@ -25,6 +30,7 @@ from bot.slack.listeners.common import (
 )
 from bot.slack.modals import (
     BOOK_ADD,
+    BOOK_EDIT,
     PLAN_START,
     BookAddModal,
     PlanStartModal,
@@ -32,7 +38,7 @@ from bot.slack.modals import (
     state_values,
 )
 
-MANAGE = {"pause", "resume", "skip", "finish"}
+MANAGE = {"pause", "resume", "skip", "finish", "cancel"}
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -42,10 +48,11 @@ def register(app: App, deps: SlackDeps) -> None:
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
+        typed = f"/book {from_slack(str(command.get('text') or ''))}".strip()
 
         def work() -> None:
             COMMANDS.labels("/book").inc()
-            with replying(ephemeral_via(respond), "/book"):
+            with replying(ephemeral_via(respond), "/book", typed):
                 run_book_command(deps, command, respond, client)
 
         deps.later(work, "/book")
@@ -56,45 +63,54 @@ def register(app: App, deps: SlackDeps) -> None:
         ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
         team, user = body["team"]["id"], body["user"]["id"]
+        book_id = metadata(view).get("book_id")
 
         def save() -> int | None:
             request = BookAddModal.parse(state_values(view))
+            if isinstance(book_id, int):
+                caller = deps.caller(team, user, check_admin=True)
+                edit = cmd.BookEdit(
+                    f"#{book_id}",
+                    title=request.title,
+                    author=request.author,
+                    chapters=request.chapters,
+                )
+                return services.books.edit(caller, edit).id
             return services.books.add(
                 team, user, request.title, request.author, request.chapters
             ).id
 
-        book_id = answer_submission(ack, save, field="title", what="book modal")
-        if book_id is not None:
+        saved_id = answer_submission(ack, save, field="title", what="book modal")
+        if saved_id is not None:
             reply = ephemeral_in(client, metadata(view).get("channel_id") or user, user)
 
             def confirm() -> None:
                 with replying(reply, "book modal"):
-                    reply(blocks.book_added(services.books.find(team, str(book_id))))
+                    book = services.books.find(team, f"#{saved_id}")
+                    reply(blocks.book_saved(book, edited=isinstance(book_id, int)))
 
             deps.later(confirm, "book modal")
 
     app.view(BOOK_ADD)(submit_book)
+    app.view(BOOK_EDIT)(submit_book)
 
     def submit_plan(
         ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
         team, user = body["team"]["id"], body["user"]["id"]
+        channel = str(metadata(view).get("channel_id", ""))
 
-        def save() -> str:
+        def save() -> PlanView:
             options = PlanStartModal.parse(state_values(view))
-            caller = deps.caller(client, team, user, check_admin=False)
-            channel = str(metadata(view).get("channel_id", ""))
-            return start_plan(deps, caller, channel, options).group.channel_id
+            caller = deps.caller(team, user, check_admin=False)
+            return services.plans.start_from(caller, channel, options)
 
-        channel = answer_submission(ack, save, field="book", fields=PLAN_FIELDS, what="plan modal")
-        if channel is not None:
+        started = answer_submission(ack, save, field="book", fields=PLAN_FIELDS, what="plan modal")
+        if started is not None:
 
             def announce() -> None:
                 with replying(ephemeral_in(client, channel, user), "plan modal"):
-                    message = blocks.plan_started(services.plans.current(team, channel))
-                    client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks
-                    )
+                    services.notifier.announce_plan_started(channel, started)
 
             deps.later(announce, "plan modal")
 
@@ -106,9 +122,10 @@ def run_book_command(
 ) -> None:
     services = deps.services
     team, user, channel = command["team_id"], command["user_id"], command["channel_id"]
+    trigger_id = str(command.get("trigger_id") or "")
     reply = ephemeral_via(respond)
     announce = in_channel_via(respond)
-    parsed = cmd.parse_book(command.get("text") or "")
+    parsed = cmd.parse_book(from_slack(command.get("text") or ""))
     match parsed:
         case cmd.Simple("help"):
             reply(blocks.help_message(cmd.BOOK_HELP))
@@ -122,11 +139,17 @@ def run_book_command(
         case cmd.Simple("history"):
             reply(blocks.plan_history(services.plans.history(team, channel)))
         case cmd.Simple(name) if name in MANAGE:
-            caller = deps.caller(client, team, user, check_admin=True)
-            change = getattr(services.plans, name)(caller, channel)
-            announce(blocks.plan_changed(name, change, user))
+            caller = deps.caller(team, user, check_admin=True)
+            actions: dict[str, Callable[[Caller, str], PlanChange]] = {
+                "pause": services.plans.pause,
+                "resume": services.plans.resume,
+                "skip": services.plans.skip,
+                "finish": services.plans.finish,
+                "cancel": services.plans.cancel,
+            }
+            announce(blocks.plan_changed(name, actions[name](caller, channel), user))
         case cmd.Simple("add-form"):
-            client.views_open(trigger_id=command["trigger_id"], view=BookAddModal(channel).build())
+            client.views_open(trigger_id=trigger_id, view=BookAddModal(channel).build())
         case cmd.Simple("start-form"):
             books = services.books.all(team)
             if not books:
@@ -143,17 +166,28 @@ def run_book_command(
                 default_timezone=defaults.timezone,
                 today=services.clock.now().date(),
             )
-            client.views_open(trigger_id=command["trigger_id"], view=modal.build())
+            client.views_open(trigger_id=trigger_id, view=modal.build())
+        case cmd.Typo():
+            reply(blocks.typo_question("/book", parsed, None))
         case cmd.BookAdd(title, author, chapters):
             reply(blocks.book_added(services.books.add(team, user, title, author, chapters)))
+        case cmd.BookEdit(book_ref) if parsed.changes_nothing:
+            book = services.books.find(team, book_ref)
+            client.views_open(trigger_id=trigger_id, view=BookAddModal(channel, book).build())
+        case cmd.BookEdit():
+            caller = deps.caller(team, user, check_admin=True)
+            reply(blocks.book_saved(services.books.edit(caller, parsed), edited=True))
+        case cmd.BookRemove(book_ref):
+            caller = deps.caller(team, user, check_admin=True)
+            removed = services.books.remove(caller, book_ref)
+            reply(blocks.book_removed(removed))
         case cmd.PlanOptions():
-            require_reachable_channel(client, channel)
-            caller = deps.caller(client, team, user, check_admin=False)
-            announce(blocks.plan_started(start_plan(deps, caller, channel, parsed)))
+            caller = deps.caller(team, user, check_admin=False)
+            announce(blocks.plan_started(services.plans.start_from(caller, channel, parsed)))
         case cmd.BookQuestions(chapter, questions):
-            caller = deps.caller(client, team, user, check_admin=True)
+            caller = deps.caller(team, user, check_admin=True)
             services.plans.set_questions(caller, channel, chapter, questions)
-            reply(blocks.notice(f"Saved {len(questions)} questions for chapter {chapter}."))
+            reply(blocks.questions_saved(len(questions), chapter))
         case cmd.SummaryScope():
             posted = services.digests.post_on_demand(team, channel, parsed)
             where = "here" if posted.channel_id == channel else f"in <#{posted.channel_id}>"
@@ -170,30 +204,3 @@ PLAN_FIELDS = {
     "date": "start",
     "weekday": "weekday",
 }
-
-
-def start_plan(deps: SlackDeps, caller: Caller, channel: str, options: cmd.PlanOptions) -> PlanView:
-    """Start a plan from what the member gave, with the configured defaults for the rest."""
-    services = deps.services
-    resolved = resolve_options(options, services.defaults, services.clock.now())
-    return services.plans.start(
-        caller,
-        channel,
-        resolved.book_ref,
-        resolved.cadence,
-        resolved.chapters_per_step,
-        resolved.start_date,
-        resolved.timezone,
-    )
-
-
-def require_reachable_channel(client: WebClient, channel_id: str) -> None:
-    """The bot must be able to post in the channel before a plan may start there."""
-    try:
-        client.conversations_info(channel=channel_id)
-    except SlackApiError as exc:
-        if exc.response.get("error") in ("channel_not_found", "not_in_channel"):
-            raise InvalidInput(
-                "I can't see this conversation. Invite me first (`/invite @Readalong`), then start the plan."
-            ) from None
-        raise

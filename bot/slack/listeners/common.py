@@ -14,11 +14,12 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, Duplicate
 from bot.domain.model import Caller
 from bot.services.container import Services
-from bot.slack.blocks import Message, error
+from bot.slack.blocks import Message, context, error
 from bot.slack.modals import FieldErrors
+from bot.slack.text import escape, truncate
 
 logger = logging.getLogger(__name__)
 
@@ -57,35 +58,54 @@ class SlackDeps:
 
         self.background.submit(run)
 
-    def is_admin(self, client: WebClient, user_id: str) -> bool:
-        """Configured admins, and the workspace's own admins and owners (asked of Slack)."""
-        if user_id in self.admins:
-            return True
-        try:
-            user = client.users_info(user=user_id).get("user") or {}
-        except SlackApiError:
-            logger.warning("users.info failed for %s; treating as non-admin", user_id)
-            return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    def is_admin(self, user_id: str) -> bool:
+        """Configured admins, and the workspace's own admins and owners (asked of Slack,
+        through the Directory port)."""
+        return user_id in self.admins or self.services.directory.is_admin(user_id)
 
-    def caller(self, client: WebClient, team_id: str, user_id: str, *, check_admin: bool) -> Caller:
-        admin = self.is_admin(client, user_id) if check_admin else user_id in self.admins
+    def caller(self, team_id: str, user_id: str, *, check_admin: bool) -> Caller:
+        admin = self.is_admin(user_id) if check_admin else user_id in self.admins
         return Caller(team_id=team_id, user_id=user_id, is_admin=admin)
 
 
+#: What a member reads when a write lost a race to an identical one; the database's own
+#: words (constraint names, SQL) never reach anyone.
+RACE_LOST = (
+    "Someone (perhaps you, twice) just did the same thing. Look again, then retry if needed."
+)
+
+
 @contextmanager
-def replying(reply: Reply, what: str) -> Iterator[None]:
+def replying(reply: Reply, what: str, typed: str | None = None) -> Iterator[None]:
     """Run a listener body; a domain error becomes its message, anything else a polite apology.
 
-    Nothing escapes to bolt: a listener never fails towards Slack.
+    ``typed`` is the command line as the member typed it: a refusal gives it back (nothing
+    they wrote is lost), and "did you mean" suggestions become buttons that run it
+    corrected. Nothing escapes to bolt: a listener never fails towards Slack.
     """
     try:
         yield
+    except Duplicate:
+        logger.info("%s lost a race to an identical write", what)
+        _send(reply, error(RACE_LOST), what)
     except DomainError as exc:
-        _send(reply, error(exc.message), what)
+        _send(reply, refusal(exc, typed), what)
     except Exception:
         logger.exception("%s failed", what)
         _send(reply, error(GENERIC_FAILURE), what)
+
+
+def refusal(exc: DomainError, typed: str | None) -> Message:
+    """A domain error as a message: what to do, one-click corrections, and what was typed."""
+    choices = [
+        (s.label or f"Use {s.replacement}", typed.replace(s.typed, s.replacement, 1))
+        for s in exc.suggestions
+        if typed and s.typed in typed
+    ]
+    message = error(exc.message, choices)
+    if typed:
+        message.blocks.append(context(f"You typed: {escape(truncate(typed, 1900))}"))
+    return message
 
 
 def answer_submission(
@@ -104,6 +124,9 @@ def answer_submission(
     """
     try:
         saved = save()
+    except Duplicate:
+        ack(response_action="errors", errors={field: RACE_LOST})
+        return None
     except FieldErrors as exc:
         ack(response_action="errors", errors=exc.errors)
         return None
@@ -126,18 +149,32 @@ def _send(reply: Reply, message: Message, what: str) -> None:
         logger.exception("could not tell the user that %s failed", what)
 
 
-def ephemeral_via(respond: Callable[..., Any]) -> Reply:
-    """Reply through a slash command's or action's ``response_url``, visible only to the user."""
-
+def _responder(respond: Callable[..., Any], response_type: str, *, replace: bool) -> Reply:
     def reply(message: Message) -> None:
         respond(
             text=message.text,
             blocks=message.blocks,
-            response_type="ephemeral",
-            replace_original=False,
+            response_type=response_type,
+            replace_original=replace,
         )
 
     return reply
+
+
+def ephemeral_via(respond: Callable[..., Any]) -> Reply:
+    """Reply through a slash command's or action's ``response_url``, visible only to the user."""
+    return _responder(respond, "ephemeral", replace=False)
+
+
+def replace_via(respond: Callable[..., Any]) -> Reply:
+    """Replace the ephemeral message whose button was clicked (a question, a confirmation)
+    with the answer, so the member never sees stale buttons."""
+    return _responder(respond, "ephemeral", replace=True)
+
+
+def in_channel_via(respond: Callable[..., Any]) -> Reply:
+    """Announce in the channel the command was typed in."""
+    return _responder(respond, "in_channel", replace=False)
 
 
 def ephemeral_in(client: WebClient, channel_id: str, user_id: str) -> Reply:
@@ -150,17 +187,5 @@ def ephemeral_in(client: WebClient, channel_id: str, user_id: str) -> Reply:
             )
         except SlackApiError:
             client.chat_postMessage(channel=user_id, text=message.text, blocks=message.blocks)
-
-    return reply
-
-
-def in_channel_via(respond: Callable[..., Any]) -> Reply:
-    def reply(message: Message) -> None:
-        respond(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="in_channel",
-            replace_original=False,
-        )
 
     return reply

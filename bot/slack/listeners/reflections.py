@@ -1,25 +1,37 @@
-"""``/reflect``, the Reflect button on prompts, and the reflection modal."""
+"""``/reflect``, the Reflect button, the reflection form, and the buttons on the bot's answers.
+
+Each listener acks, parses, calls one service function and renders the answer. The
+thread copy of a shared reflection is the services' job (through the Notifier port);
+the only Web API calls here answer the request (respond, views.open).
+
+Slack sends a slash command's text with ``&``, ``<``, ``>`` as entities: it is decoded
+once here (``from_slack``), and escaped once again wherever it is shown.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain import commands as cmd
-from bot.domain.errors import InvalidInput, is_number
-from bot.domain.model import Reflection, Visibility
+from bot.domain.errors import InvalidInput, NotFound, is_number
+from bot.domain.model import Visibility
+from bot.domain.reflections import MAX_REFLECTION_CHARS, TooLong, split_text
+from bot.domain.text import from_slack
 from bot.observability import COMMANDS
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
+from bot.slack.blocks import DraftChoice, Message
 from bot.slack.listeners.common import (
     SlackDeps,
     answer_submission,
     ephemeral_in,
     ephemeral_via,
+    replace_via,
     replying,
 )
 from bot.slack.modals import REFLECT, ReflectionModal, metadata, state_values
@@ -35,9 +47,11 @@ def register(app: App, deps: SlackDeps) -> None:
     ) -> None:
         ack()
 
+        typed = f"/reflect {from_slack(str(command.get('text') or ''))}".strip()
+
         def work() -> None:
             COMMANDS.labels("/reflect").inc()
-            with replying(ephemeral_via(respond), "/reflect"):
+            with replying(ephemeral_via(respond), "/reflect", typed):
                 run_reflect_command(deps, command, respond, client)
 
         deps.later(work, "/reflect")
@@ -48,11 +62,11 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
         user = body["user"]["id"]
         channel = str((body.get("channel") or {}).get("id") or user)  # no channel on App Home
-        step_value = (body.get("actions") or [{}])[0].get("value") or ""
+        step_value = str((body.get("actions") or [{}])[0].get("value") or "")
 
         def open_modal() -> None:
             with replying(ephemeral_in(client, channel, user), "Reflect button"):
-                open_reflection_modal(
+                open_new_reflection(
                     deps,
                     client,
                     body["trigger_id"],
@@ -65,17 +79,62 @@ def register(app: App, deps: SlackDeps) -> None:
 
     app.action(blocks.REFLECT_ACTION)(reflect_button)
 
+    def switch_visibility(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """The one-click button on every confirmation: private ⇄ shared."""
+        ack()
+        team, user = body["team"]["id"], body["user"]["id"]
+        number_text, _, target = str(_action_value(body)).partition(":")
+
+        def switch() -> None:
+            with replying(ephemeral_via(respond), "visibility switch"):
+                if not is_number(number_text) or target not in {v.value for v in Visibility}:
+                    raise InvalidInput("That button is out of date; use `/reflect edit <n>`.")
+                saved = services.reflections.edit(
+                    team, user, int(number_text), visibility=Visibility(target), echo=True
+                )
+                replace_via(respond)(confirmation(saved, verb="Updated"))
+
+        deps.later(switch, "visibility switch")
+
+    app.action(blocks.SWITCH_ACTION)(switch_visibility)
+
+    def draft_choice(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """An answer to one of the bot's questions about text it kept (a draft)."""
+        ack()
+        team, user = body["team"]["id"], body["user"]["id"]
+        draft_text, _, choice = str(_action_value(body)).partition(":")
+        trigger_id = str(body.get("trigger_id") or "")
+
+        def answer() -> None:
+            with replying(ephemeral_via(respond), "draft"):
+                if not is_number(draft_text):
+                    raise InvalidInput("That button is out of date; please type it again.")
+                answer_draft(deps, client, respond, team, user, int(draft_text), choice, trigger_id)
+
+        deps.later(answer, "draft")
+
+    app.action(blocks.DRAFT_ACTION)(draft_choice)
+
     def submit_reflection(
         ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
     ) -> None:
         meta = metadata(view)
         team, user = body["team"]["id"], body["user"]["id"]
+        step_id = meta.get("step_id")
+        number = meta.get("reflection_number")
 
         def save() -> int | None:
             entry = ReflectionModal.parse(state_values(view))
-            if meta.get("reflection_number"):
+            if isinstance(number, int):
                 saved = services.reflections.edit(
-                    team, user, int(meta["reflection_number"]), entry.text, entry.visibility
+                    team,
+                    user,
+                    number,
+                    entry.text,
+                    entry.visibility,
+                    chapter=entry.chapter,
+                    whole_step=entry.chapter is None,
+                    echo=False,
                 )
             else:
                 saved = services.reflections.write(
@@ -85,26 +144,40 @@ def register(app: App, deps: SlackDeps) -> None:
                     entry.text,
                     chapter=entry.chapter,
                     visibility=entry.visibility,
-                    step_number=meta.get("step_number"),
+                    step_id=step_id if isinstance(step_id, int) else None,
+                    echo=False,
                 )
             return saved.reflection.number
 
-        reflection_id = answer_submission(ack, save, field="text", what="reflection modal")
-        if reflection_id is not None:
+        saved_number = answer_submission(ack, save, field="text", what="reflection modal")
+        if saved_number is not None:
             reply = ephemeral_in(client, str(meta.get("channel_id") or user), user)
 
             def follow_up() -> None:
                 with replying(reply, "reflection modal"):
-                    saved = services.reflections.get_own(team, user, reflection_id)
-                    echoed = sync_echo(deps, client, saved)
-                    reply(blocks.reflection_saved(saved.reflection, saved.step, echoed))
+                    saved = services.reflections.publish(team, user, saved_number)
+                    reply(confirmation(saved, verb="Updated" if number else "Saved"))
 
             deps.later(follow_up, "reflection modal")
 
     app.view(REFLECT)(submit_reflection)
 
 
-def open_reflection_modal(
+def _action_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def confirmation(saved: SavedReflection, *, verb: str = "Saved") -> Message:
+    return blocks.reflection_saved(
+        saved.reflection, saved.step, saved.echoed, late=saved.late, verb=verb
+    )
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def open_new_reflection(
     deps: SlackDeps,
     client: WebClient,
     trigger_id: str,
@@ -112,30 +185,44 @@ def open_reflection_modal(
     channel: str,
     *,
     step_id: int | None = None,
-    reflection: SavedReflection | None = None,
+    text: str | None = None,
+    chapter: int | None = None,
+    visibility: Visibility | None = None,
+    hint: str | None = None,
 ) -> None:
-    services = deps.services
-    if reflection is not None:
-        view = reflection.view
-    elif step_id is not None:
-        view = services.plans.for_step(step_id)  # the button may be in a DM reminder
-    else:
-        view = services.plans.current(team, channel)
-    channel = view.group.channel_id
-    now = services.clock.now()
-    step = next((s for s in view.plan.steps if step_id is not None and s.id == step_id), None)
-    step = step or view.plan.current_step(now)
-    label = step.describe_chapters() if step else "current"
+    """The form for a new reflection on ``step_id`` (a button's step) or the channel's."""
+    view, step = deps.services.reflections.form_target(team, channel, step_id)
     modal = ReflectionModal(
-        channel_id=channel,
+        channel_id=view.group.channel_id,
         book=view.book,
-        current_label=label,
-        step_number=step.number if step and step_id is not None else None,
-        reflection_number=reflection.reflection.number if reflection else None,
-        initial_text=reflection.reflection.text if reflection else None,
-        initial_visibility=reflection.reflection.visibility if reflection else Visibility.SHARED,
+        current_label=step.describe_chapters(),
+        step_id=step.id,
+        step_number=step.number,
+        initial_text=text,
+        initial_chapter=chapter,
+        initial_visibility=visibility or Visibility.SHARED,
+        hint=hint,
     )
     client.views_open(trigger_id=trigger_id, view=modal.build())
+
+
+def open_edit(deps: SlackDeps, client: WebClient, trigger_id: str, saved: SavedReflection) -> None:
+    reflection, step = saved.reflection, saved.step
+    modal = ReflectionModal(
+        channel_id=saved.view.group.channel_id,
+        book=saved.view.book,
+        current_label=step.describe_chapters(),
+        step_id=step.id,
+        step_number=step.number,
+        reflection_number=reflection.number,
+        initial_text=reflection.text,
+        initial_chapter=reflection.chapter,
+        initial_visibility=reflection.visibility,
+    )
+    client.views_open(trigger_id=trigger_id, view=modal.build())
+
+
+# --------------------------------------------------------------------------- /reflect
 
 
 def run_reflect_command(
@@ -143,13 +230,15 @@ def run_reflect_command(
 ) -> None:
     services = deps.services
     team, user, channel = command["team_id"], command["user_id"], command["channel_id"]
+    trigger_id = str(command.get("trigger_id") or "")
     reply = ephemeral_via(respond)
-    parsed = cmd.parse_reflect(command.get("text") or "")
+    text = from_slack(command.get("text") or "")
+    parsed = cmd.parse_reflect(text)
     match parsed:
         case cmd.Simple("help"):
             reply(blocks.help_message(cmd.REFLECT_HELP))
         case cmd.Simple("form"):
-            open_reflection_modal(deps, client, command["trigger_id"], team, channel)
+            open_new_reflection(deps, client, trigger_id, team, channel)
         case cmd.Simple("list"):
             reply(blocks.reflection_list(services.reflections.list_own(team, user)))
         case cmd.Simple("progress"):
@@ -168,146 +257,186 @@ def run_reflect_command(
             services.reflections.set_member_flags(team, user, quotable=on)
             reply(
                 blocks.notice(
-                    "Digests and other members' exports may now quote your shared reflections."
+                    "Digests and other members' exports may now quote your shared reflections "
+                    "and replies. `/reflect quotable off` stops that."
                     if on
-                    else "Nobody else's export or digest will quote you."
+                    else "Nobody else's export or digest will quote you. "
+                    "`/reflect quotable on` allows it."
                 )
             )
-        case cmd.ReflectWrite(text, chapter, visibility):
-            saved = services.reflections.write(
-                team, channel, user, text, chapter=chapter, visibility=visibility
+        case cmd.Typo(typed, _meant, rest):
+            words = f"{typed} {rest}".strip()
+            typo_draft = services.reflections.keep_draft(team, user, channel, words)
+            reply(blocks.typo_question("/reflect", parsed, typo_draft.id))
+        case cmd.Unclear(message, kept):
+            kept_draft = (
+                services.reflections.keep_draft(team, user, channel, kept) if kept else None
             )
-            echoed = sync_echo(deps, client, saved)
-            reply(blocks.reflection_saved(saved.reflection, saved.step, echoed))
-        case cmd.ReflectEdit(None, _):
-            mine = services.reflections.list_own(team, user)
-            if not mine:
-                raise InvalidInput(
-                    "You have no reflections to edit yet. Write one with `/reflect <text>`."
+            reply(blocks.unclear(message, kept_draft.id if kept_draft else None, kept))
+        case cmd.ReflectWrite(body, chapter, visibility, question):
+            if question is not None:
+                asked = services.reflections.keep_draft(
+                    team, user, channel, question.as_typed, chapter=chapter
                 )
-            latest = services.reflections.get_own(team, user, _id(mine[-1]))
-            open_reflection_modal(
-                deps, client, command["trigger_id"], team, channel, reflection=latest
+                assert asked.id is not None
+                reply(blocks.visibility_question(asked.id, question))
+            elif not body:
+                open_new_reflection(
+                    deps, client, trigger_id, team, channel, chapter=chapter, visibility=visibility
+                )
+            else:
+                write_or_keep(
+                    deps,
+                    reply,
+                    lambda: services.reflections.write(
+                        team, channel, user, body, chapter=chapter, visibility=visibility, echo=True
+                    ),
+                    keep=lambda long: (
+                        services.reflections.keep_draft(
+                            team, user, channel, long, chapter=chapter, visibility=visibility
+                        ).id
+                    ),
+                )
+        case cmd.ReflectEdit(number, None, None, None):
+            saved = (
+                services.reflections.latest_own(team, user)
+                if number is None
+                else services.reflections.get_own(team, user, number)
             )
-        case cmd.ReflectEdit(reflection_id, None):
-            assert reflection_id is not None
-            saved = services.reflections.get_own(team, user, reflection_id)
-            open_reflection_modal(
-                deps, client, command["trigger_id"], team, channel, reflection=saved
+            open_edit(deps, client, trigger_id, saved)
+        case cmd.ReflectEdit(int() as number_given, new_text, visibility, chapter):
+            edited: int = number_given  # narrowed, for the closures below
+            write_or_keep(
+                deps,
+                reply,
+                lambda: services.reflections.edit(
+                    team, user, edited, new_text, visibility, chapter=chapter, echo=True
+                ),
+                keep=lambda long: (
+                    services.reflections.keep_draft(
+                        team, user, channel, long, reflection_number=edited
+                    ).id
+                ),
+                verb="Updated",
             )
-        case cmd.ReflectEdit(reflection_id, text):
-            assert reflection_id is not None
-            saved = services.reflections.edit(team, user, reflection_id, text)
-            echoed = sync_echo(deps, client, saved)
-            reply(blocks.reflection_saved(saved.reflection, saved.step, echoed))
-        case cmd.ReflectDelete(reflection_id):
-            removed = services.reflections.delete(team, user, reflection_id)
-            remove_echo(client, deps, removed, channel=None)
-            reply(blocks.notice(f"Deleted reflection #{reflection_id}."))
+        case cmd.ReflectDelete(number):
+            services.reflections.delete(team, user, number)
+            reply(blocks.notice(f"Deleted reflection #{number}."))
         case cmd.ReflectExport(book_ref):
-            send_export(deps, client, team, user, book_ref)
-            reply(
-                blocks.notice(
-                    "I've sent your reflections to you as a Markdown file in a direct message."
-                )
-            )
+            try:
+                sent = send_member_post(deps, team, user, book_ref)
+            except NotFound as exc:
+                if not book_ref:
+                    raise
+                unsent = services.reflections.keep_draft(team, user, channel, text)
+                reply(blocks.unclear(exc.message, unsent.id, text))
+                return
+            reply(blocks.notice(sent))
         case _:
             reply(blocks.help_message(cmd.REFLECT_HELP))
 
 
-def send_export(
-    deps: SlackDeps, client: WebClient, team: str, user: str, book_ref: str | None
+def send_member_post(deps: SlackDeps, team: str, user: str, book_ref: str | None) -> str:
+    """Build the member's post and send it to their DM (only they can see it), through
+    the Notifier; returns what to tell them."""
+    export = deps.services.exports.member_post(team, user, book_ref)
+    deps.services.notifier.send_file(
+        user, export.filename, export.title, export.markdown, export.comment
+    )
+    return "I've sent your reflections to you as a Markdown file in a direct message."
+
+
+def write_or_keep(
+    deps: SlackDeps,
+    reply: Callable[[Message], None],
+    save: Callable[[], SavedReflection],
+    *,
+    keep: Callable[[str], int | None],
+    verb: str = "Saved",
 ) -> None:
-    """Build the member's post and upload it to their DM (only they can see it)."""
-    names = display_names(client, [user])
-    export = deps.services.exports.member_post(
-        team, user, book_ref, names.get(user, user), names=_NameLookup(client)
-    )
-    note = (
-        f" ({export.private_left_out} private reflection(s) left out)"
-        if export.private_left_out
-        else ""
-    )
-    dm = client.conversations_open(users=user)["channel"]["id"]
-    client.files_upload_v2(
-        channel=dm,
-        filename=export.filename,
-        title=export.title,
-        content=export.markdown,
-        initial_comment=f"Your {export.shared} shared reflection(s), ready to publish{note}.",
-    )
-
-
-class _NameLookup(dict[str, str]):
-    """Display names fetched from Slack on first use (only for the few quoted members)."""
-
-    def __init__(self, client: WebClient) -> None:
-        super().__init__()
-        self.client = client
-
-    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
-        if key not in self:
-            self[key] = display_names(self.client, [key]).get(key, default or key)
-        return self[key]
-
-
-def display_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
-    names = {}
-    for user_id in user_ids:
-        try:
-            user = client.users_info(user=user_id).get("user") or {}
-            profile = user.get("profile") or {}
-            names[user_id] = str(
-                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
-            )
-        except SlackApiError:
-            names[user_id] = user_id
-    return names
-
-
-def _id(reflection: Reflection) -> int:
-    """The member's own number of their reflection."""
-    assert reflection.number is not None
-    return reflection.number
-
-
-def sync_echo(deps: SlackDeps, client: WebClient, saved: SavedReflection) -> bool:
-    """Make the prompt thread show a shared reflection (posted or updated) and not a private one.
-
-    Returns whether the reflection is now visible in the thread.
-    """
-    reflection, step = saved.reflection, saved.step
-    channel = saved.view.group.channel_id
-    if reflection.visibility is Visibility.PRIVATE:
-        remove_echo(client, deps, reflection, channel)
-        return False
-    if step.message_ts is None:
-        return False
-    message = blocks.reflection_echo(reflection, step)
-    if reflection.message_ts:
-        client.chat_update(
-            channel=channel, ts=reflection.message_ts, text=message.text, blocks=message.blocks
-        )
-        return True
-    posted = client.chat_postMessage(
-        channel=channel, thread_ts=step.message_ts, text=message.text, blocks=message.blocks
-    )
-    deps.services.reflections.mark_echoed(_id(reflection), str(posted["ts"]))
-    return True
-
-
-def remove_echo(
-    client: WebClient, deps: SlackDeps, reflection: Reflection, channel: str | None
-) -> None:
-    """Delete the thread copy of a reflection that became private or was deleted."""
-    if not reflection.message_ts:
-        return
-    if channel is None:
-        channel = deps.services.plans.channel_of(reflection.plan_id)
+    """Save, and confirm; a text over the limit is kept (a draft) and given back whole."""
     try:
-        client.chat_delete(channel=channel, ts=reflection.message_ts)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "message_not_found":
-            raise
-    if reflection.id is not None and deps.services.reflections.exists(reflection.id):
-        deps.services.reflections.mark_echoed(reflection.id, None)
+        saved = save()
+    except TooLong as exc:
+        draft_id = keep(exc.text)
+        assert draft_id is not None
+        reply(
+            blocks.too_long(draft_id, exc.text, len(split_text(exc.text, MAX_REFLECTION_CHARS - 8)))
+        )
+        return
+    reply(confirmation(saved, verb=verb))
+
+
+def answer_draft(
+    deps: SlackDeps,
+    client: WebClient,
+    respond: Respond,
+    team: str,
+    user: str,
+    draft_id: int,
+    choice: str,
+    trigger_id: str,
+) -> None:
+    """Do what the member chose for text the bot kept: save it (privately, as typed, in
+    parts) or open it in a form."""
+    reflections = deps.services.reflections
+    answer = replace_via(respond)
+    if choice == DraftChoice.FORM:
+        draft = reflections.draft(team, user, draft_id)
+        cut = split_text(draft.text, MAX_REFLECTION_CHARS)[0]
+        note = (
+            f"The form holds {MAX_REFLECTION_CHARS:,} characters; the rest of your text is in "
+            "my message, to paste into another reflection."
+            if len(cut) < len(draft.text)
+            else None
+        )
+        if draft.reflection_number is not None:
+            saved = reflections.get_own(team, user, draft.reflection_number)
+            open_edit(deps, client, trigger_id, saved)
+        else:
+            open_new_reflection(
+                deps,
+                client,
+                trigger_id,
+                team,
+                draft.channel_id,
+                step_id=draft.step_id,
+                text=cut,
+                chapter=draft.chapter,
+                visibility=draft.visibility,
+                hint=note,
+            )
+        return
+    draft = reflections.take_draft(team, user, draft_id)
+    if choice == DraftChoice.PARTS:
+        parts = reflections.write_parts(
+            team,
+            draft.channel_id,
+            user,
+            draft.text,
+            chapter=draft.chapter,
+            visibility=draft.visibility,
+            step_id=draft.step_id,
+            echo=True,
+        )
+        answer(blocks.parts_saved([(p.reflection, p.step, p.echoed) for p in parts]))
+        return
+    visibility: Visibility | None
+    if choice == DraftChoice.PRIVATE:
+        words = draft.text.split(maxsplit=1)
+        text, visibility = (words[1] if len(words) > 1 else ""), Visibility.PRIVATE
+    elif choice == DraftChoice.AS_TYPED:
+        text, visibility = draft.text, draft.visibility
+    else:
+        raise InvalidInput("That button is out of date; please type it again.")
+    saved = reflections.write(
+        team,
+        draft.channel_id,
+        user,
+        text,
+        chapter=draft.chapter,
+        visibility=visibility,
+        step_id=draft.step_id,
+        echo=True,
+    )
+    answer(confirmation(saved))

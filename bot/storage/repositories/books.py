@@ -62,6 +62,37 @@ class SqlBooks:
         )
         return [_book(r) for r in rows]
 
+    def update(self, book: Book, key: str) -> None:
+        """Write a book's title, author, key and chapters (titles and questions); chapters
+        beyond the new count go, new ones come."""
+        row = self.session.get_one(BookRow, book.id, options=[selectinload(BookRow.chapters)])
+        row.title, row.author, row.book_key = book.title, book.author, key
+        existing = {c.number: c for c in row.chapters}
+        wanted = {c.number for c in book.chapters}
+        for number, chapter_row in existing.items():
+            if number not in wanted:
+                row.chapters.remove(chapter_row)
+        for chapter in book.chapters:
+            kept = existing.get(chapter.number)
+            if kept is None:
+                row.chapters.append(
+                    ChapterRow(
+                        number=chapter.number,
+                        title=chapter.title,
+                        questions=list(chapter.questions),
+                    )
+                )
+            else:
+                kept.title = chapter.title
+                kept.questions = list(chapter.questions)
+        flush(self.session)
+
+    def delete(self, book_id: int) -> None:
+        row = self.session.get(BookRow, book_id)
+        if row is not None:
+            self.session.delete(row)
+            flush(self.session)
+
     def set_questions(self, book_id: int, chapter: int, questions: list[str]) -> None:
         row = self.session.scalar(
             select(ChapterRow).where(ChapterRow.book_id == book_id, ChapterRow.number == chapter)

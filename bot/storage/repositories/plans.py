@@ -137,6 +137,13 @@ class SqlPlans:
         )
         return [_plan(r) for r in rows]
 
+    def delete(self, plan_id: int) -> None:
+        """Remove a plan and its steps (only ever a cancelled one, nobody's words on it)."""
+        row = self.session.get(PlanRow, plan_id)
+        if row is not None:
+            self.session.delete(row)
+            flush(self.session)
+
     def save(self, plan: Plan) -> None:
         row = self.session.get_one(PlanRow, plan.id, options=[selectinload(PlanRow.steps)])
         _write_plan(row, plan)

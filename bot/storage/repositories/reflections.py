@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Duplicate
 from bot.domain.model import Reflection, Visibility
 from bot.storage.models import ReflectionRow
+from bot.storage.repositories._common import affected
 
 #: How often a member's concurrent writes may race for the same number before giving up.
 MAX_NUMBER_RACES = 5
@@ -71,9 +72,32 @@ class SqlReflections:
         row = self.session.get(ReflectionRow, reflection_id)
         return _reflection(row) if row else None
 
+    def swap_echo(self, reflection_id: int, expected: str | None, new: str | None) -> bool:
+        """Set the reflection's echo (``message_ts``) to ``new`` only if it is ``expected``
+        now: the one way an echo is claimed, recorded or cleared, so two processes never
+        both post it."""
+        current = (
+            ReflectionRow.message_ts.is_(None)
+            if expected is None
+            else ReflectionRow.message_ts == expected
+        )
+        result = self.session.execute(
+            update(ReflectionRow)
+            .where(ReflectionRow.id == reflection_id, current)
+            .values(message_ts=new)
+            .execution_options(synchronize_session=False)
+        )
+        return affected(result) > 0
+
     def save(self, reflection: Reflection) -> None:
         row = self.session.get_one(ReflectionRow, reflection.id)
         _write_reflection(row, reflection)
+
+    def save_content(self, reflection: Reflection) -> None:
+        """Write text, visibility, chapter and step, never the echo: that changes only by
+        :meth:`swap_echo`, so an edit cannot undo an echo recorded meanwhile."""
+        row = self.session.get_one(ReflectionRow, reflection.id)
+        _write_reflection(row, reflection, echo=False)
 
     def delete(self, reflection_id: int) -> None:
         row = self.session.get(ReflectionRow, reflection_id)
@@ -95,14 +119,15 @@ class SqlReflections:
         return [_reflection(r) for r in self.session.scalars(query)]
 
 
-def _write_reflection(row: ReflectionRow, reflection: Reflection) -> None:
+def _write_reflection(row: ReflectionRow, reflection: Reflection, *, echo: bool = True) -> None:
     row.step_number = reflection.step_number
     row.chapter = reflection.chapter
     row.visibility = reflection.visibility.value
     row.text = reflection.text
     row.updated_at = reflection.updated_at
     row.edit_count = reflection.edit_count
-    row.message_ts = reflection.message_ts
+    if echo:
+        row.message_ts = reflection.message_ts
 
 
 def _reflection(row: ReflectionRow) -> Reflection:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.domain.errors import NotFound
 from bot.domain.model import Group, Member
 from bot.storage.models import GroupRow, MemberRow, WorkspaceRow
-from bot.storage.repositories._common import flush
+from bot.storage.repositories._common import insert_or_ignore
 
 
 class SqlWorkspaces:
@@ -27,10 +27,14 @@ class SqlWorkspaces:
         if found is not None:
             self.known[team_id] = found  # only rows read back, i.e. committed ones
             return found
-        row = WorkspaceRow(team_id=team_id, created_at=now)
-        self.session.add(row)
-        flush(self.session)
-        return row.id
+        # First sight, perhaps in two processes at once: whoever inserts second waits for
+        # the first, inserts nothing, and reads the row back.
+        insert_or_ignore(self.session, WorkspaceRow, team_id=team_id, created_at=now)
+        created = self.session.scalar(
+            select(WorkspaceRow.id).where(WorkspaceRow.team_id == team_id)
+        )
+        assert created is not None
+        return created
 
     def all_ids(self) -> list[int]:
         return list(self.session.scalars(select(WorkspaceRow.id).order_by(WorkspaceRow.id)))
@@ -50,9 +54,17 @@ class SqlMembers:
     def ensure(self, workspace_id: int, user_id: str, now: datetime) -> Member:
         row = self._row(workspace_id, user_id)
         if row is None:
-            row = MemberRow(workspace_id=workspace_id, user_id=user_id, created_at=now)
-            self.session.add(row)
-            flush(self.session)
+            insert_or_ignore(
+                self.session,
+                MemberRow,
+                workspace_id=workspace_id,
+                user_id=user_id,
+                reminders_muted=False,
+                quotable=False,
+                created_at=now,
+            )
+            row = self._row(workspace_id, user_id)
+            assert row is not None
         return _member(row)
 
     def get(self, workspace_id: int, user_id: str) -> Member | None:
@@ -111,9 +123,16 @@ class SqlGroups:
     def ensure(self, workspace_id: int, channel_id: str, now: datetime) -> Group:
         row = self._row(workspace_id, channel_id)
         if row is None:
-            row = GroupRow(workspace_id=workspace_id, channel_id=channel_id, created_at=now)
-            self.session.add(row)
-            flush(self.session)
+            insert_or_ignore(
+                self.session,
+                GroupRow,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                store_all_messages=False,
+                created_at=now,
+            )
+            row = self._row(workspace_id, channel_id)
+            assert row is not None
         return _group(row)
 
     def get(self, workspace_id: int, channel_id: str) -> Group | None:

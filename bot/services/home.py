@@ -1,0 +1,89 @@
+"""App Home's content for one member: the groups they read with, now and before.
+
+Gathered through the ports (channel membership from the Notifier, the member's time
+zone from the Directory), so the listener only renders and publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.errors import InvalidInput
+from bot.domain.model import PlanState, PlanView, Progress, Reflection
+from bot.domain.reflections import progress
+from bot.domain.schedule import zone
+from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeGroup:
+    view: PlanView
+    progress: Progress
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    timezone: str
+    now: datetime
+    reading: list[HomeGroup] = field(default_factory=list)  # running plans
+    finished: list[HomeGroup] = field(default_factory=list)  # the last book each group read
+    reflections: list[Reflection] = field(default_factory=list)
+
+
+class HomeService:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, directory: Directory
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.notifier = notifier
+        self.directory = directory
+
+    def for_member(self, team_id: str, user_id: str) -> Home:
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(team_id, now)
+            latest: dict[int, PlanView] = {}
+            for group_id, plan in uow.plans.all_in_workspace(workspace_id):
+                if plan.state is PlanState.CANCELLED:
+                    continue
+                book = uow.books.get(plan.book_id)
+                assert book is not None
+                latest[group_id] = PlanView(plan, book, uow.groups.by_id(group_id))
+            mine = list(uow.reflections.by_author(workspace_id, user_id))
+            uow.commit()
+        reading: list[HomeGroup] = []
+        finished: list[HomeGroup] = []
+        for view in latest.values():
+            wrote_here = any(r.plan_id == view.plan.id for r in mine)
+            if not wrote_here and user_id not in self._members(view.group.channel_id):
+                continue
+            own = [r for r in mine if r.plan_id == view.plan.id]
+            row = HomeGroup(view, progress(view.plan, user_id, own, view.book.chapter_count, now))
+            (finished if view.plan.state is PlanState.FINISHED else reading).append(row)
+        return Home(
+            timezone=self._timezone(user_id),
+            now=now,
+            reading=reading,
+            finished=finished,
+            reflections=mine,
+        )
+
+    def _members(self, channel_id: str) -> set[str]:
+        try:
+            return set(self.notifier.channel_members(channel_id))
+        except DeliveryFailed as exc:
+            logger.warning("could not list the members of %s: %s", channel_id, exc.reason)
+            return set()
+
+    def _timezone(self, user_id: str) -> str:
+        name = self.directory.user_timezone(user_id) or "UTC"
+        try:
+            zone(name)
+        except InvalidInput:
+            return "UTC"
+        return name

@@ -11,10 +11,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from bot.domain import timeline
 from bot.domain.discussions import ThreadMessage
 from bot.domain.markup import Names, mentioned, to_plain
 from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
+from bot.domain.privacy import may_quote, written_late
 
 MAX_HIGHLIGHTS = 5
 MAX_THEMES = 8
@@ -214,21 +214,6 @@ def compose_digest(
         reflection_count=len(shared),
         late_count=sum(written_late(plan, r) for r in shared),
     )
-
-
-def may_quote(author_id: str, quotable: Collection[str]) -> bool:
-    """Consent: a member's words are reproduced by digests and other members' exports only
-    if they turned `/reflect quotable on` (``quotable`` holds their ids). Off by default."""
-    return author_id in quotable
-
-
-def written_late(plan: Plan, reflection: Reflection) -> bool:
-    """Was ``reflection`` written after its step's reading period had closed?"""
-    try:
-        step = plan.step(reflection.step_number)
-    except KeyError:
-        return False
-    return reflection.created_at >= timeline.step_deadline(plan, step)
 
 
 def _highlights(

@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from slugify import slugify
 
-from bot.domain.digests import may_quote
 from bot.domain.markup import Names, to_markdown
 from bot.domain.model import Book, Plan, PlanState, Reflection, Step, StepState, Visibility
+from bot.domain.privacy import may_quote
 from bot.domain.text import plural
 
 #: Said once at the top of every admin record.

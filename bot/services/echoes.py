@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.model import Reflection, Step, StepState, Visibility
+from bot.domain.model import Reflection, Step
+from bot.domain.privacy import shows_in_thread
 from bot.services.ports import Clock, DeliveryFailed, Notifier, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,6 @@ class _Target:
     reflection: Reflection
     step: Step
     channel_id: str
-
-
-def shows_in_thread(reflection: Reflection, step: Step) -> bool:
-    """The privacy rule for threads: shared reflections, once their prompt is out."""
-    return (
-        reflection.visibility is Visibility.SHARED
-        and step.state is StepState.POSTED
-        and step.message_ts is not None
-    )
 
 
 class EchoService:

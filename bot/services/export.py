@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.domain.digests import may_quote, written_late
 from bot.domain.errors import NotFound
 from bot.domain.export import WITHHELD_NOTE, member_post, shown_steps, slug, step_label
 from bot.domain.markup import Names, mentioned, to_markdown
 from bot.domain.model import Reflection, Visibility
+from bot.domain.privacy import may_quote, written_late
 from bot.domain.text import plural
 from bot.services.books import find_book
 from bot.services.ports import Clock, Directory, Unit, UnitOfWork

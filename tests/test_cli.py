@@ -45,7 +45,7 @@ def one_line_error(err: str) -> str:
     return lines[0]
 
 
-def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]):
+def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--help"])
     assert exited.value.code == 0
@@ -58,14 +58,14 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]):
     assert all(word in out for word in ("upgrade", "status", "check-models"))
 
 
-def test_a_command_is_required(capsys: pytest.CaptureFixture[str]):
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([])
     assert exited.value.code == 2
     assert "required" in capsys.readouterr().err
 
 
-def test_db_upgrade_then_status(db_file: Path, capsys: pytest.CaptureFixture[str]):
+def test_db_upgrade_then_status(db_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert "is up to date" in capsys.readouterr().out
     engine = make_engine(f"sqlite:///{db_file}")
@@ -79,7 +79,9 @@ def test_db_upgrade_then_status(db_file: Path, capsys: pytest.CaptureFixture[str
     assert main(["db", "upgrade"]) == 0  # idempotent
 
 
-def test_db_status_on_an_unmigrated_database(db_file: Path, capsys: pytest.CaptureFixture[str]):
+def test_db_status_on_an_unmigrated_database(
+    db_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["db", "status"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -90,7 +92,7 @@ def test_db_status_on_an_unmigrated_database(db_file: Path, capsys: pytest.Captu
 @pytest.mark.parametrize("command", [["db", "status"], ["db", "upgrade"], ["start"]])
 def test_an_unreachable_database(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
-):
+) -> None:
     monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
     assert main(command) == 2
     line = one_line_error(capsys.readouterr().err)
@@ -100,18 +102,18 @@ def test_an_unreachable_database(
 
 def test_a_config_error_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     monkeypatch.setenv("PORT", "not-a-port")
     assert main(["db", "status"]) == 2
     assert one_line_error(capsys.readouterr().err).startswith("config error: PORT: ")
 
 
-def test_db_check_models(capsys: pytest.CaptureFixture[str]):
+def test_db_check_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "check-models"]) == 0
     assert "Models and migrations agree." in capsys.readouterr().out
 
 
-def test_the_installed_console_script(clean_env: Path):
+def test_the_installed_console_script(clean_env: Path) -> None:
     script = Path(sys.executable).parent / "readalong"
     assert script.is_file(), f"{script} is missing: install the package (pip install -e .)"
     done = subprocess.run(
@@ -161,7 +163,7 @@ def slack_env(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
 
 def test_export_markdown_shows_names_and_labels_and_withholds_text(
     slack_env: Harness, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     _club_with_a_finished_step(slack_env)
     capsys.readouterr()
     assert main(["export", "--format", "markdown"]) == 0
@@ -176,7 +178,7 @@ def test_export_markdown_shows_names_and_labels_and_withholds_text(
         assert raw not in out
 
 
-def test_export_json_keeps_ids_beside_names(slack_env: Harness, tmp_path: Path):
+def test_export_json_keeps_ids_beside_names(slack_env: Harness, tmp_path: Path) -> None:
     import json
 
     _club_with_a_finished_step(slack_env)
@@ -197,9 +199,9 @@ def test_export_json_keeps_ids_beside_names(slack_env: Harness, tmp_path: Path):
 
 def test_export_without_slack_uses_stored_names(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
-    """No token (an admin's laptop): Slack is not asked; the names the bot stored serve,
-    and someone known nowhere keeps their id (an admin must tell people apart)."""
+) -> None:
+    """No token (an admin's laptop): Slack is not asked; the names the bot stored serve
+    (set by an admin's tool here, or carried by the member's own slash commands)."""
     import dataclasses
 
     _club_with_a_finished_step(harness)
@@ -221,5 +223,5 @@ def test_export_without_slack_uses_stored_names(
     assert len(harness.emulator.calls) == calls  # Slack was not asked
     assert "## Dune in #club-stored (active)" in out
     assert "**Bob (stored)** (chapter 1): Bob agrees with" in out
-    assert f"**{CAROL}** (chapter 1): _text withheld" in out
+    assert "**carol** (chapter 1): _text withheld" in out  # her commands' user_name
     assert ALICE not in out and BOB not in out and CLUB not in out

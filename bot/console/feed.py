@@ -40,6 +40,7 @@ class Item:
     number: int | None = None
     parent: int | None = None
     prompt: int | None = None
+    ephemeral: int | None = None  # e<n>, for answers only this member sees
 
 
 def is_prompt(message: Message) -> bool:
@@ -66,6 +67,7 @@ class Feed:
         self._numbers: dict[tuple[str, str], int] = {}
         self._refs: list[tuple[str, str]] = []
         self._prompts: list[tuple[str, str]] = []
+        self._ephemerals: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------------ numbering
 
@@ -79,6 +81,13 @@ class Feed:
                 self._prompts.append(key)
         return self._numbers[key]
 
+    def ephemeral_number(self, message: Message) -> int:
+        """The number of an answer only its member sees: e1, e2, …"""
+        key = (message.channel, message.ts)
+        if key not in self._ephemerals:
+            self._ephemerals.append(key)
+        return self._ephemerals.index(key) + 1
+
     def prompt_number(self, message: Message) -> int | None:
         key = (message.channel, message.ts)
         return self._prompts.index(key) + 1 if key in self._prompts else None
@@ -86,7 +95,12 @@ class Feed:
     def resolve(self, ref: str) -> Message:
         """The live message for ``ref``: a number shown as ``[n]``, or ``p<n>`` for prompt n."""
         ref = ref.strip().lstrip("[").rstrip("]").lower()
-        if ref.startswith("p") and ref[1:].isdigit():
+        if ref.startswith("e") and ref[1:].isdigit():
+            index = int(ref[1:])
+            if not 1 <= index <= len(self._ephemerals):
+                raise ConsoleError(f"There is no answer e{index}.")
+            channel, ts = self._ephemerals[index - 1]
+        elif ref.startswith("p") and ref[1:].isdigit():
             index = int(ref[1:])
             if not 1 <= index <= len(self._prompts):
                 raise ConsoleError(f"There is no prompt p{index} yet.")
@@ -94,7 +108,9 @@ class Feed:
         elif ref.isdigit() and 1 <= int(ref) <= len(self._refs):
             channel, ts = self._refs[int(ref) - 1]
         else:
-            raise ConsoleError(f"No message [{ref}]: use a number shown in brackets, or p1, p2…")
+            raise ConsoleError(
+                f"No message [{ref}]: use a number shown in brackets, p1, p2… or e1, e2…"
+            )
         workspace = self.world.emulator.workspace
         message = workspace.find_message(channel, ts) or workspace.find_ephemeral(channel, ts)
         if message is None:
@@ -129,7 +145,9 @@ class Feed:
             Change.NEW if before is None else Change.DELETED if message.deleted else Change.EDITED
         )
         if kind is Kind.EPHEMERAL:
-            return Item(message, kind, change)
+            # Numbered in a series of its own ([e1], [e2]…), so that its buttons (make it
+            # private, did you mean…) can be clicked: :click e1.
+            return Item(message, kind, change, ephemeral=self.ephemeral_number(message))
         if kind is Kind.CHANNEL and message.is_reply:
             kind = Kind.REPLY
         parent = None

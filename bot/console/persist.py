@@ -118,15 +118,9 @@ def _replay(workspace: Workspace, record: dict[str, Any]) -> Message:
 
 
 def _after(workspace: Workspace, latest_micros: int) -> None:
-    """Make sure the next ts the workspace issues comes after every restored one.
-
-    The clock resumes where the last session stopped, at or after its last message, so
-    this takes a step or two.
-    """
-    for _ in range(3):
-        if _micros(workspace.next_ts()) > latest_micros:
-            return
-    logger.warning("restored messages are newer than the console clock")
+    """Make sure the next ts the workspace issues comes after every restored one (the
+    clock may resume in the very second of the last session's last messages)."""
+    workspace.issue_after(latest_micros)
 
 
 def _micros(ts: str) -> int:

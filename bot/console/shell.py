@@ -34,7 +34,7 @@ Console commands:
   :thread [n|pN]           enter the thread of message [n], or of prompt N (default: the latest prompt)
   :back                    leave the thread
   :react <n|pN> :emoji:    react to a message
-  :click <n|pN> [label]    click a button on a message, e.g. :click p1 Reflect
+  :click <n|pN|eN> [label] click a button on a message, e.g. :click p1 Reflect, :click e2 Make it private
   :advance 3d | 2h | 30m   move the clock forward; whatever the scheduler would do meanwhile happens
   :at 2026-12-07 09:00     move the clock to a moment (in the console's time zone)
   :home                    open your App Home
@@ -148,8 +148,10 @@ class Shell:
     # ------------------------------------------------------------------ the loop
 
     def start(self) -> None:
-        """Show the banner; what exists already counts as seen."""
-        self.feed.catch_up(self.user)
+        """Show the banner; what exists already counts as seen, by every member (switching
+        with :as later does not show an earlier session's DMs again)."""
+        for member in self.world.members():
+            self.feed.catch_up(member.id)
         self.banner()
 
     def step(self) -> bool:
@@ -211,6 +213,8 @@ class Shell:
         head = Text("  ")
         if item.number is not None:
             head.append(f"[{item.number}] ", style="bold cyan")
+        elif item.ephemeral is not None:
+            head.append(f"[e{item.ephemeral}] ", style="bold cyan")
         channel = self.world.channel(message.channel)
         if item.kind is Kind.DM or channel.is_im:
             head.append("DM", style="magenta")

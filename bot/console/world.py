@@ -149,6 +149,9 @@ class ConsoleWorld:
         )
         if self.saved is not None:
             persist.restore(emulator.workspace, self.saved.messages)
+        # Event and file ids of this session must differ from every earlier session's:
+        # the bot remembers handled event ids and would take a reused one for a repeat.
+        emulator.workspace.skip_ids(secrets.randbelow(36**8))
         emulator.start()
         self._stack.callback(emulator.stop)
         self.emulator = emulator
@@ -257,6 +260,7 @@ class ConsoleWorld:
     def slash(self, user_id: str, channel_id: str, line: str) -> None:
         """Type a slash command (``/book list``) in a channel."""
         command, _, text = line.strip().partition(" ")
+        command = command.lower()  # Slack's command names are lower case: /Book is /book
         response = self.slack.slash_command(
             command, text.strip(), user_id=user_id, channel_id=channel_id
         )

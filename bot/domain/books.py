@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from bot.domain.errors import InvalidInput, is_number
-from bot.domain.matching import fold
+from bot.domain.matching import words
 from bot.domain.model import Book, Chapter
-from bot.domain.text import clean
+from bot.domain.text import clean, number
 
 MAX_TITLE = 200
 MAX_AUTHOR = 120
@@ -18,9 +18,10 @@ MAX_QUESTIONS = 5
 
 
 def book_key(title: str, author: str) -> str:
-    """What makes two books the same in one workspace: title and author as compared by
-    :func:`bot.domain.matching.fold` (case, accents, curly quotes and spacing do not count)."""
-    return fold(title) + "\x1f" + fold(author)
+    """What makes two books the same in one workspace: the words of title and author
+    (:func:`bot.domain.matching.words`: case, accents, quotes, punctuation and spacing do
+    not count, so "The Sea : A Tale" is "The Sea: A Tale")."""
+    return " ".join(words(title)) + "\x1f" + " ".join(words(author))
 
 
 #: Text that reads as a count of some kind (a sign, decimals, thousands separators).
@@ -32,6 +33,9 @@ def parse_chapters(spec: str) -> list[Chapter]:
     text = clean(spec)
     if not text:
         raise InvalidInput("Give the chapters as a count (e.g. 12) or titles separated by `;`.")
+    spelled = number(text) if ";" not in text else None
+    if spelled is not None and not is_number(text):
+        text = str(spelled)  # "three" chapters
     if _NUMBER_LIKE.fullmatch(text):
         # "-3", "3.5", "1,000" or "²" meant a count: a whole number 1…500, or it is refused
         # (a one-chapter book called "-3" could never be what anyone wanted).

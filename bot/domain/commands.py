@@ -22,6 +22,7 @@ from bot.domain.matching import close_word
 from bot.domain.model import Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS
 from bot.domain.schedule import parse_date, parse_time, parse_weekday
+from bot.domain.text import number
 
 __all__ = ["MAX_REFLECTION_CHARS"]
 
@@ -249,7 +250,7 @@ def parse_start(rest: str) -> PlanOptions:
     first_option = len(tokens)
     for i, token in enumerate(tokens):
         next_is_chapters = i + 1 < len(tokens) and _CHAPTERS_WORD.match(tokens[i + 1])
-        if token.lower() in _OPTION_WORDS or (is_number(token) and next_is_chapters):
+        if token.lower() in _OPTION_WORDS or (number(token) is not None and next_is_chapters):
             first_option = i
             break
     book_ref = " ".join(tokens[:first_option]).strip().strip('"“”')
@@ -261,8 +262,13 @@ def parse_start(rest: str) -> PlanOptions:
         word = tokens[i].lower()
         arg = tokens[i + 1] if i + 1 < len(tokens) else None
         if word == "every" and arg is not None:
-            if is_number(arg) and i + 2 < len(tokens) and tokens[i + 2].lower() in ("days", "day"):
-                values["every_days"] = int(arg)
+            days = number(arg)
+            if (
+                days is not None
+                and i + 2 < len(tokens)
+                and tokens[i + 2].lower() in ("days", "day")
+            ):
+                values["every_days"] = days
                 i += 3
                 continue
             if arg.lower() in ("day", "daily"):
@@ -279,8 +285,8 @@ def parse_start(rest: str) -> PlanOptions:
         elif word == "tz" and arg is not None:
             values["timezone"] = arg
             i += 2
-        elif is_number(word) and arg is not None and _CHAPTERS_WORD.match(arg):
-            values["chapters_per_step"] = int(word)
+        elif number(word) is not None and arg is not None and _CHAPTERS_WORD.match(arg):
+            values["chapters_per_step"] = number(word)
             i += 2
         else:
             raise InvalidInput(
@@ -389,6 +395,9 @@ def parse_reflect(text: str) -> ReflectCommand:
     rest = rest.strip()
     if sub in SIMPLE_REFLECT and not rest:
         return Simple(sub)
+    if sub in SIMPLE_REFLECT and len(rest.split()) <= 2:
+        # "mute now", "list all": the command, with a word more. Ask; never post it.
+        return Typo(body, sub, "")
     if sub == "edit":
         if rest and not _ARGUMENT_SHAPES["edit"].match(rest):
             return Unclear(_usage("edit"), body)
@@ -463,16 +472,20 @@ class Options:
 
 # `ch 3`, `ch3`, `ch. 3`, `chapter 3`, then an optional separator (`:`, `-`, `,`, `.`).
 _CHAPTER = re.compile(
-    r"^(?P<word>ch\.?|chapter)\s*(?P<number>[0-9]+)(?P<sep>\s*[:\-–—,.](?=\s|$)|:)?\s*",
+    r"^(?P<word>ch\.?|chapter)\s*(?P<number>[0-9]+)(?P<sep>\s*[:\-–—,.](?=\s|$)|[:：])?\s*",
     re.IGNORECASE,
 )
 _CHAPTER_ANY_DIGITS = re.compile(r"^(ch\.?|chapter)\s*(\d+)\b", re.IGNORECASE)
 _BARE_CH = re.compile(r"^ch\.?(\s|$)", re.IGNORECASE)
 # `private`, `(private)`, `[private]`, `private:`, `private -`; also `shared`.
 _KEYWORD = re.compile(
-    r"^(?P<open>[(\[])?(?P<word>private|shared)\b(?P<close>[)\]])?"
-    r"(?P<sep>\s*[:\-–—,](?=\s|$)|:)?\s*",
+    r"^(?P<open>[(\[“\"‘'])?(?P<word>private|shared)\b(?P<close>[)\]”\"’'])?"
+    r"(?P<sep>\s*[:\-–—,.](?=\s|$)|[:：])?\s*",
     re.IGNORECASE,
+)
+#: A near miss of "private" at the start ("prvate:", "privat", "privately:"): asked about.
+_NEAR_PRIVATE = re.compile(
+    r"^[(\[“\"‘']?(?P<word>[A-Za-z]{3,12})[)\]”\"’']?(?P<sep>\s*[:\-–—,.：](?=\s|$)|[:：]|\s)\s*"
 )
 #: After a bare "private" or "shared", these words start a sentence: the first word was a
 #: keyword ("private nobody should see this", "private my secret").
@@ -596,135 +609,6 @@ _SENTENCE_STARTS = frozenset(
         "read",
     ]
 )
-#: Nouns that "private" or "shared" commonly describe: "Private thoughts are overrated" is
-#: a sentence, not a keyword.
-_DESCRIBED_NOUNS = frozenset(
-    [
-        "thoughts",
-        "thought",
-        "life",
-        "lives",
-        "property",
-        "sector",
-        "school",
-        "schools",
-        "company",
-        "companies",
-        "equity",
-        "information",
-        "info",
-        "data",
-        "matters",
-        "matter",
-        "affairs",
-        "conversation",
-        "conversations",
-        "message",
-        "messages",
-        "key",
-        "keys",
-        "label",
-        "practice",
-        "jet",
-        "investor",
-        "investors",
-        "market",
-        "markets",
-        "capital",
-        "enterprise",
-        "enterprises",
-        "ownership",
-        "individual",
-        "individuals",
-        "citizen",
-        "citizens",
-        "eye",
-        "detective",
-        "parts",
-        "part",
-        "time",
-        "space",
-        "spaces",
-        "room",
-        "rooms",
-        "lesson",
-        "lessons",
-        "session",
-        "sessions",
-        "mentoring",
-        "reflection",
-        "reflections",
-        "reading",
-        "readings",
-        "channel",
-        "channels",
-        "group",
-        "groups",
-        "club",
-        "clubs",
-        "garden",
-        "gardens",
-        "party",
-        "parties",
-        "person",
-        "people",
-        "self",
-        "selves",
-        "moment",
-        "moments",
-        "language",
-        "languages",
-        "values",
-        "value",
-        "vision",
-        "goal",
-        "goals",
-        "experience",
-        "experiences",
-        "understanding",
-        "interest",
-        "interests",
-        "responsibility",
-        "responsibilities",
-        "purpose",
-        "ground",
-        "memory",
-        "memories",
-        "history",
-        "stories",
-        "story",
-        "meal",
-        "meals",
-        "journey",
-        "world",
-        "worlds",
-        "sense",
-        "feelings",
-        "feeling",
-        "economy",
-        "economies",
-        "resources",
-        "resource",
-        "infrastructure",
-        "ideas",
-        "idea",
-        "truth",
-        "truths",
-        "trauma",
-        "joy",
-        "pain",
-        "struggle",
-        "struggles",
-        "beliefs",
-        "belief",
-        "concerns",
-        "concern",
-        "dreams",
-        "dream",
-        "fears",
-        "fear",
-    ]
-)
 
 
 def parse_options(body: str) -> Options:
@@ -780,10 +664,21 @@ def parse_options(body: str) -> Options:
                 rest = after
                 took_option = True
                 continue
-            if meant is Visibility.PRIVATE and next_word not in _DESCRIBED_NOUNS:
-                # Keyword or adjective? Don't guess with someone's private words: ask.
+            if meant is Visibility.PRIVATE:
+                # Keyword or adjective ("Private thoughts are…")? Don't guess with someone's
+                # private words: ask, showing both readings.
                 question = VisibilityQuestion(meant, after.strip(), rest.strip())
             break
+        near = _NEAR_PRIVATE.match(rest)
+        if near is not None and visibility is None and question is None:
+            word = near.group("word").lower()
+            if word != "private" and (
+                word.startswith("priv") or close_word(word, ("private",), max_distance=2)
+            ):
+                # "prvate: my therapist…" meant private: never share it on a typo.
+                question = VisibilityQuestion(
+                    Visibility.PRIVATE, rest[near.end() :].strip(), rest.strip()
+                )
         break
     return Options(chapter, visibility, question, rest.strip())
 

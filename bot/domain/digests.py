@@ -57,6 +57,7 @@ class SummaryRecord:
     state: SummaryState
     message_ts: tuple[str, ...]
     updated_at: datetime | None
+    step_numbers: tuple[int, ...] | None = None  # None: stored before steps were kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,3 +28,43 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 step``, ``2 steps``, ``0 replies`` (give ``plural_form`` when it is not +s)."""
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count:,} {word}"
+
+
+#: Numbers people write as words, for counts ("three chapters", "every two days").
+_NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "a": 1, "an": 1}
+
+
+def number(text: str) -> int | None:
+    """``"3"`` or ``"three"`` as 3 (ASCII digits, or a number word up to twenty, thirty…);
+    None when it is neither."""
+    word = text.strip().casefold()
+    if word.isascii() and word.isdigit():
+        return int(word)
+    return _NUMBER_WORDS.get(word) if word not in ("a", "an") else None

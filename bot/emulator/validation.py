@@ -219,6 +219,7 @@ class _Checker:
             )
         elif kind == "actions":
             self._element_list(block.get("elements"), pointer, MAX_ACTIONS_ELEMENTS, self.element)
+            self._unique_action_ids(block.get("elements"), pointer)
         elif kind == "context":
             self._element_list(
                 block.get("elements"), pointer, MAX_CONTEXT_ELEMENTS, self._context_element
@@ -266,6 +267,21 @@ class _Checker:
             self._image(element, pointer)
         else:
             self.text_object(element, pointer)
+
+    def _unique_action_ids(self, elements: Any, pointer: str) -> None:
+        """Slack: an ``action_id`` "should be unique among all other action_ids in the
+        containing block"; a repeat is refused (invalid_blocks)."""
+        seen: set[str] = set()
+        for i, element in enumerate(elements if isinstance(elements, list) else []):
+            action_id = element.get("action_id") if isinstance(element, dict) else None
+            if not isinstance(action_id, str):
+                continue
+            if action_id in seen:
+                self.errors.append(
+                    f"[ERROR] action_id must be unique in its block "
+                    f"{_at(pointer + f'/elements/{i}/action_id')}"
+                )
+            seen.add(action_id)
 
     def _element_list(self, elements: Any, pointer: str, limit: int, check: Any) -> None:
         if not isinstance(elements, list) or not elements:

@@ -156,6 +156,17 @@ class Workspace:
             self._last_micros = micros
             return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
+    def issue_after(self, micros: int) -> None:
+        """The next ts issued will be later than ``micros`` (a restored history's last)."""
+        with self.lock:
+            self._last_micros = max(self._last_micros, micros)
+
+    def skip_ids(self, count: int) -> None:
+        """Start issuing ids further on: a new session on an old database must not reuse
+        the event ids an earlier session's events were recorded under."""
+        with self.lock:
+            self._ids = itertools.count(next(self._ids) + count)
+
     def new_id(self, prefix: str) -> str:
         """A Slack-looking id: prefix + 10 upper-case alphanumerics."""
         with self.lock:

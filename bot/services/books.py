@@ -21,7 +21,7 @@ from bot.domain.errors import (
     is_number,
 )
 from bot.domain.matching import match
-from bot.domain.model import RUNNING_PLAN_STATES, Book, Caller, Chapter, PlanState
+from bot.domain.model import RUNNING_PLAN_STATES, Book, Caller, Chapter, Plan, PlanState
 from bot.services.ports import Clock, Unit, UnitOfWork
 
 MAX_ID = 2**63 - 1  # the largest id SQLite INTEGER / PostgreSQL BIGINT can hold
@@ -113,27 +113,36 @@ class BookService:
             uow.commit()
             return edited
 
+    def removable(self, caller: Caller, book_ref: str) -> Book:
+        """The book ``book_ref`` names, if the caller may take it off the shelf now (every
+        check :meth:`remove` makes, nothing changed): for asking "are you sure?"."""
+        with self.uow() as uow:
+            return self._removable(uow, caller, book_ref)[0]
+
     def remove(self, caller: Caller, book_ref: str) -> Book:
         """Take a book off the shelf (who added it, or an admin): never while a plan reads
         it, and not once a group has read it (its history keeps it). A plan started by
         mistake and cancelled, with nobody's words on it, goes with the book."""
-        now = self.clock.now()
         with self.uow() as uow:
-            workspace_id = uow.workspaces.ensure(caller.team_id, now)
-            book = find_book(uow, workspace_id, book_ref)
-            _require_book_keeper(book, caller, "remove")
-            _require_no_running_plan(uow, book, "remove it")
-            plans = uow.plans.all_for_book(_book_id(book))
-            read = [p for p in plans if p.state is PlanState.FINISHED]
-            if read or any(uow.reflections.for_plan(p.id or 0) for p in plans):
-                raise Conflict(
-                    f"“{book.title}” has been read here; it stays on the shelf with its history."
-                )
+            book, plans = self._removable(uow, caller, book_ref)
             for plan in plans:
                 uow.plans.delete(plan.id or 0)
             uow.books.delete(_book_id(book))
             uow.commit()
             return book
+
+    def _removable(self, uow: Unit, caller: Caller, book_ref: str) -> tuple[Book, list[Plan]]:
+        workspace_id = uow.workspaces.ensure(caller.team_id, self.clock.now())
+        book = find_book(uow, workspace_id, book_ref)
+        _require_book_keeper(book, caller, "remove")
+        _require_no_running_plan(uow, book, "remove it")
+        plans = uow.plans.all_for_book(_book_id(book))
+        read = [p for p in plans if p.state is PlanState.FINISHED]
+        if read or any(uow.reflections.for_plan(p.id or 0) for p in plans):
+            raise Conflict(
+                f"“{book.title}” has been read here; it stays on the shelf with its history."
+            )
+        return book, plans
 
     def set_questions(
         self, team_id: str, book_ref: str, chapter: int, questions: list[str]
@@ -210,10 +219,9 @@ def _require_book_keeper(book: Book, caller: Caller, action: str) -> None:
 def _require_no_running_plan(uow: Unit, book: Book, action: str) -> None:
     running = [p for p in uow.plans.all_for_book(_book_id(book)) if p.state in RUNNING_PLAN_STATES]
     if running:
-        channel = uow.groups.by_id(running[0].group_id).channel_id
         raise Conflict(
-            f"A plan in <#{channel}> is reading “{book.title}”: `/book finish` or "
-            f"`/book cancel` it there before you {action}."
+            f"A reading plan is reading “{book.title}” right now: `/book finish` or "
+            f"`/book cancel` it in its channel before you {action}."
         )
 
 

@@ -11,6 +11,7 @@ from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.home import HomeService
+from bot.services.people import PeopleService
 from bot.services.plans import PlanService
 from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
 from bot.services.prompts import PromptPolicy, PromptService, TickReport
@@ -31,6 +32,7 @@ class Services:
     digests: DigestService
     exports: ExportService
     home: HomeService
+    people: PeopleService
 
     @classmethod
     def build(
@@ -62,6 +64,7 @@ class Services:
             digests=DigestService(uow, clock, notifier, digests, directory),
             exports=ExportService(uow, clock, directory),
             home=HomeService(uow, clock, notifier, directory),
+            people=PeopleService(uow, clock),
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:

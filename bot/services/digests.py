@@ -22,7 +22,7 @@ from bot.domain.markup import Names
 from bot.domain.model import Plan, PlanState, Step, StepState
 from bot.domain.plans import finish
 from bot.services.export import NameSources
-from bot.services.plans import PlanView, running_view
+from bot.services.plans import PlanView, latest_view
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -65,9 +65,14 @@ class DigestService:
         """`/book summary [step n|week|book]`: compose and post to the group's summary channel."""
         now = self.clock.now()
         with self.uow() as uow:
-            view = running_view(uow, team_id, channel_id, now)
+            view = latest_view(uow, team_id, channel_id, now)  # a finished book too
             steps = _steps_for(view.plan, scope, now)
-            kind = DigestKind.SO_FAR if scope.kind == DigestKind.BOOK else scope.kind
+            finished = view.plan.state is PlanState.FINISHED
+            kind = (
+                (DigestKind.BOOK if finished else DigestKind.SO_FAR)
+                if scope.kind == DigestKind.BOOK
+                else scope.kind
+            )
             digest = _compose(uow, view, kind, steps, now)
             stored = self._stored_names(uow, view, digest)
         if digest.is_empty:
@@ -78,6 +83,15 @@ class DigestService:
         digest = self._named(digest, stored)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)
+        # Recorded like a scheduled digest, so it too is re-rendered when words it quotes
+        # are taken back.
+        assert view.plan.id is not None
+        key = DigestKey(view.plan.id, kind, f"asked-{now.isoformat()}")
+        with self.uow() as uow:
+            summary_id = uow.summaries.claim(key, target, now, [s.number for s in steps])
+            if summary_id is not None:
+                uow.summaries.mark_posted(summary_id, posted, now)
+            uow.commit()
         return PostedDigest(digest, target, len(posted))
 
     def compose_for_plan(self, plan_id: int, kind: DigestKind) -> Digest:
@@ -96,7 +110,7 @@ class DigestService:
         now = now or self.clock.now()
         self._finish_completed(now)
         posted = sum(self._post_once(due, now) for due in self._due(now))
-        return posted + self._refresh_wrap_ups(now)
+        return posted + self.refresh_behind(now)
 
     def _finish_completed(self, now: datetime) -> None:
         with self.uow() as uow:
@@ -150,7 +164,7 @@ class DigestService:
         with self.uow() as uow:
             view = _view(uow, key.plan_id)
             target = view.group.summary_channel_id or view.group.channel_id
-            summary_id = uow.summaries.claim(key, target, now)
+            summary_id = uow.summaries.claim(key, target, now, due.step_numbers)
             if summary_id is None:
                 return 0  # another process has it
             steps = [view.plan.step(n) for n in due.step_numbers]
@@ -183,12 +197,15 @@ class DigestService:
 
     # --- wrap-ups that late reflections have overtaken -----------------------------------
 
-    def _refresh_wrap_ups(self, now: datetime) -> int:
-        """Re-render each wrap-up older than a reflection shared on its plan (late ones,
-        after the plan finished): ``chat.update`` its messages, or post it now if it was
-        empty. Returns how many wrap-ups were posted for the first time."""
+    def refresh_behind(self, now: datetime | None = None) -> int:
+        """Re-render every posted digest that what may be quoted has overtaken: a wrap-up
+        older than a reflection shared late on its plan, and any digest older than its
+        plan's ``quotes_changed_at`` (words deleted, made private, edited, or quoting
+        turned off). ``chat.update`` its messages (or post an empty wrap-up now). Returns
+        how many digests were posted for the first time."""
+        now = now or self.clock.now()
         with self.uow() as uow:
-            behind = uow.summaries.wrap_ups_behind()
+            behind = uow.summaries.behind()
         return sum(self._refresh(summary, now) for summary in behind)
 
     def _refresh(self, summary: SummaryRecord, now: datetime) -> int:
@@ -196,14 +213,13 @@ class DigestService:
             if not uow.summaries.take_refresh(summary.id, summary.updated_at, now):
                 return 0  # another process is at it
             view = _view(uow, summary.key.plan_id)
-            steps = sorted(
-                (s for s in view.plan.steps if s.state is StepState.POSTED),
-                key=lambda s: s.number,
-            )
+            steps = _steps_of(view.plan, summary)
             digest = _compose(uow, view, summary.key.kind, steps, now)
             stored = self._stored_names(uow, view, digest)
             uow.commit()
         if digest.is_empty:
+            if summary.message_ts:
+                self._withdraw(summary, now)  # nothing may be shown any more: it goes
             return 0
         digest = self._named(digest, stored)
         try:
@@ -215,7 +231,8 @@ class DigestService:
                 ts_values = self.notifier.post_digest(summary.channel_id, digest)
         except DeliveryFailed as exc:
             logger.warning(
-                "wrap-up of plan %s not brought up to date (%s); will retry",
+                "digest %s of plan %s not brought up to date (%s); will retry",
+                summary.key.period,
                 summary.key.plan_id,
                 exc.reason,
             )
@@ -228,6 +245,21 @@ class DigestService:
             uow.commit()
         return 0 if summary.message_ts else 1
 
+    def _withdraw(self, summary: SummaryRecord, now: datetime) -> None:
+        """Delete a posted digest that has nothing left it may show."""
+        try:
+            for ts in summary.message_ts:
+                self.notifier.delete_message(summary.channel_id, ts)
+        except DeliveryFailed as exc:
+            logger.warning("digest %s not withdrawn (%s); will retry", summary.id, exc.reason)
+            with self.uow() as uow:
+                uow.summaries.give_back_refresh(summary.id, now, summary.updated_at)
+                uow.commit()
+            return
+        with self.uow() as uow:
+            uow.summaries.mark_empty(summary.id, now)
+            uow.commit()
+
     # --- names for the words quoted ------------------------------------------------------
 
     def _stored_names(self, uow: Unit, view: PlanView, digest: Digest) -> Names:
@@ -239,6 +271,19 @@ class DigestService:
         """The digest with the names of people and channels mentioned in its quotes."""
         names = self.names.resolve(stored, digest.mentioned_users(), digest.mentioned_channels())
         return dataclasses.replace(digest, names=names)
+
+
+def _steps_of(plan: Plan, summary: SummaryRecord) -> list[Step]:
+    """The steps a stored digest covers: as recorded; for rows from before steps were
+    recorded, ``step-<n>`` digests cover step n and the others every posted step."""
+    posted = sorted((s for s in plan.steps if s.state is StepState.POSTED), key=lambda s: s.number)
+    numbers = summary.step_numbers
+    if numbers is None and summary.key.period.startswith("step-"):
+        tail = summary.key.period.removeprefix("step-")
+        numbers = (int(tail),) if tail.isdigit() else None
+    if numbers is None:
+        return posted
+    return [s for s in posted if s.number in set(numbers)]
 
 
 def _view(uow: Unit, plan_id: int) -> PlanView:

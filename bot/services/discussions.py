@@ -51,6 +51,11 @@ class DiscussionService:
                     )
             else:
                 changed = uow.discussions.delete_message(event.channel_id, event.ts, now)
+            if changed and event.change is not MessageChange.POSTED:
+                # An edited or deleted reply: digests quoting it are re-rendered.
+                plan_id = uow.discussions.plan_of(event.channel_id, event.ts)
+                if plan_id is not None:
+                    uow.plans.quotes_changed([plan_id], now)
             uow.commit()
             return changed
 

@@ -16,6 +16,10 @@ from bot.services.books import find_book
 from bot.services.ports import Clock, Directory, Unit, UnitOfWork
 
 
+class NothingToExport(NotFound):
+    """The book was found, but the member wrote nothing on it (not a mistyped title)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MemberExport:
     filename: str
@@ -110,8 +114,12 @@ class ExportService:
                 wanted = find_book(uow, workspace_id, book_ref)
                 plan_ids = {p.id for p in uow.plans.all_for_book(wanted.id or 0)}
                 mine = [r for r in mine if r.plan_id in plan_ids]
+                if not mine:
+                    raise NothingToExport(
+                        f"You have no reflections on “{wanted.title}” to export yet."
+                    )
             if not mine:
-                raise NotFound(
+                raise NothingToExport(
                     "You have no reflections to export yet. Write one with `/reflect <text>`."
                 )
             plan = uow.plans.get(mine[-1].plan_id)

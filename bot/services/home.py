@@ -15,6 +15,7 @@ from bot.domain.model import PlanState, PlanView, Progress, Reflection
 from bot.domain.reflections import progress
 from bot.domain.schedule import zone
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, UnitOfWork
+from bot.services.reflections import book_titles
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Home:
     reading: list[HomeGroup] = field(default_factory=list)  # running plans
     finished: list[HomeGroup] = field(default_factory=list)  # the last book each group read
     reflections: list[Reflection] = field(default_factory=list)
+    titles: dict[int, str] = field(default_factory=dict)  # plan id → book title
 
 
 class HomeService:
@@ -55,6 +57,8 @@ class HomeService:
                 assert book is not None
                 latest[group_id] = PlanView(plan, book, uow.groups.by_id(group_id))
             mine = list(uow.reflections.by_author(workspace_id, user_id))
+            titles = {view.plan.id: view.book.title for view in latest.values() if view.plan.id}
+            titles |= book_titles(uow, {r.plan_id for r in mine} - set(titles))
             uow.commit()
         reading: list[HomeGroup] = []
         finished: list[HomeGroup] = []
@@ -71,6 +75,7 @@ class HomeService:
             reading=reading,
             finished=finished,
             reflections=mine,
+            titles=titles,
         )
 
     def _members(self, channel_id: str) -> set[str]:

@@ -29,7 +29,7 @@ class PlanChange:
 NO_PLAN = "There is no reading plan in this channel. Start one with `/book start <book>`."
 
 
-__all__ = ["NO_PLAN", "PlanChange", "PlanService", "PlanView", "running_view"]
+__all__ = ["NO_PLAN", "PlanChange", "PlanService", "PlanView", "latest_view", "running_view"]
 
 CANT_SEE_CHANNEL = (
     "I can't post in this conversation. Invite me first (`/invite @Readalong`), then start "
@@ -212,6 +212,20 @@ class PlanService:
             uow.plans.save(view.plan)
             uow.commit()
             return PlanChange(view, touched)
+
+
+def latest_view(uow: Unit, team_id: str, channel_id: str, now: datetime) -> PlanView:
+    """The channel's running plan, else the last one it finished (not a cancelled one)."""
+    workspace_id = uow.workspaces.ensure(team_id, now)
+    group = uow.groups.get(workspace_id, channel_id)
+    plan = None
+    if group is not None and group.id is not None:
+        plan = uow.plans.running_for_group(group.id) or uow.plans.latest_for_group(group.id)
+    if group is None or plan is None:
+        raise NotFound(NO_PLAN)
+    book = uow.books.get(plan.book_id)
+    assert book is not None
+    return PlanView(plan, book, group)
 
 
 def running_view(uow: Unit, team_id: str, channel_id: str, now: datetime) -> PlanView:

@@ -136,6 +136,11 @@ class PlanRepository(Protocol):
         ...
 
     def delete(self, plan_id: int) -> None: ...
+    def quotes_changed(self, plan_ids: Sequence[int], now: datetime) -> None:
+        """Words these plans' digests may quote were taken back at ``now``."""
+        ...
+
+    def quotes_changed_in_workspace(self, workspace_id: int, now: datetime) -> None: ...
 
 
 class ReflectionRepository(Protocol):
@@ -356,6 +361,10 @@ class DiscussionRepository(Protocol):
         """Record that ``event_id`` is being applied; False if it was applied already."""
         ...
 
+    def plan_of(self, channel_id: str, ts: str) -> int | None:
+        """The plan whose prompt thread holds the stored message (channel, ts), if any."""
+        ...
+
     def where_to_keep(
         self, channel_id: str, thread_ts: str | None
     ) -> tuple[int, int | None] | None:
@@ -383,7 +392,13 @@ class DiscussionRepository(Protocol):
 
 
 class SummaryRepository(Protocol):
-    def claim(self, key: DigestKey, channel_id: str, now: datetime) -> int | None:
+    def claim(
+        self,
+        key: DigestKey,
+        channel_id: str,
+        now: datetime,
+        step_numbers: Sequence[int] = (),
+    ) -> int | None:
         """Create the digest's row (unique per plan, kind, period); None if it exists already."""
         ...
 
@@ -394,6 +409,11 @@ class SummaryRepository(Protocol):
 
     def release(self, summary_id: int) -> None: ...
     def for_plan(self, plan_id: int) -> list[dict[str, object]]: ...
+    def behind(self) -> list[SummaryRecord]:
+        """Digests to re-render: wrap-ups older than a reflection shared on their plan (late
+        ones), and any posted digest older than its plan's ``quotes_changed_at``."""
+        ...
+
     def wrap_ups_behind(self) -> list[SummaryRecord]:
         """Wrap-ups (posted, or empty) older than a reflection shared on their plan since."""
         ...

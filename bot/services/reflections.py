@@ -189,6 +189,8 @@ class ReflectionService:
             if changed:
                 reflection.updated_at = now
                 uow.reflections.save_content(reflection)
+                # Posted digests may quote the old words: they are re-rendered.
+                uow.plans.quotes_changed([reflection.plan_id], now)
                 uow.commit()
         if reflection.step_number != old_step:
             self.echoes.move(_id(reflection.id), view.group.channel_id, old_echo)
@@ -220,6 +222,7 @@ class ReflectionService:
         self.echoes.remove(reflection, view.group.channel_id)
         with self.uow() as uow:
             uow.reflections.delete(_id(reflection.id))
+            uow.plans.quotes_changed([reflection.plan_id], self.clock.now())
             uow.commit()
         return reflection
 
@@ -257,6 +260,19 @@ class ReflectionService:
                 found = list(uow.reflections.by_author(workspace_id, user_id))
             uow.commit()
             return found
+
+    def list_with_titles(
+        self, team_id: str, user_id: str
+    ) -> tuple[list[Reflection], dict[int, str]]:
+        """The caller's reflections across the workspace, and each plan's book title (so
+        a list that spans books says which is which)."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(team_id, now)
+            found = list(uow.reflections.by_author(workspace_id, user_id))
+            titles = book_titles(uow, {r.plan_id for r in found})
+            uow.commit()
+            return found, titles
 
     def progress(self, team_id: str, channel_id: str, user_id: str) -> Progress:
         now = self.clock.now()
@@ -297,6 +313,9 @@ class ReflectionService:
             if muted is not None:
                 member.reminders_muted = muted
             if quotable is not None:
+                if member.quotable and not quotable:
+                    # No digest may go on quoting them: posted ones are re-rendered.
+                    uow.plans.quotes_changed_in_workspace(workspace_id, now)
                 member.quotable = quotable
             uow.members.save(member)
             uow.commit()
@@ -363,6 +382,13 @@ class ReflectionService:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def book_titles(uow: Unit, plan_ids: set[int]) -> dict[int, str]:
+    """plan id → its book's title."""
+    plans = uow.plans.many(sorted(plan_ids))
+    books = {b.id: b.title for b in uow.books.many(sorted({p.book_id for p in plans}))}
+    return {p.id: books.get(p.book_id, "") for p in plans if p.id is not None}
 
 
 def _id(value: int | None) -> int:

@@ -80,7 +80,8 @@ class HomeTab:
             for reflection in list(home.reflections)[-min(10, room) :][::-1]:
                 blocks.append(
                     section(
-                        f"*{escape(reflection_label(reflection))}*\n{quote(reflection.text, 300)}"
+                        f"*{escape(reflection_label(reflection, home.titles.get(reflection.plan_id)))}*"
+                        f"\n{quote(reflection.text, 300)}"
                     )
                 )
         blocks.append(context(f"Times shown in your time zone ({escape(home.timezone)})."))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -67,10 +69,40 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction to run migrations on.
+
+    SQLite alters a table by rebuilding it (copy, drop, rename). With foreign keys on,
+    dropping the old table would cascade into its children (a plan's reflections, steps,
+    digests) or null their links, so they are off for the migration, as SQLite advises,
+    and every reference is checked before it commits. The pragma only works outside a
+    transaction, hence on the raw connection before it begins.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise DatabaseNotReady(
+                            f"A migration left {len(broken)} broken reference(s); "
+                            "nothing was changed."
+                        )
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` on ``engine``'s database."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

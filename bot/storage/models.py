@@ -157,6 +157,9 @@ class PlanRow(Base):
     created_at: Mapped[datetime]
     paused_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # How often words its digests may quote were taken back (deleted, made private,
+    # edited, quoting turned off): a posted digest rendered at a lower count is redone.
+    quotes_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     steps: Mapped[list[StepRow]] = relationship(
         back_populates="plan", order_by="StepRow.number", cascade="all, delete-orphan"
     )
@@ -269,6 +272,8 @@ class SummaryRow(Base):
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]  # re-rendered since (a wrap-up noting late reflections)
+    step_numbers: Mapped[list[Any] | None]  # the steps it covers, to re-render it
+    quotes_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class DraftRow(Base):

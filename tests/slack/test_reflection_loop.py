@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.domain.model import Visibility
+from bot.domain.model import Reflection, Visibility
 from bot.slack import blocks
+from tests.checks import present
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
 
 TEAM = "T0EMULATOR1"
@@ -65,12 +66,13 @@ def everything_posted(harness: Harness) -> str:
     return html.unescape("\n".join(texts))
 
 
-def my_reflections(harness: Harness, user: str) -> list[Any]:
+def my_reflections(harness: Harness, user: str) -> list[Reflection]:
     return harness.runtime.services.reflections.list_own(TEAM, user)
 
 
 def last_ephemeral(harness: Harness) -> dict[str, Any]:
-    return harness.emulator.response_url_posts()[-1]["payload"]
+    payload: dict[str, Any] = harness.emulator.response_url_posts()[-1]["payload"]
+    return payload
 
 
 def click(harness: Harness, user: str, action_id: str, value: str) -> list[dict[str, Any]]:
@@ -131,7 +133,10 @@ def test_private_in_prose_keeps_every_word_and_is_shared_as_the_member_meant(
     post_due(harness)
     typed = "Private thoughts are overrated, here's a shared one."
     out = harness.say(BOB, "/reflect", typed)
-    assert "Saved your shared reflection" in out
+    assert "Private, or shared?" in out and my_reflections(harness, BOB) == []
+    share = next(b for b in buttons(last_ephemeral(harness)) if b[0] == "Share it as written")
+    answers = click(harness, BOB, share[1], share[2])
+    assert "Saved your shared reflection" in html.unescape(block_text(answers[-1]["blocks"]))
     assert [r.text for r in my_reflections(harness, BOB)] == [typed]
     assert any(typed in t for t in thread_texts(harness))
 
@@ -155,7 +160,7 @@ def test_an_unclear_private_asks_first_and_saves_nothing_until_answered(
     assert "notes on the ending" not in everything_posted(harness)
     # The question was replaced by the answer: no stale button is left to click.
     assert not any(
-        b[1] == blocks.DRAFT_ACTION
+        b[1].startswith(blocks.DRAFT_ACTION)
         for m in harness.emulator.ephemerals(BOB)
         if m.ts == question.ts
         for b in buttons({"blocks": m.blocks})
@@ -206,7 +211,7 @@ def test_reflect_button_on_an_older_prompt_files_on_that_step(harness: Harness) 
     response = harness.slack.block_action(
         user_id=BOB,
         channel_id=CLUB,
-        message_ts=first.message_ts,
+        message_ts=present(first.message_ts),
         action_id=blocks.REFLECT_ACTION,
         value=str(first.id),
     )
@@ -272,7 +277,7 @@ def test_a_typo_is_a_question_with_buttons_never_a_public_post(
     assert f"Did you mean `/reflect {meant}`?" in out
     assert len(harness.emulator.calls_to("chat.postMessage")) == before
     assert my_reflections(harness, BOB) == []
-    run = next(b for b in buttons(last_ephemeral(harness)) if b[1] == blocks.RUN_ACTION)
+    run = next(b for b in buttons(last_ephemeral(harness)) if b[1].startswith(blocks.RUN_ACTION))
     assert run[2] == f"/reflect {meant}"
 
 
@@ -281,7 +286,7 @@ def test_the_run_button_runs_the_command_in_place(harness: Harness) -> None:
     post_due(harness)
     harness.say(BOB, "/reflect", "a real thought")
     harness.say(BOB, "/reflect", "lst")
-    run = next(b for b in buttons(last_ephemeral(harness)) if b[1] == blocks.RUN_ACTION)
+    run = next(b for b in buttons(last_ephemeral(harness)) if b[1].startswith(blocks.RUN_ACTION))
     answers = click(harness, BOB, run[1], run[2])
     assert answers[-1].get("replace_original") is True
     assert "a real thought" in html.unescape(block_text(answers[-1]["blocks"]))
@@ -359,7 +364,7 @@ def test_after_the_last_step_reflections_are_still_welcome(harness: Harness) -> 
     harness.slack.block_action(
         user_id=CAROL,
         channel_id=CLUB,
-        message_ts=last.message_ts,
+        message_ts=present(last.message_ts),
         action_id=blocks.REFLECT_ACTION,
         value=str(last.id),
     )
@@ -394,7 +399,9 @@ def test_bad_chapter_counts_are_refused_and_books_can_be_fixed_or_removed(
     book = harness.runtime.services.books.find(TEAM, "Dune Messiah")
     assert book.chapter(2).title == "The Emperor"
     assert "only whoever added" in harness.say(BOB, "/book", "remove Dune Messiah").lower()
-    assert "off the shelf" in harness.say(ALICE, "/book", "remove Dune Messiah")
+    assert "Remove “Dune Messiah”" in harness.say(ALICE, "/book", "remove Dune Messiah")
+    remove = next(b for b in buttons(last_ephemeral(harness)) if b[1] == blocks.REMOVE_ACTION)
+    click(harness, ALICE, remove[1], remove[2])
     assert "shelf is empty" in harness.say(ALICE, "/book", "list")
 
 
@@ -416,7 +423,7 @@ def test_a_book_being_read_cannot_be_removed_and_a_mistaken_plan_can_be_cancelle
     harness.runtime.services.run_due()  # no prompts, no wrap-up
     harness.drain()
     assert len(harness.emulator.calls_to("chat.postMessage")) == before
-    assert "off the shelf" in harness.say(ALICE, "/book", "remove Dune")
+    assert "Remove “Dune”" in harness.say(ALICE, "/book", "remove Dune")
 
 
 # --- #14, #23: start dates -----------------------------------------------------------------------
@@ -452,7 +459,7 @@ def test_fixed_offset_zones_are_refused_with_the_right_zone_one_click_away(
     harness.say(ALICE, "/book", "add Dune | Frank Herbert | 6")
     out = harness.say(ALICE, "/book", "start Dune every monday at 09:00 tz EST")
     assert "daylight saving" in out and "did you mean America/New_York?" in out
-    (fix,) = [b for b in buttons(last_ephemeral(harness)) if b[1] == blocks.RUN_ACTION]
+    (fix,) = [b for b in buttons(last_ephemeral(harness)) if b[1].startswith(blocks.RUN_ACTION)]
     assert fix[2] == "/book start Dune every monday at 09:00 tz America/New_York"
     out = harness.say(ALICE, "/book", "start Dune every monday at 09:00 tz London")
     assert "did you mean Europe/London?" in out
@@ -518,7 +525,7 @@ def test_app_home_after_a_book_ends_shows_what_was_read(harness: Harness) -> Non
     harness.drain()
     harness.slack.app_home_opened(BOB)
     harness.drain()
-    home = block_text(harness.emulator.home_view(BOB)["blocks"])
+    home = block_text(present(harness.emulator.home_view(BOB))["blocks"])
     assert "not in a reading group yet" not in home
     assert "Dune" in home and "finished" in home.lower()
 
@@ -535,3 +542,32 @@ def test_each_member_numbers_their_own_reflections(harness: Harness) -> None:
     assert "#1" in out and "#4" not in out
     assert "no reflection #2" in harness.say(CAROL, "/reflect", "edit 2 hijack").lower()
     assert [r.number for r in my_reflections(harness, BOB)] == [1, 2, 3]
+
+
+def test_book_edit_alone_opens_the_form_filled_in_and_saves_the_changes(
+    harness: Harness,
+) -> None:
+    harness.say(ALICE, "/book", "add Dune | Frank Herbert | Desert; Spice; Worm")
+    harness.command(ALICE, "/book", "edit Dune")
+    form = harness.last_view(ALICE)
+    assert form["callback_id"] == "book_edit"
+    initial = {
+        b["block_id"]: b["element"].get("initial_value") for b in form["blocks"] if "element" in b
+    }
+    assert initial == {
+        "title": "Dune",
+        "author": "Frank Herbert",
+        "chapters": "Desert; Spice; Worm",
+    }
+    answer = harness.submit(
+        form["id"],
+        {
+            "title": {"value": "Dune & Sons"},
+            "author": {"value": "Frank Herbert"},
+            "chapters": {"value": "Desert; Spice; Worm; Sand"},
+        },
+        ALICE,
+    )
+    assert answer.status == 200 and not answer.body.strip(), answer.text
+    book = harness.runtime.services.books.find(TEAM, "Dune & Sons")
+    assert [c.title for c in book.chapters] == ["Desert", "Spice", "Worm", "Sand"]

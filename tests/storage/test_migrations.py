@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,13 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 @pytest.fixture
-def empty_sqlite(tmp_path: Path) -> Engine:
+def empty_sqlite(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     yield engine
     engine.dispose()
 
 
-def test_an_unmigrated_database_is_not_ready(empty_sqlite: Engine):
+def test_an_unmigrated_database_is_not_ready(empty_sqlite: Engine) -> None:
     with pytest.raises(DatabaseNotReady) as caught:
         ensure_ready(empty_sqlite)
     message = str(caught.value)
@@ -45,7 +46,7 @@ def test_an_unmigrated_database_is_not_ready(empty_sqlite: Engine):
     assert "\n" not in message
 
 
-def test_upgrade_creates_the_schema(empty_sqlite: Engine):
+def test_upgrade_creates_the_schema(empty_sqlite: Engine) -> None:
     upgrade(empty_sqlite)
     assert set(inspect(empty_sqlite).get_table_names()) >= TABLES
     assert current_revision(empty_sqlite) == head_revision() is not None
@@ -54,7 +55,7 @@ def test_upgrade_creates_the_schema(empty_sqlite: Engine):
     ensure_ready(empty_sqlite)
 
 
-def test_a_database_at_another_revision_is_not_ready(empty_sqlite: Engine):
+def test_a_database_at_another_revision_is_not_ready(empty_sqlite: Engine) -> None:
     upgrade(empty_sqlite)
     with empty_sqlite.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'zzzz'"))
@@ -64,7 +65,7 @@ def test_a_database_at_another_revision_is_not_ready(empty_sqlite: Engine):
         ensure_ready(empty_sqlite)
 
 
-def test_an_unreachable_database_names_database_url():
+def test_an_unreachable_database_names_database_url() -> None:
     engine = make_engine(
         "postgresql+psycopg://nobody:secret@127.0.0.1:1/none", connect_args={"connect_timeout": 3}
     )
@@ -78,12 +79,12 @@ def test_an_unreachable_database_names_database_url():
     assert "secret" not in message and "\n" not in message
 
 
-def test_the_migrated_database_is_ready_and_matches_the_models(engine: Engine):
+def test_the_migrated_database_is_ready_and_matches_the_models(engine: Engine) -> None:
     ensure_ready(engine)
     check_models(engine)  # raises if models and migrations disagree
 
 
-def test_downgrade_to_base_and_upgrade_again(engine: Engine):
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     try:
         downgrade(engine, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
@@ -97,13 +98,13 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine):
     check_models(engine)
 
 
-def test_the_running_plan_index_is_partial(engine: Engine):
+def test_the_running_plan_index_is_partial(engine: Engine) -> None:
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("reading_plans")}
     index = indexes["uq_reading_plans_running_group"]
     assert index["unique"] and index["column_names"] == ["group_id"]
 
 
-def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: Engine):
+def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: Engine) -> None:
     """0001 → 0002: reflections numbered per member in order; Slack's entities that
     wave 1 stored from slash commands decoded once; book keys folded (curly quotes)."""
     try:
@@ -163,10 +164,102 @@ def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: E
             (9, "U1", 2, 1, "alice's second &amp;"),
         ]
         assert books[0][0] == "Pride & Prejudice"
-        assert books[1][1] == "the innovator's dilemma\x1fclayton christensen"
+        assert books[1][1] == "the innovators dilemma\x1fclayton christensen"  # 0003: words
     finally:
         with engine.begin() as conn:
             for table in ("reflections", "reading_plans", "books", "groups", "workspaces"):
                 conn.execute(text(f"DELETE FROM {table}"))
         upgrade(engine)
     check_models(engine)
+
+
+def test_upgrading_rebuilds_tables_without_losing_their_children(engine: Engine) -> None:
+    """SQLite rebuilds a table to alter it (copy, drop, rename). With foreign keys on,
+    dropping reading_plans cascaded into reflections, and rebuilding plan_steps set
+    thread_messages.step_id to NULL. Every row and link must survive every upgrade."""
+    try:
+        downgrade(engine, "0001")
+        with engine.begin() as conn:
+            now = {"now": "2026-11-30 08:00:00"}
+            conn.execute(
+                text("INSERT INTO workspaces (id, team_id, created_at) VALUES (1, 'T1', :now)"),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO groups (id, workspace_id, channel_id, store_all_messages,"
+                    " created_at) VALUES (1, 1, 'C1', false, :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO books (id, workspace_id, title, author, book_key, created_at)"
+                    " VALUES (1, 1, 'Dune', 'Frank Herbert', 'k', :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO reading_plans (id, group_id, book_id, host_user_id, state,"
+                    " cadence_kind, weekday, at_time, chapters_per_step, start_date, timezone,"
+                    " created_at) VALUES (1, 1, 1, 'U1', 'active', 'weekly', 0, '09:00:00', 1,"
+                    " '2026-11-30', 'UTC', :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO plan_steps (id, plan_id, number, first_chapter, last_chapter,"
+                    " due_at, state, attempts, late, message_ts) VALUES (1, 1, 1, 1, 1, :now,"
+                    " 'posted', 1, false, '1.000001')"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO reflections (id, plan_id, step_number, author_id, visibility,"
+                    " text, created_at, edit_count) VALUES (1, 1, 1, 'U1', 'shared', 'kept',"
+                    " :now, 0)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO thread_messages (id, workspace_id, step_id, channel_id, ts,"
+                    " thread_ts, user_id, text, files, reaction_count, created_at) VALUES"
+                    " (1, 1, 1, 'C1', '1.000002', '1.000001', 'U2', 'a reply', '[]', 0, :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO summaries (id, plan_id, kind, period_key, channel_id, state,"
+                    " message_ts, created_at) VALUES (1, 1, 'step', 'step-1', 'C1', 'posted',"
+                    " '[]', :now)"
+                ),
+                now,
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            counts = {
+                table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("reading_plans", "plan_steps", "reflections", "summaries")
+            }
+            step_link = conn.execute(text("SELECT step_id FROM thread_messages")).scalar()
+        assert counts == {"reading_plans": 1, "plan_steps": 1, "reflections": 1, "summaries": 1}
+        assert step_link == 1
+    finally:
+        with engine.begin() as conn:
+            for table in (
+                "thread_messages",
+                "summaries",
+                "reflections",
+                "plan_steps",
+                "reading_plans",
+                "books",
+                "groups",
+                "workspaces",
+            ):
+                conn.execute(text(f"DELETE FROM {table}"))
+        upgrade(engine)

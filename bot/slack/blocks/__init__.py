@@ -9,6 +9,7 @@ from bot.slack.blocks.base import (
     HEADER_LIMIT,
     MAX_MESSAGE_BLOCKS,
     RUN_ACTION,
+    RUN_ACTIONS,
     Message,
     actions,
     button,
@@ -23,7 +24,15 @@ from bot.slack.blocks.base import (
     split_into_messages,
     text_sections,
 )
-from bot.slack.blocks.books import book_added, book_line, book_list, book_removed, book_saved
+from bot.slack.blocks.books import (
+    REMOVE_ACTION,
+    book_added,
+    book_line,
+    book_list,
+    book_removed,
+    book_saved,
+    remove_question,
+)
 from bot.slack.blocks.digests import digest_messages
 from bot.slack.blocks.plans import (
     plan_changed,
@@ -43,6 +52,7 @@ from bot.slack.blocks.prompts import (
 )
 from bot.slack.blocks.reflections import (
     DRAFT_ACTION,
+    DRAFT_ACTIONS,
     REFLECT_ACTION,
     SWITCH_ACTION,
     DraftChoice,
@@ -61,11 +71,14 @@ from bot.slack.blocks.reflections import (
 
 __all__ = [
     "DRAFT_ACTION",
+    "DRAFT_ACTIONS",
     "HEADER_LIMIT",
     "MAX_MESSAGE_BLOCKS",
     "PROMPT_EVENT",
     "REFLECT_ACTION",
+    "REMOVE_ACTION",
     "RUN_ACTION",
+    "RUN_ACTIONS",
     "SWITCH_ACTION",
     "DraftChoice",
     "Message",
@@ -100,6 +113,7 @@ __all__ = [
     "reflection_list",
     "reflection_saved",
     "reminder_message",
+    "remove_question",
     "run_buttons",
     "section",
     "split_into_messages",

@@ -6,6 +6,7 @@ inside Slack's limits: 50 blocks per message, 3,000 characters per section.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -76,7 +77,10 @@ def text_sections(lines: Iterable[str], max_blocks: int = MAX_MESSAGE_BLOCKS - 2
 
 
 #: A button that runs a command as if the member had typed it (``value``: the command).
+#: Buttons in one block need distinct action ids (Slack refuses repeats): each gets
+#: ``run_command:<n>``, and the listener matches the prefix.
 RUN_ACTION = "run_command"
+RUN_ACTIONS = re.compile(rf"^{RUN_ACTION}(:\d+)?$")
 BUTTON_LABEL_LIMIT = 75
 VALUE_LIMIT = 2000
 
@@ -97,7 +101,14 @@ def run_buttons(choices: Sequence[tuple[str, str]]) -> list[Block]:
     usable = [(label, command) for label, command in choices if len(command) <= VALUE_LIMIT]
     if not usable:
         return []
-    return [actions(*(button(label, RUN_ACTION, command) for label, command in usable[:5]))]
+    return [
+        actions(
+            *(
+                button(label, f"{RUN_ACTION}:{i}", command)
+                for i, (label, command) in enumerate(usable[:5])
+            )
+        )
+    ]
 
 
 def error(message: str, choices: Sequence[tuple[str, str]] = ()) -> Message:

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 
 from bot.domain.model import Book
 from bot.domain.text import plural
-from bot.slack.blocks.base import Message, context, header, notice, section, text_sections
+from bot.slack.blocks.base import (
+    Message,
+    actions,
+    button,
+    context,
+    header,
+    notice,
+    section,
+    text_sections,
+)
 from bot.slack.text import escape
 
 
@@ -22,6 +31,23 @@ def book_saved(book: Book, *, edited: bool) -> Message:
         [
             section(f":pencil2: Updated: {book_line(book)}"),
             context(f"`/book edit {book.id}` to change it again."),
+        ],
+    )
+
+
+REMOVE_ACTION = "book_remove"  # value: the book's id
+
+
+def remove_question(book: Book) -> Message:
+    """Taking a book off the shelf is for everyone: one more click to be sure."""
+    return Message(
+        f"Remove {book.title} from the shelf?",
+        [
+            section(
+                f":wastebasket: Remove *{escape(book.title)}* by {escape(book.author)} from the "
+                "shelf? Nobody is reading it, and it cannot be undone."
+            ),
+            actions(button(f"Remove “{book.title}”", REMOVE_ACTION, str(book.id), style="danger")),
         ],
     )
 

@@ -30,7 +30,7 @@ def step_line(step: Step, timezone: str) -> str:
         StepState.CANCELLED: ":x: cancelled",
         StepState.MISSED: ":hourglass: missed",
         StepState.CLAIMED: ":outbox_tray: posting",
-        StepState.PENDING: ":calendar: due",
+        StepState.PENDING: ":calendar: upcoming",
     }
     return f"*Step {step.number}* · {step.describe_chapters()} · {local_time(step.due_at, timezone)} · {marks[step.state]}"
 
@@ -41,6 +41,7 @@ def plan_summary_line(view: PlanView) -> str:
         PlanState.ACTIVE: "reading",
         PlanState.PAUSED: "paused",
         PlanState.FINISHED: "finished",
+        PlanState.CANCELLED: "cancelled",
     }
     return (
         f"*{escape(view.book.title)}* by {escape(view.book.author)} · {state[plan.state]} · "

@@ -81,10 +81,18 @@ def catch_up_message(
     )
 
 
-def reminder_message(content: PromptContent, channel_id: str, permalink: str | None) -> Message:
+def reminder_message(
+    content: PromptContent,
+    channel_id: str,
+    permalink: str | None,
+    timezone: str | None = None,
+) -> Message:
+    """A private nudge; the deadline in the member's own ``timezone`` when known."""
     where = f"<{permalink}|the prompt>" if permalink else f"the prompt in <#{channel_id}>"
     deadline = (
-        f" before {local_time(content.deadline, content.timezone)}" if content.deadline else ""
+        f" before {local_time(content.deadline, timezone or content.timezone)}"
+        if content.deadline
+        else ""
     )
     return Message(
         f"A nudge: {content.book_title}, {content.chapter_label}",

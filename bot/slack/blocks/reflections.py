@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -30,7 +31,8 @@ REFLECT_ACTION = "reflect_open"
 
 
 SWITCH_ACTION = "reflect_switch"  # value: "<number>:<visibility>"
-DRAFT_ACTION = "reflect_draft"  # value: "<draft id>:<choice>"
+DRAFT_ACTION = "reflect_draft"  # value: "<draft id>:<choice>"; action id: "reflect_draft:<choice>"
+DRAFT_ACTIONS = re.compile(rf"^{DRAFT_ACTION}(:\w+)?$")
 
 
 class DraftChoice:
@@ -42,15 +44,24 @@ class DraftChoice:
     FORM = "form"  # open the form with the text in it
 
 
+def draft_button(
+    label: str, draft_id: int, choice: str, *, style: str | None = None
+) -> ButtonElement:
+    """A choice about a kept text; each choice its own action id within the block."""
+    return button(label, f"{DRAFT_ACTION}:{choice}", f"{draft_id}:{choice}", style=style)
+
+
 def where(reflection: Reflection, step: Step) -> str:
     return f"chapter {reflection.chapter}" if reflection.chapter else step.describe_chapters()
 
 
-def reflection_label(reflection: Reflection) -> str:
+def reflection_label(reflection: Reflection, book_title: str | None = None) -> str:
+    """``#3 · Dune · chapter 2 · private`` (the book when known: lists span books)."""
     place = (
         f"chapter {reflection.chapter}" if reflection.chapter else f"step {reflection.step_number}"
     )
-    return f"#{reflection.number} · {place} · {reflection.visibility.value}"
+    book = f" · {book_title}" if book_title else ""
+    return f"#{reflection.number}{book} · {place} · {reflection.visibility.value}"
 
 
 def visibility_words(reflection: Reflection, echoed: bool, late: bool) -> str:
@@ -122,12 +133,9 @@ def visibility_question(draft_id: int, question: VisibilityQuestion) -> Message:
             section(f"*Private* (only you):\n{quote(question.as_keyword, 600)}"),
             section(f"*Shared with the group*, every word:\n{quote(question.as_typed, 600)}"),
             actions(
-                button("Keep it private", DRAFT_ACTION, f"{draft_id}:{DraftChoice.PRIVATE}"),
-                button(
-                    "Share it as written",
-                    DRAFT_ACTION,
-                    f"{draft_id}:{DraftChoice.AS_TYPED}",
-                    style="primary",
+                draft_button("Keep it private", draft_id, DraftChoice.PRIVATE),
+                draft_button(
+                    "Share it as written", draft_id, DraftChoice.AS_TYPED, style="primary"
                 ),
             ),
             context("Tip: `/reflect private: …` (with a colon) saves privately without asking."),
@@ -138,15 +146,11 @@ def visibility_question(draft_id: int, question: VisibilityQuestion) -> Message:
 def typo_question(command: str, typo: Typo, draft_id: int | None) -> Message:
     """``/reflect lst``: did you mean ``/reflect list``? One click either way."""
     meant = f"{command} {typo.meant}" + (f" {typo.rest}" if typo.rest else "")
-    buttons = [button(f"Run {meant}", RUN_ACTION, meant, style="primary")]
+    buttons = [button(f"Run {meant}", f"{RUN_ACTION}:0", meant, style="primary")]
     if draft_id is not None:
         typed = f"{typo.typed} {typo.rest}".strip()
         buttons.append(
-            button(
-                f"Save “{typed}” as a reflection",
-                DRAFT_ACTION,
-                f"{draft_id}:{DraftChoice.AS_TYPED}",
-            )
+            draft_button(f"Save “{typed}” as a reflection", draft_id, DraftChoice.AS_TYPED)
         )
     return Message(
         f"Did you mean {command} {typo.meant}?",
@@ -163,11 +167,7 @@ def unclear(message: str, draft_id: int | None, text: str) -> Message:
     if draft_id is not None and text:
         blocks += [
             section(f"Nothing was posted. If you meant a reflection:\n{quote(text, 600)}"),
-            actions(
-                button(
-                    "Save it as a reflection", DRAFT_ACTION, f"{draft_id}:{DraftChoice.AS_TYPED}"
-                )
-            ),
+            actions(draft_button("Save it as a reflection", draft_id, DraftChoice.AS_TYPED)),
         ]
     return Message(message, blocks)
 
@@ -185,13 +185,10 @@ def too_long(draft_id: int, text: str, parts: int) -> Message:
             section(head),
             *[section(chunk) for chunk in body[: MAX_MESSAGE_BLOCKS - 4]],
             actions(
-                button(
-                    f"Save it in {parts} parts",
-                    DRAFT_ACTION,
-                    f"{draft_id}:{DraftChoice.PARTS}",
-                    style="primary",
+                draft_button(
+                    f"Save it in {parts} parts", draft_id, DraftChoice.PARTS, style="primary"
                 ),
-                button("Trim it in a form", DRAFT_ACTION, f"{draft_id}:{DraftChoice.FORM}"),
+                draft_button("Trim it in a form", draft_id, DraftChoice.FORM),
             ),
         ],
     )
@@ -209,10 +206,16 @@ def reflection_echo(reflection: Reflection, step: Step) -> Message:
     )
 
 
-def reflection_list(reflections: Sequence[Reflection]) -> Message:
+def reflection_list(
+    reflections: Sequence[Reflection], titles: Mapping[int, str] | None = None
+) -> Message:
     if not reflections:
         return notice("You have no reflections yet. Write one with `/reflect <text>`.")
-    lines = [f"*{reflection_label(r)}*\n{quote(r.text, 200)}" for r in reflections]
+    titles = titles or {}
+    lines = [
+        f"*{escape(reflection_label(r, titles.get(r.plan_id)))}*\n{quote(r.text, 200)}"
+        for r in reflections
+    ]
     return Message(
         plural(len(reflections), "reflection"), [header("Your reflections"), *text_sections(lines)]
     )

@@ -26,6 +26,8 @@ from bot.slack.listeners.common import (
     ephemeral_in,
     ephemeral_via,
     in_channel_via,
+    remember_names,
+    replace_via,
     replying,
 )
 from bot.slack.modals import (
@@ -52,6 +54,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def work() -> None:
             COMMANDS.labels("/book").inc()
+            remember_names(deps, command)
             with replying(ephemeral_via(respond), "/book", typed):
                 run_book_command(deps, command, respond, client)
 
@@ -116,6 +119,21 @@ def register(app: App, deps: SlackDeps) -> None:
 
     app.view(PLAN_START)(submit_plan)
 
+    def confirm_remove(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        team, user = body["team"]["id"], body["user"]["id"]
+        book_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
+
+        def remove() -> None:
+            with replying(ephemeral_via(respond), "book removal"):
+                caller = deps.caller(team, user, check_admin=True)
+                removed = services.books.remove(caller, f"#{book_id}")
+                replace_via(respond)(blocks.book_removed(removed))
+
+        deps.later(remove, "book removal")
+
+    app.action(blocks.REMOVE_ACTION)(confirm_remove)
+
 
 def run_book_command(
     deps: SlackDeps, command: dict[str, Any], respond: Respond, client: WebClient
@@ -179,8 +197,7 @@ def run_book_command(
             reply(blocks.book_saved(services.books.edit(caller, parsed), edited=True))
         case cmd.BookRemove(book_ref):
             caller = deps.caller(team, user, check_admin=True)
-            removed = services.books.remove(caller, book_ref)
-            reply(blocks.book_removed(removed))
+            reply(blocks.remove_question(services.books.removable(caller, book_ref)))
         case cmd.PlanOptions():
             caller = deps.caller(team, user, check_admin=False)
             announce(blocks.plan_started(services.plans.start_from(caller, channel, parsed)))

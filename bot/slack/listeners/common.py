@@ -75,6 +75,20 @@ RACE_LOST = (
 )
 
 
+def remember_names(deps: SlackDeps, command: dict[str, Any]) -> None:
+    """Keep the names a slash command carries (for exports made without Slack)."""
+    try:
+        deps.services.people.remember(
+            str(command.get("team_id") or ""),
+            str(command.get("user_id") or ""),
+            command.get("user_name"),
+            str(command.get("channel_id") or ""),
+            command.get("channel_name"),
+        )
+    except Exception:
+        logger.exception("could not keep the names a command carried")
+
+
 @contextmanager
 def replying(reply: Reply, what: str, typed: str | None = None) -> Iterator[None]:
     """Run a listener body; a domain error becomes its message, anything else a polite apology.

@@ -23,6 +23,7 @@ from bot.domain.model import Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS, TooLong, split_text
 from bot.domain.text import from_slack
 from bot.observability import COMMANDS
+from bot.services.export import NothingToExport
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
 from bot.slack.blocks import DraftChoice, Message
@@ -31,6 +32,7 @@ from bot.slack.listeners.common import (
     answer_submission,
     ephemeral_in,
     ephemeral_via,
+    remember_names,
     replace_via,
     replying,
 )
@@ -51,6 +53,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def work() -> None:
             COMMANDS.labels("/reflect").inc()
+            remember_names(deps, command)
             with replying(ephemeral_via(respond), "/reflect", typed):
                 run_reflect_command(deps, command, respond, client)
 
@@ -113,7 +116,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         deps.later(answer, "draft")
 
-    app.action(blocks.DRAFT_ACTION)(draft_choice)
+    app.action(blocks.DRAFT_ACTIONS)(draft_choice)
 
     def submit_reflection(
         ack: Ack, view: dict[str, Any], body: dict[str, Any], client: WebClient
@@ -240,7 +243,7 @@ def run_reflect_command(
         case cmd.Simple("form"):
             open_new_reflection(deps, client, trigger_id, team, channel)
         case cmd.Simple("list"):
-            reply(blocks.reflection_list(services.reflections.list_own(team, user)))
+            reply(blocks.reflection_list(*services.reflections.list_with_titles(team, user)))
         case cmd.Simple("progress"):
             view = services.plans.current(team, channel)
             reply(blocks.progress_message(services.reflections.progress(team, channel, user), view))
@@ -325,6 +328,8 @@ def run_reflect_command(
         case cmd.ReflectExport(book_ref):
             try:
                 sent = send_member_post(deps, team, user, book_ref)
+            except NothingToExport:
+                raise
             except NotFound as exc:
                 if not book_ref:
                     raise

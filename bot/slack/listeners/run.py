@@ -60,7 +60,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         deps.later(work, f"{name} button")
 
-    app.action(blocks.RUN_ACTION)(run_command)
+    app.action(blocks.RUN_ACTIONS)(run_command)
 
 
 def _notice(text: str) -> dict[str, Any]:

@@ -41,6 +41,13 @@ class SqlDiscussions:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def plan_of(self, channel_id: str, ts: str) -> int | None:
+        return self.session.scalar(
+            select(StepRow.plan_id)
+            .join(ThreadMessageRow, ThreadMessageRow.step_id == StepRow.id)
+            .where(ThreadMessageRow.channel_id == channel_id, ThreadMessageRow.ts == ts)
+        )
+
     def claim_event(self, event_id: str, now: datetime) -> bool:
         return insert_or_ignore(self.session, ProcessedEventRow, event_id=event_id, received_at=now)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.digests import DigestKey, DigestKind
@@ -136,6 +137,24 @@ class SqlPlans:
             .order_by(PlanRow.id.desc())
         )
         return [_plan(r) for r in rows]
+
+    def quotes_changed(self, plan_ids: Sequence[int], now: datetime) -> None:
+        if plan_ids:
+            self.session.execute(
+                update(PlanRow)
+                .where(PlanRow.id.in_(list(plan_ids)))
+                .values(quotes_version=PlanRow.quotes_version + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    def quotes_changed_in_workspace(self, workspace_id: int, now: datetime) -> None:
+        groups = select(GroupRow.id).where(GroupRow.workspace_id == workspace_id)
+        self.session.execute(
+            update(PlanRow)
+            .where(PlanRow.group_id.in_(groups))
+            .values(quotes_version=PlanRow.quotes_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     def delete(self, plan_id: int) -> None:
         """Remove a plan and its steps (only ever a cancelled one, nobody's words on it)."""

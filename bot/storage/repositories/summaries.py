@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.digests import DigestKey, DigestKind, SummaryRecord, SummaryState
 from bot.domain.model import Visibility
-from bot.storage.models import ReflectionRow, SummaryRow
+from bot.storage.models import PlanRow, ReflectionRow, SummaryRow
 from bot.storage.repositories._common import affected, insert_or_ignore_returning_id
 
 
@@ -18,10 +18,20 @@ class SqlSummaries:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(self, key: DigestKey, channel_id: str, now: datetime) -> int | None:
+    def claim(
+        self,
+        key: DigestKey,
+        channel_id: str,
+        now: datetime,
+        step_numbers: Sequence[int] = (),
+    ) -> int | None:
+        version = self.session.scalar(
+            select(PlanRow.quotes_version).where(PlanRow.id == key.plan_id)
+        )
         return insert_or_ignore_returning_id(
             self.session,
             SummaryRow,
+            quotes_version=version or 0,
             plan_id=key.plan_id,
             kind=key.kind.value,
             period_key=key.period,
@@ -29,6 +39,7 @@ class SqlSummaries:
             state=SummaryState.PENDING.value,
             message_ts=[],
             created_at=now,
+            step_numbers=list(step_numbers) or None,
         )
 
     def mark_posted(self, summary_id: int, ts_values: Sequence[str], now: datetime) -> None:
@@ -48,21 +59,31 @@ class SqlSummaries:
         )
 
     def wrap_ups_behind(self) -> list[SummaryRecord]:
+        return self._records(self._wrap_up_behind())
+
+    def behind(self) -> list[SummaryRecord]:
+        taken_back = exists().where(
+            PlanRow.id == SummaryRow.plan_id,
+            PlanRow.quotes_version > SummaryRow.quotes_version,
+        )
+        posted_and_taken_back = and_(SummaryRow.state == SummaryState.POSTED.value, taken_back)
+        return self._records(or_(self._wrap_up_behind(), posted_and_taken_back))
+
+    def _wrap_up_behind(self) -> ColumnElement[bool]:
         rendered = func.coalesce(SummaryRow.updated_at, SummaryRow.posted_at, SummaryRow.created_at)
         newer_shared = exists().where(
             ReflectionRow.plan_id == SummaryRow.plan_id,
             ReflectionRow.visibility == Visibility.SHARED.value,
             func.coalesce(ReflectionRow.updated_at, ReflectionRow.created_at) > rendered,
         )
-        rows = self.session.scalars(
-            select(SummaryRow)
-            .where(
-                SummaryRow.kind == DigestKind.BOOK.value,
-                SummaryRow.state.in_([SummaryState.POSTED.value, SummaryState.EMPTY.value]),
-                newer_shared,
-            )
-            .order_by(SummaryRow.id)
+        return and_(
+            SummaryRow.kind == DigestKind.BOOK.value,
+            SummaryRow.state.in_([SummaryState.POSTED.value, SummaryState.EMPTY.value]),
+            newer_shared,
         )
+
+    def _records(self, condition: ColumnElement[bool]) -> list[SummaryRecord]:
+        rows = self.session.scalars(select(SummaryRow).where(condition).order_by(SummaryRow.id))
         return [
             SummaryRecord(
                 id=r.id,
@@ -71,15 +92,38 @@ class SqlSummaries:
                 state=SummaryState(r.state),
                 message_ts=tuple(str(ts) for ts in r.message_ts or []),
                 updated_at=r.updated_at,
+                step_numbers=tuple(int(n) for n in r.step_numbers)
+                if r.step_numbers is not None
+                else None,
             )
             for r in rows
         ]
 
     def take_refresh(self, summary_id: int, seen: datetime | None, now: datetime) -> bool:
-        return self._swap_updated_at(summary_id, seen, now)
+        """Take the right to re-render (compare-and-set on ``updated_at``), and note the
+        plan's count of taken-back words it is about to be rendered at."""
+        if not self._swap_updated_at(summary_id, seen, now):
+            return False
+        plan_version = (
+            select(PlanRow.quotes_version).where(PlanRow.id == SummaryRow.plan_id).scalar_subquery()
+        )
+        self.session.execute(
+            update(SummaryRow)
+            .where(SummaryRow.id == summary_id)
+            .values(quotes_version=plan_version)
+            .execution_options(synchronize_session=False)
+        )
+        return True
 
     def give_back_refresh(self, summary_id: int, taken: datetime, seen: datetime | None) -> None:
-        self._swap_updated_at(summary_id, taken, seen)
+        """Slack failed: leave it behind again (the next tick retries it)."""
+        if self._swap_updated_at(summary_id, taken, seen):
+            self.session.execute(
+                update(SummaryRow)
+                .where(SummaryRow.id == summary_id)
+                .values(quotes_version=0)
+                .execution_options(synchronize_session=False)
+            )
 
     def _swap_updated_at(self, summary_id: int, old: datetime | None, new: datetime | None) -> bool:
         result = self.session.execute(

@@ -1,0 +1,46 @@
+"""Names the bot has seen, kept for when it cannot ask Slack (an offline export).
+
+Slash commands carry the member's ``user_name`` and the channel's ``channel_name``; they
+are stored on the member and on the group (only a group that already reads, and never a
+DM's placeholder name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.services.ports import Clock, UnitOfWork
+
+#: What Slack sends as ``channel_name`` where a conversation has no name of its own.
+PLACEHOLDER_CHANNEL_NAMES = frozenset({"directmessage", "privategroup", "mpdm"})
+
+
+class PeopleService:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def remember(
+        self,
+        team_id: str,
+        user_id: str,
+        user_name: str | None,
+        channel_id: str,
+        channel_name: str | None,
+    ) -> None:
+        """Keep the names a request carried, if they changed (one query when not)."""
+        if not team_id or not user_id:
+            return
+        now = self.clock.now()
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(team_id, now)
+            if user_name:
+                member = uow.members.ensure(workspace_id, user_id, now)
+                if member.display_name != user_name:
+                    member.display_name = user_name
+                    uow.members.save(member)
+            if channel_name and channel_name not in PLACEHOLDER_CHANNEL_NAMES:
+                group = uow.groups.get(workspace_id, channel_id)
+                if group is not None and group.name != channel_name:
+                    uow.groups.save(replace(group, name=channel_name))
+            uow.commit()

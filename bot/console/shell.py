@@ -77,6 +77,8 @@ class Shell:
         self.thread: Message | None = None
         self.running = True
         self.failures = 0
+        # After a script's form was closed, its remaining answer lines are not chat.
+        self._skipping_answers = False
         self._commands: dict[str, Callable[[str], None]] = {
             "as": self._as,
             "thread": self._thread,
@@ -159,6 +161,15 @@ class Shell:
         line = self._read(self.prompt(), command=True)
         if line is None:
             return False
+        if self._skipping_answers and not self.source.interactive:
+            stripped = line.strip()
+            if not stripped.startswith(("/", ":", "#")):
+                # Meant as an answer to the form that was just closed (an empty one keeps a
+                # default): never post it as a message.
+                if stripped:
+                    self._say("(skipped: an answer for the closed form, not a message)")
+                return self.running
+            self._skipping_answers = False
         self.execute(line)
         return self.running
 
@@ -296,6 +307,7 @@ class Shell:
     def _close_form(self, view: dict[str, Any]) -> None:
         self.world.cancel(self.user, view)
         self._say("Form closed without submitting.", style="dim")
+        self._skipping_answers = True
         self.show_news()
 
     def _show_form(self, view: dict[str, Any]) -> None:

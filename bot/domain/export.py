@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from slugify import slugify
 
-from bot.domain.markup import Names, to_markdown
+from bot.domain.markup import Names, markdown_literal, to_markdown
 from bot.domain.model import Book, Plan, PlanState, Reflection, Step, StepState, Visibility
 from bot.domain.privacy import may_quote
 from bot.domain.text import plural
@@ -66,7 +66,9 @@ def member_post(
         "author": author_name,
     }
     lines = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(), "---", ""]
-    lines.append(f"# Reflections on *{book.title}* by {book.author}")
+    lines.append(
+        f"# Reflections on *{markdown_literal(book.title)}* by {markdown_literal(book.author)}"
+    )
     lines.append("")
     # Sections in reading order: a chapter, or a whole step's chapters for reflections
     # written on the step rather than on one chapter.
@@ -102,7 +104,7 @@ def member_post(
             )
         else:
             title = f"Chapters {first}–{last}"
-        lines += [f"## {title}", ""]
+        lines += [f"## {markdown_literal(title)}", ""]
         for text in sections.get((first, last), []):
             lines += [text, ""]
         for text, who in quoted.get((first, last), []):
@@ -112,6 +114,19 @@ def member_post(
         lines.append("_No shared reflections yet._")
         lines.append("")
     return "\n".join(lines)
+
+
+def digest_label(kind: str, period: str) -> str:
+    """``Digest of step 3``, ``Weekly digest, week of 2026-12-11``, ``Wrap-up``…"""
+    if period.startswith("step-"):
+        return f"Digest of step {period.removeprefix('step-')}"
+    if period.startswith("week-"):
+        return f"Weekly digest, week ending {period.removeprefix('week-')}"
+    if period.startswith("asked-"):
+        return f"Digest asked for on {period.removeprefix('asked-')[:10]}"
+    if kind == "book":
+        return "Wrap-up"
+    return f"Digest ({kind})"
 
 
 def _markdown(reflection_text: str, names: Names) -> str:
@@ -165,7 +180,7 @@ def record_markdown(record: dict[str, Any]) -> str:
                 out.append("")
         for d in plan.get("digests", []):
             where = f" in #{d['channel']}" if d.get("channel") else ""
-            out.append(f"- Digest {d['kind']} {d['period']}{where}: {d['state']}")
+            out.append(f"- {digest_label(str(d['kind']), str(d['period']))}{where}: {d['state']}")
         if plan.get("digests"):
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -116,6 +116,11 @@ def _markdown_piece(match: re.Match[str], names: Names, decode: Callable[[str], 
     return f"[{label}]({url})"
 
 
+def markdown_literal(text: str) -> str:
+    """Plain text (a title, a name) to put in Markdown as it reads: no HTML, no entities."""
+    return _markdown_literal(text)
+
+
 def _markdown_literal(text: str) -> str:
     """Literal text that Markdown must not read as HTML or as an entity."""
     return _MARKDOWN_ENTITY.sub(r"\\&", _MARKDOWN_ANGLE.sub(r"\\<", text))

@@ -30,7 +30,7 @@ from bot.domain.model import Book, Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS
 from bot.domain.schedule import WEEKDAY_NAMES
 from bot.slack.blocks import section
-from bot.slack.text import escape, truncate
+from bot.slack.text import escape, plain, truncate
 
 BOOK_ADD = "book_add"
 BOOK_EDIT = "book_edit"
@@ -181,7 +181,7 @@ class PlanStartModal:
         ]
         days.append(Option(value=EVERY_DAY, label="Every day"))
         book_options = [
-            Option(value=str(b.id), label=truncate(f"#{b.id} {b.title} — {b.author}", 75))
+            Option(value=str(b.id), label=truncate(plain(f"#{b.id} {b.title} — {b.author}"), 75))
             for b in self.books[:MAX_SELECT_OPTIONS]
         ]
         blocks: list[Block] = [
@@ -310,10 +310,12 @@ class ReflectionModal:
 
     def build(self) -> View:
         chapters = [
-            Option(value=CURRENT_STEP, label=truncate(f"This step ({self.current_label})", 75))
+            Option(
+                value=CURRENT_STEP, label=truncate(plain(f"This step ({self.current_label})"), 75)
+            )
         ]
         chapters += [
-            Option(value=str(c.number), label=truncate(c.label(), 75))
+            Option(value=str(c.number), label=truncate(plain(c.label()), 75))
             for c in self.book.chapters[: MAX_SELECT_OPTIONS - 1]
         ]
         initial_chapter = chapters[0]

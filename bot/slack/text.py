@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,34 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def plain(text: str) -> str:
+    """User text for a ``plain_text`` object (headers, buttons, form labels and options).
+
+    Slack takes plain text literally: an entity there would show as ``&amp;``, so ``&``
+    stays ``&``. ``<`` and ``>`` become the look-alikes ``‹`` ``›``, so no sequence
+    like ``<!channel>`` is ever sent, whatever a client makes of it.
+    """
+    return text.replace("<", "‹").replace(">", "›")
+
+
 def truncate(text: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when cut."""
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+_PARTIAL_MARKUP = re.compile(r"(&[a-z]*|<[^>]*)$")
+
+
+def cut_markup(text: str, limit: int) -> str:
+    """Escaped mrkdwn at most ``limit`` characters, never cut inside an entity (``&amp;``)
+    or a link or mention (``<…>``): a half ``&am`` or ``<@U12`` would show as garbage."""
+    if len(text) <= limit:
+        return text
+    kept = text[: max(0, limit - 1)]
+    kept = _PARTIAL_MARKUP.sub("", kept)
+    return kept.rstrip() + "…"
 
 
 def quote(text: str, limit: int = 280) -> str:

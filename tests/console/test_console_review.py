@@ -63,3 +63,14 @@ def test_resuming_keeps_messages_in_order(tmp_path: Path) -> None:
 def test_command_names_in_capitals_work(talk: Conversation) -> None:
     """C4: `/Book list` was an unknown request."""
     assert "The shelf is empty" in talk.say("/Book list")
+
+
+def test_a_refused_form_in_a_script_never_posts_the_answers_as_chat(talk: Conversation) -> None:
+    """C4: a bad answer closed the form, and the script's next lines were posted."""
+    for line in START:
+        talk.say(line)
+    # /reflect alone opens the form; "99" is not a chapter (refused by the bot); the
+    # script's corrected answers follow and must be used as answers, not posted.
+    talk.say("/reflect\n99\nSecret diary line\n\n1\nSecret diary line\n\n")
+    channel = [m.text for m in talk.world.emulator.messages(talk.shell.channel)]
+    assert not any("Secret diary line" in text for text in channel if text)

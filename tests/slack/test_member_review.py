@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -344,3 +345,54 @@ def test_console_style_names_reach_the_markdown_record(harness: Harness) -> None
     harness.say(CAROL, "/reflect", "For the record")
     markdown = record_markdown(harness.runtime.services.exports.record())
     assert "step-1" not in markdown
+
+
+def test_sections_and_headers_are_cut_between_entities_not_inside_them() -> None:
+    from bot.slack.blocks.base import header, section
+
+    title = "B" * 140 + " & <more>"
+    heading = header(title).text.text
+    # Plain text: the & as typed (no entity to cut in half), < and > as look-alikes.
+    assert len(heading) <= 150 and "&amp" not in heading and "&" in heading
+    assert "<" not in heading and "‹more›" in heading
+    from bot.slack.text import escape
+
+    body = section(escape("x" * 2996 + " & <!channel>")).text.text
+    assert len(body) <= 3000
+    tail = body.rstrip("…")
+    assert not tail.endswith(("&", "&a", "&am", "&amp", "&l", "&lt"))
+
+
+def test_markdown_headings_are_as_safe_as_the_text() -> None:
+    from datetime import UTC, date, datetime, time
+
+    from bot.domain.export import member_post
+    from bot.domain.model import Book, Cadence, Chapter, Plan, Reflection
+
+    book = Book(1, "The Sea & the <Shore>", "O'Neil", [Chapter(1, "The “Harbour” & <Tide>")], id=1)
+    plan = Plan(
+        1, 1, "U1", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC", datetime.now(UTC)
+    )
+    plan.id = 1
+    from bot.domain.schedule import build_steps
+
+    plan.steps = build_steps(1, 1, plan.cadence, plan.start_date, "UTC")
+    mine = [
+        Reflection(1, 1, "U1", "Tides & <relief>", Visibility.SHARED, datetime.now(UTC), chapter=1)
+    ]
+    from bot.domain.markup import Names
+
+    post = member_post(
+        book=book,
+        plan=plan,
+        author_name="A",
+        reflections=mine,
+        others=[],
+        quotable=set(),
+        names=Names(),
+        today=date.today(),
+    )
+    headings = [line for line in post.splitlines() if line.startswith("#")]
+    # Escaped as Markdown reads literally (\<), never a raw tag that would vanish as HTML.
+    assert headings and all("\\<Tide>" in h or "\\<Shore>" in h for h in headings), headings
+    assert not any(re.search(r"(?<!\\)<(Tide|Shore)>", h) for h in headings), headings

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.slack.text import SECTION_LIMIT, escape, truncate
+from bot.slack.text import SECTION_LIMIT, cut_markup, escape, plain, truncate
 
 MAX_MESSAGE_BLOCKS = 50
 HEADER_LIMIT = 150
@@ -43,16 +43,16 @@ class Message:
 
 
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
+    return SectionBlock(text=MarkdownTextObject(text=cut_markup(text, SECTION_LIMIT)))
 
 
 def header(text: str) -> HeaderBlock:
-    """A header; its text is escaped like every other text Slack shows."""
-    return HeaderBlock(text=truncate(escape(text), HEADER_LIMIT))
+    """A header: plain text, as typed (``&`` stays ``&``), never a control sequence."""
+    return HeaderBlock(text=truncate(plain(text), HEADER_LIMIT))
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])
+    return ContextBlock(elements=[MarkdownTextObject(text=cut_markup(text, 2000))])
 
 
 def text_sections(lines: Iterable[str], max_blocks: int = MAX_MESSAGE_BLOCKS - 2) -> list[Block]:
@@ -88,7 +88,10 @@ VALUE_LIMIT = 2000
 def button(label: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
     """A button; its label is shortened to Slack's 75 characters (plain text, not escaped)."""
     return ButtonElement(
-        text=truncate(label, BUTTON_LABEL_LIMIT), action_id=action_id, value=value, style=style
+        text=truncate(plain(label), BUTTON_LABEL_LIMIT),
+        action_id=action_id,
+        value=value,
+        style=style,
     )
 
 

@@ -45,6 +45,12 @@ class SavedReflection:
     late: bool = False  # written on a plan that has finished
 
 
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    reflection: Reflection
+    undo_draft_id: int | None  # a draft that restores it, with one click
+
+
 def default_visibility(view: PlanView) -> Visibility:
     """What a reflection is when the member does not say: shared, in a reading group."""
     return Visibility.SHARED
@@ -70,6 +76,7 @@ class ReflectionService:
         step_id: int | None = None,
         step_number: int | None = None,
         echo: bool = False,
+        number: int | None = None,
     ) -> SavedReflection:
         """Save a reflection on ``chapter``, on step ``step_id`` (a Reflect button's step),
         or on the step being read in the channel now.
@@ -96,6 +103,7 @@ class ReflectionService:
                     text=cleaned,
                     visibility=visibility or default_visibility(view),
                     created_at=now,
+                    number=number,
                 )
             )
             uow.members.ensure(view.group.workspace_id, user_id, now)
@@ -217,14 +225,41 @@ class ReflectionService:
             return uow.reflections.get(reflection_id) is not None
 
     def delete(self, team_id: str, user_id: str, number: int) -> Reflection:
+        """Delete one's reflection #``number`` (its thread copy first)."""
+        return self.delete_with_undo(team_id, user_id, number, keep=False).reflection
+
+    def delete_with_undo(
+        self,
+        team_id: str,
+        user_id: str,
+        number: int,
+        channel_id: str | None = None,
+        *,
+        keep: bool = True,
+    ) -> Deleted:
+        """Delete one's reflection #``number``; what it was is kept as a draft for a week,
+        so one click can undo it (:meth:`write` with its ``number``)."""
         with self.uow() as uow:
             reflection, view = _own(uow, team_id, user_id, number, self.clock.now())
         self.echoes.remove(reflection, view.group.channel_id)
+        step = next((s for s in view.plan.steps if s.number == reflection.step_number), None)
         with self.uow() as uow:
             uow.reflections.delete(_id(reflection.id))
             uow.plans.quotes_changed([reflection.plan_id], self.clock.now())
             uow.commit()
-        return reflection
+        if not keep:
+            return Deleted(reflection, None)
+        undo = self.keep_draft(
+            team_id,
+            user_id,
+            channel_id or view.group.channel_id,
+            reflection.text,
+            chapter=reflection.chapter,
+            visibility=reflection.visibility,
+            step_id=step.id if step else None,
+            reflection_number=number,
+        )
+        return Deleted(reflection, undo.id)
 
     # ------------------------------------------------------------------ reading
 

@@ -396,3 +396,20 @@ def test_markdown_headings_are_as_safe_as_the_text() -> None:
     # Escaped as Markdown reads literally (\<), never a raw tag that would vanish as HTML.
     assert headings and all("\\<Tide>" in h or "\\<Shore>" in h for h in headings), headings
     assert not any(re.search(r"(?<!\\)<(Tide|Shore)>", h) for h in headings), headings
+
+
+def test_a_deleted_reflection_can_be_restored_with_one_click(harness: Harness) -> None:
+    start(harness)
+    post_next(harness)
+    harness.say(BOB, "/reflect", "ch 2 private: keep this one")
+    harness.say(BOB, "/reflect", "a second thought")
+    out = harness.say(BOB, "/reflect", "delete 1")
+    assert "Deleted reflection #1" in out
+    click_label(harness, BOB, "Undo")
+    restored = {r.number: r for r in mine(harness, BOB)}
+    assert (restored[1].text, restored[1].chapter, restored[1].visibility) == (
+        "keep this one",
+        2,
+        Visibility.PRIVATE,
+    )
+    assert "keep this one" not in channel_now(harness)

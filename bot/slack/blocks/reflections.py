@@ -42,6 +42,7 @@ class DraftChoice:
     AS_TYPED = "as_typed"  # every word, shared (the default)
     PARTS = "parts"  # too long: save in parts
     FORM = "form"  # open the form with the text in it
+    RESTORE = "restore"  # undo a deletion: the same text, chapter, visibility and number
 
 
 def draft_button(
@@ -104,6 +105,14 @@ def reflection_saved(
             context(f"`/reflect edit {reflection.number}` to change it, `/reflect list` for all."),
         ],
     )
+
+
+def deleted(number: int, draft_id: int | None) -> Message:
+    """Deleted, with one click to undo it."""
+    blocks: list[Block] = [section(f":wastebasket: Deleted reflection #{number}.")]
+    if draft_id is not None:
+        blocks.append(actions(draft_button("Undo", draft_id, DraftChoice.RESTORE)))
+    return Message(f"Deleted reflection #{number}.", blocks)
 
 
 def parts_saved(saved: Sequence[tuple[Reflection, Step, bool]]) -> Message:

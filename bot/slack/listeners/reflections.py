@@ -323,8 +323,8 @@ def run_reflect_command(
                 verb="Updated",
             )
         case cmd.ReflectDelete(number):
-            services.reflections.delete(team, user, number)
-            reply(blocks.notice(f"Deleted reflection #{number}."))
+            removed = services.reflections.delete_with_undo(team, user, number, channel)
+            reply(blocks.deleted(number, removed.undo_draft_id))
         case cmd.ReflectExport(book_ref):
             try:
                 sent = send_member_post(deps, team, user, book_ref)
@@ -413,6 +413,20 @@ def answer_draft(
             )
         return
     draft = reflections.take_draft(team, user, draft_id)
+    if choice == DraftChoice.RESTORE:
+        saved = reflections.write(
+            team,
+            draft.channel_id,
+            user,
+            draft.text,
+            chapter=draft.chapter,
+            visibility=draft.visibility,
+            step_id=draft.step_id,
+            echo=True,
+            number=draft.reflection_number,
+        )
+        answer(confirmation(saved))
+        return
     if choice == DraftChoice.PARTS:
         parts = reflections.write_parts(
             team,

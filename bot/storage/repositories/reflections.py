@@ -22,23 +22,29 @@ class SqlReflections:
         self.session = session
 
     def add(self, reflection: Reflection) -> Reflection:
-        """Store a new reflection as its author's next number (1, 2, 3… per member).
+        """Store a new reflection as its author's next number (1, 2, 3… per member), or
+        as ``reflection.number`` when that is given and free (a deletion undone).
 
         The number is a database fact: unique per workspace and author. Two writes by the
         same member at the same moment both try ``max + 1``; the loser takes the next one.
         """
         if reflection.workspace_id is None:
             raise ValueError("a reflection needs its workspace")
+        wanted = reflection.number
         for _attempt in range(MAX_NUMBER_RACES):
-            number = (
-                self.session.scalar(
-                    select(func.max(ReflectionRow.number)).where(
-                        ReflectionRow.workspace_id == reflection.workspace_id,
-                        ReflectionRow.author_id == reflection.author_id,
+            number = wanted or (
+                (
+                    self.session.scalar(
+                        select(func.max(ReflectionRow.number)).where(
+                            ReflectionRow.workspace_id == reflection.workspace_id,
+                            ReflectionRow.author_id == reflection.author_id,
+                        )
                     )
+                    or 0
                 )
-                or 0
-            ) + 1
+                + 1
+            )
+            wanted = None  # taken meanwhile: the next free number then
             row = ReflectionRow(
                 workspace_id=reflection.workspace_id,
                 number=number,

@@ -34,7 +34,6 @@ from bench.common import (
     SECRET,
     LazyOutcome,
     PacedRun,
-    ServerProcess,
     count_replies,
     fresh_postgres,
     markdown_table,
@@ -44,13 +43,13 @@ from bench.common import (
     redact,
     spawn_bare_app,
     spawn_readalong,
-    sqlite_database,
     start_emulator,
     start_running_plan,
     summarize,
 )
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.server import SlackEmulator
+from tests.process_helpers import ServerProcess, sqlite_database
 
 REFERENCE = "bare bolt, process_before_response=True"
 REFERENCE_RULE = "mean of the two fast-bare runs' p99s"

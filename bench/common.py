@@ -4,7 +4,8 @@ Everything runs on 127.0.0.1 and nothing here talks to the outside world. The Sl
 emulator and the client that plays Slack live in the benchmark's process; the app under
 test is either served in that process too (:func:`start_readalong`, for benchmarks that
 need its internals) or runs in a process of its own, as in production
-(:func:`spawn_readalong`, :func:`spawn_bare_app`).
+(:func:`spawn_readalong`, :func:`spawn_bare_app`). Processes, settings and scratch SQLite
+databases come from :mod:`tests.process_helpers`, which the tests use as well.
 """
 
 from __future__ import annotations
@@ -15,23 +16,17 @@ import logging
 import math
 import os
 import platform
-import queue
-import re
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import Runtime, build_runtime
@@ -40,7 +35,17 @@ from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.server import SlackEmulator
 from bot.serving import HttpServer
 from bot.slack.listeners.common import GENERIC_FAILURE
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import make_engine
+from tests.process_helpers import (
+    ServerProcess,
+    emulator_settings,
+    migrate,
+    psycopg_url,
+    readalong_argv,
+    readalong_env,
+    server_env,
+    wipe_public_schema,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -251,39 +256,26 @@ def start_emulator() -> SlackEmulator:
     return emulator.start()
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite database in a temporary file, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="readalong-bench-") as directory:
-        url = f"sqlite:///{Path(directory) / 'readalong.db'}"
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-        finally:
-            engine.dispose()
-        yield url
+def bench_settings(emulator: SlackEmulator, database_url: str, **overrides: Any) -> Settings:
+    """Readalong's settings in the benchmarks (Berlin unless ``overrides`` say otherwise)."""
+    options: dict[str, Any] = {"default_timezone": "Europe/Berlin", **overrides}
+    return emulator_settings(emulator, database_url, secret=SECRET, **options)
 
 
 def postgres_url_from_env() -> str | None:
     """``BENCH_DATABASE_URL``, else ``TEST_DATABASE_URL``: a throwaway PostgreSQL database."""
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return None
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
+    return psycopg_url(url) if url else None
 
 
 def fresh_postgres(url: str) -> str:
     """Drop and recreate the ``public`` schema of ``url``'s database, then migrate it."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        upgrade(engine)
+        wipe_public_schema(engine)
     finally:
         engine.dispose()
+    migrate(url, pool_size=1, max_overflow=0)
     return url
 
 
@@ -294,7 +286,7 @@ def redact(url: str) -> str:
 
 @dataclass
 class LazyOutcome:
-    """What the lazy listeners did after a run: replies posted, apologies among them."""
+    """What the work after the acks did: replies posted, apologies among them."""
 
     drained: bool
     replies: int
@@ -304,7 +296,8 @@ class LazyOutcome:
 
 @dataclass
 class Readalong:
-    """Readalong built by its composition root and served over HTTP, plus a client for it."""
+    """Readalong built by its composition root and served over HTTP in this process, plus a
+    client for it."""
 
     emulator: SlackEmulator
     runtime: Runtime
@@ -313,30 +306,9 @@ class Readalong:
     _closed: bool = field(default=False, repr=False)
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait for every lazy listener to finish; raise if they do not in ``timeout`` s."""
+        """Wait for the work handed on after each ack; raise if it is not done in ``timeout`` s."""
         if not self.runtime.executor.drain(timeout):
-            raise RuntimeError(f"lazy listeners still running after {timeout:.0f} s")
-
-    def settle(self, replies_before: int, timeout: float) -> LazyOutcome:
-        """Wait up to ``timeout`` s for lazy work; cancel what is still queued after that."""
-        drained = self.runtime.executor.drain(timeout)
-        cancelled = 0
-        if not drained:
-            cancelled = self.runtime.executor.pending
-            self.runtime.executor.shutdown(wait=False, cancel_futures=True)
-        posts = self.emulator.response_url_posts()[replies_before:]
-        failures = sum(GENERIC_FAILURE in json.dumps(post["payload"]) for post in posts)
-        return LazyOutcome(drained, len(posts), failures, cancelled)
-
-    def command(self, command: str, text: str, *, user_id: str = HOST) -> str:
-        """Send a slash command, drain, and return the text the bot replied with."""
-        before = len(self.emulator.response_url_posts())
-        response = self.slack.slash_command(command, text, user_id=user_id, channel_id=CHANNEL)
-        if response.status != 200:
-            raise RuntimeError(f"{command} {text!r} answered {response.status}: {response.text}")
-        self.drain()
-        posts = self.emulator.response_url_posts()[before:]
-        return json.dumps([post["payload"] for post in posts], ensure_ascii=False)
+            raise RuntimeError(f"work after the acks still running after {timeout:.0f} s")
 
     def close(self) -> None:
         if self._closed:
@@ -349,196 +321,24 @@ class Readalong:
 
 def start_readalong(emulator: SlackEmulator, database_url: str, *, threads: int = 8) -> Readalong:
     """Readalong on a migrated ``database_url``, as ``readalong start`` builds it."""
-    settings = Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=database_url,
-        default_timezone="Europe/Berlin",
-    )
-    runtime = build_runtime(settings)
+    runtime = build_runtime(bench_settings(emulator, database_url))
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0, threads=threads).start()
     slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
     return Readalong(emulator, runtime, server, slack)
 
 
-class CommandSender(Protocol):
-    """Anything that sends a slash command and returns the bot's reply text."""
-
-    def command(self, command: str, text: str, *, user_id: str = HOST) -> str: ...
-
-
-def start_running_plan(readalong: CommandSender) -> None:
-    """Put a book on the shelf and start a plan in :data:`CHANNEL`, through slash commands."""
-    added = readalong.command("/book", "add Dune | Frank Herbert | 22")
-    if "Dune" not in added:
-        raise RuntimeError(f"/book add did not add the book: {added}")
-    first = date.today() + timedelta(days=7)
-    readalong.command(
-        "/book", f"start Dune every monday at 09:00 2 chapters from {first.isoformat()}"
-    )
-    status = readalong.command("/book", "status", user_id=READER)
-    if "no reading plan" in status.lower() or "Dune" not in status:
-        raise RuntimeError(f"no running plan after /book start: {status}")
-
-
 # ---------------------------------------------------------------------- apps in their own process
-
-READY = re.compile(r"listening on (https?://\S+?)/slack/events")
-
-# The only variables a server process inherits: Readalong reads its settings from the
-# environment (HOST, PORT, DATABASE_URL, ...), so a stray one must not leak in.
-_INHERITED_ENV = (
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TMPDIR",
-    "SYSTEMROOT",
-    "GIL_SWITCH_INTERVAL_MS",
-)
+# The process itself is :class:`tests.process_helpers.ServerProcess`, which the tests use too.
 
 
-def console_script(name: str) -> str:
-    """The console script ``name`` installed next to this interpreter (e.g. ``readalong``)."""
-    path = Path(sys.executable).parent / name
-    if not path.is_file():
-        raise RuntimeError(f"{path} not found: install the project into this environment")
-    return str(path)
-
-
-def server_env(values: Mapping[str, str]) -> dict[str, str]:
-    """A minimal environment for a server process: the basics plus ``values``."""
-    env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(values)
-    return env
-
-
-def process_memory(pid: int) -> dict[str, int]:
-    """``VmRSS``, ``VmHWM``, ``RssAnon`` and ``RssFile`` of ``pid`` in KiB, from /proc."""
-    wanted = {"VmRSS", "VmHWM", "RssAnon", "RssFile"}
-    memory: dict[str, int] = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in wanted:
-                memory[key] = int(value.split()[0])  # "123456 kB"
-    return memory
-
-
-class ServerProcess:
-    """A server started as a subprocess that announced its URL on stdout.
-
-    stdout is read by a thread for as long as the process lives (so it can never fill a
-    pipe and block the server); stderr goes to a temporary file, shown when it fails.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str],
-        cwd: str | Path,
-        ready_timeout: float = 60.0,
-    ) -> None:
-        self.name = name
-        self.lines: list[str] = []
-        # Closed in close(): it lives as long as the process.
-        self._stderr: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115
-            "w+", encoding="utf-8", errors="replace"
-        )
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self.spawned_at = time.perf_counter()
-        self.process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=dict(env),
-            cwd=cwd,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        self._reader = threading.Thread(
-            target=self._read_stdout, name=f"{name}-stdout", daemon=True
-        )
-        self._reader.start()
-        try:
-            self.url = self._wait_ready(ready_timeout)
-        except BaseException:
-            self.close()
-            raise
-        self.ready_s = time.perf_counter() - self.spawned_at
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _read_stdout(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-            self._queue.put(line)
-        self._queue.put(None)
-
-    def _wait_ready(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError(
-                    f"{self.name} did not say it was listening within {timeout:g} s"
-                    + self._output_tail()
-                )
-            try:
-                line = self._queue.get(timeout=min(left, 0.5))
-            except queue.Empty:
-                continue
-            if line is None:
-                code = self.process.wait(timeout=5)
-                raise RuntimeError(
-                    f"{self.name} exited with {code} before it was ready" + self._output_tail()
-                )
-            match = READY.search(line)
-            if match:
-                return match.group(1)
-
-    def _output_tail(self, limit: int = 3000) -> str:
-        self._stderr.flush()
-        self._stderr.seek(0)
-        stderr = self._stderr.read()[-limit:]
-        stdout = "\n".join(self.lines)[-limit:]
-        return f"\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-
-    def stderr_text(self) -> str:
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return self._stderr.read()
-
-    def memory(self) -> dict[str, int]:
-        """The process's memory figures (KiB), see :func:`process_memory`."""
-        return process_memory(self.pid)
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, wait up to ``timeout`` s, then SIGKILL; returns the exit code."""
-        code = self.process.poll()
-        if code is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                code = self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                code = self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        return code
-
-    def close(self) -> None:
-        self.stop()
-        self._stderr.close()
+def _listening(server: ServerProcess, timeout: float = 60.0) -> ServerProcess:
+    """``server`` once it said it listens; stopped, and the error raised, if it does not."""
+    try:
+        server.wait_listening(timeout)
+    except BaseException:
+        server.close()
+        raise
+    return server
 
 
 def spawn_bare_app(emulator: SlackEmulator, kind: str) -> ServerProcess:
@@ -558,35 +358,28 @@ def spawn_bare_app(emulator: SlackEmulator, kind: str) -> ServerProcess:
         emulator.bot_token,
     ]
     env = server_env({"PYTHONPATH": str(REPO_ROOT)})
-    return ServerProcess(kind, argv, env=env, cwd=REPO_ROOT)
-
-
-def readalong_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
-    """The environment ``readalong serve`` runs with in the benchmarks."""
-    return server_env(
-        {
-            "DATABASE_URL": database_url,
-            "SLACK_API_URL": emulator.api_url,
-            "SLACK_BOT_TOKEN": emulator.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "DEFAULT_TIMEZONE": "Europe/Berlin",
-            "SCHEDULER_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    return _listening(ServerProcess(kind, argv, env=env, cwd=REPO_ROOT))
 
 
 def spawn_readalong_server(
     emulator: SlackEmulator, database_url: str, *, cwd: str | Path, ready_timeout: float = 60.0
 ) -> ServerProcess:
-    """``readalong serve --port 0 --no-scheduler`` on a migrated ``database_url``.
+    """``readalong serve --port 0 --no-scheduler`` on a migrated ``database_url``, logging
+    warnings only.
 
     ``cwd`` should hold no ``config.yaml`` (Readalong would read it); a temporary
     directory is a good choice.
     """
-    argv = [console_script("readalong"), "serve", "--port", "0", "--no-scheduler"]
-    env = readalong_env(emulator, database_url)
-    return ServerProcess("readalong serve", argv, env=env, cwd=cwd, ready_timeout=ready_timeout)
+    env = readalong_env(
+        emulator,
+        database_url,
+        secret=SECRET,
+        DEFAULT_TIMEZONE="Europe/Berlin",
+        SCHEDULER_ENABLED="false",
+        LOG_LEVEL="WARNING",
+    )
+    server = ServerProcess("readalong serve", readalong_argv("--no-scheduler"), env=env, cwd=cwd)
+    return _listening(server, ready_timeout)
 
 
 def count_replies(emulator: SlackEmulator) -> int:
@@ -639,6 +432,20 @@ class ReadalongProcess:
         self._closed = True
         self.slack.close()
         self.server.close()
+
+
+def start_running_plan(readalong: ReadalongProcess) -> None:
+    """Put a book on the shelf and start a plan in :data:`CHANNEL`, through slash commands."""
+    added = readalong.command("/book", "add Dune | Frank Herbert | 22")
+    if "Dune" not in added:
+        raise RuntimeError(f"/book add did not add the book: {added}")
+    first = date.today() + timedelta(days=7)
+    readalong.command(
+        "/book", f"start Dune every monday at 09:00 2 chapters from {first.isoformat()}"
+    )
+    status = readalong.command("/book", "status", user_id=READER)
+    if "no reading plan" in status.lower() or "Dune" not in status:
+        raise RuntimeError(f"no running plan after /book start: {status}")
 
 
 @contextmanager

@@ -47,27 +47,25 @@ from bench.common import (
     CHANNEL,
     HOST,
     READER,
-    SECRET,
+    bench_settings,
     fresh_postgres,
     markdown_table,
     postgres_url_from_env,
     quiet_logging,
     redact,
-    sqlite_database,
     start_emulator,
 )
 from bot.bootstrap import build_services
-from bot.config import Settings
 from bot.domain.commands import SummaryScope
 from bot.domain.digests import DigestKind
 from bot.domain.discussions import ReactionEvent
 from bot.domain.model import Cadence, Caller, StepState, Visibility
-from bot.emulator.server import SlackEmulator
 from bot.services.container import Services
 from bot.slack.blocks import digest_messages
 from bot.slack.notifier import SlackNotifier
 from bot.storage.db import make_engine
 from bot.storage.models import ThreadMessageRow
+from tests.process_helpers import sqlite_database
 
 TARGET_SECONDS = 2.0
 TARGET_MB = 200.0
@@ -327,16 +325,6 @@ def _database(backend: str) -> Iterator[str]:
     yield fresh_postgres(postgres)
 
 
-def _settings(emulator: SlackEmulator, url: str) -> Settings:
-    return Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=url,
-        default_timezone="Europe/Berlin",
-    )
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     quiet_logging()
     messages = int(getattr(args, "digest_messages", 10_000))
@@ -348,7 +336,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for backend in backends:
             with _database(backend) as url:
                 print(f"… {backend} ({redact(url)}): seeding {messages:,} replies", flush=True)
-                services, dispose = build_services(_settings(emulator, url))
+                services, dispose = build_services(bench_settings(emulator, url))
                 try:
                     plan_id = seed(services, url, emulator.team_id, messages, authors)
                     notifier = services.digests.notifier

@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -42,25 +42,24 @@ from sqlalchemy.orm import sessionmaker
 from bench.common import (
     CHANNEL,
     HOST,
-    SECRET,
+    bench_settings,
     fresh_postgres,
     markdown_table,
     postgres_url_from_env,
     quiet_logging,
     redact,
-    sqlite_database,
     start_emulator,
     start_readalong,
     summarize,
 )
 from bot.bootstrap import build_services
-from bot.config import Settings
 from bot.domain.discussions import MessageChange, MessageEvent, stored_text
 from bot.domain.model import Cadence, Caller, StepState
 from bot.emulator.server import SlackEmulator
 from bot.services.container import Services
 from bot.storage.db import make_engine
 from bot.storage.models import ProcessedEventRow, ThreadMessageRow
+from tests.process_helpers import sqlite_database
 
 TARGET_SQLITE = 1000.0  # events/s through the service
 THREAD_TS = "1790000000.000100"
@@ -180,16 +179,6 @@ def seed_thread(services: Services, team_id: str) -> tuple[int, int]:
         return view.group.workspace_id, step.id
 
 
-def _settings(emulator: SlackEmulator, url: str) -> Settings:
-    return Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=url,
-        default_timezone="Europe/Berlin",
-    )
-
-
 def count_rows(url: str) -> tuple[int, int]:
     """(thread_messages, processed_events) rows in ``url``'s database."""
     engine = make_engine(url, **({} if url.startswith("sqlite") else {"pool_size": 1}))
@@ -225,7 +214,7 @@ class Measured:
 
 
 def measure_service(emulator: SlackEmulator, url: str, warmup: int, timed: int) -> Measured:
-    services, dispose = build_services(_settings(emulator, url))
+    services, dispose = build_services(bench_settings(emulator, url))
     try:
         seed_thread(services, emulator.team_id)
         record = services.discussions.record_message
@@ -243,7 +232,7 @@ def measure_service(emulator: SlackEmulator, url: str, warmup: int, timed: int) 
 
 
 def measure_raw(emulator: SlackEmulator, url: str, warmup: int, timed: int) -> Measured:
-    services, dispose = build_services(_settings(emulator, url))
+    services, dispose = build_services(bench_settings(emulator, url))
     try:
         workspace_id, step_id = seed_thread(services, emulator.team_id)
     finally:
@@ -381,18 +370,8 @@ def _copies(backend: str) -> Iterator[Callable[[], str]]:
 
 @contextmanager
 def _sqlite_copies() -> Iterator[Callable[[], str]]:
-    stack: list[Any] = []
-
-    def fresh() -> str:
-        context = sqlite_database()
-        stack.append(context)
-        return context.__enter__()
-
-    try:
-        yield fresh
-    finally:
-        for context in reversed(stack):
-            context.__exit__(None, None, None)
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(sqlite_database())
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

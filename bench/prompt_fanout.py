@@ -18,11 +18,9 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bench.common import (
     HOST,
@@ -32,15 +30,18 @@ from bench.common import (
     postgres_url_from_env,
     quiet_logging,
     redact,
-    sqlite_database,
     start_emulator,
 )
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import Settings
-from bot.domain.model import Cadence, Caller, StepState
+from bot.domain.model import StepState
 from bot.emulator.server import SlackEmulator
-from bot.slack.blocks import PROMPT_EVENT
 from bot.storage.models import StepRow
+from tests.process_helpers import (
+    emulator_settings,
+    posted_step_ids,
+    seed_due_plans,
+    sqlite_database,
+)
 
 BOOK = "The Dispossessed"
 
@@ -70,36 +71,8 @@ def _databases() -> Iterator[list[tuple[str, str]]]:
 
 def _seed(runtime: Runtime, emulator: SlackEmulator, groups: int, tag: str) -> None:
     """``groups`` channels, each with one step that fell due a minute or two ago."""
-    services = runtime.services
-    team = emulator.team_id
-    due = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
-    cadence = Cadence.every(1, clock_time(due.hour, due.minute))
-    services.books.add(team, HOST, BOOK, "Ursula K. Le Guin", "1")
-    plan_ids = []
-    for i in range(groups):
-        channel = f"C0F{tag}{i:06d}"
-        emulator.add_channel(channel, f"fanout-{tag.lower()}-{i}", members=[emulator.bot_user_id])
-        view = services.plans.start(
-            Caller(team, HOST), channel, BOOK, cadence, 1, due.date(), "UTC"
-        )
-        plan_ids.append(view.plan.id)
-    # A new plan never lays a step in the past (its first slot may be tomorrow): put each
-    # step back to the minute it "fell due", as if the plans had been started earlier.
-    with runtime.engine.begin() as conn:
-        conn.execute(update(StepRow).where(StepRow.plan_id.in_(plan_ids)).values(due_at=due))
-
-
-def _posted_step_ids(emulator: SlackEmulator, since: int) -> list[int]:
-    ids = []
-    for call in emulator.calls_to("chat.postMessage")[since:]:
-        metadata = call.params.get("metadata") or {}
-        if (
-            call.status == 200
-            and call.response.get("ok")
-            and metadata.get("event_type") == (PROMPT_EVENT)
-        ):
-            ids.append(int(metadata["event_payload"]["step_id"]))
-    return ids
+    channels = [f"C0F{tag}{i:06d}" for i in range(groups)]
+    seed_due_plans(runtime, emulator, channels, host=HOST, book=BOOK, name=f"fanout-{tag.lower()}")
 
 
 def _marked_posted(runtime: Runtime) -> int:
@@ -115,13 +88,8 @@ def measure(
     """Seed ``groups`` due groups on ``url``, post them all, and count what Slack got."""
     if name == "postgresql":
         fresh_postgres(url)
-    settings = Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=url,
-        reminder_lead_hours=0,  # one-step daily plans: keep reminder DMs out of the run
-    )
+    # One-step daily plans: keep reminder DMs out of the run.
+    settings = emulator_settings(emulator, url, secret=SECRET, reminder_lead_hours=0)
     runtime = build_runtime(settings)
     try:
         seeded = time.perf_counter()
@@ -140,7 +108,7 @@ def measure(
             if not (report.posted or report.recovered):
                 break
         wall = time.perf_counter() - started
-        posted = Counter(_posted_step_ids(emulator, before))
+        posted = Counter(posted_step_ids(emulator, before))
         marked = _marked_posted(runtime)
     finally:
         runtime.close()

@@ -33,7 +33,6 @@ from bench.common import (
     READER,
     SECRET,
     ReadalongProcess,
-    ServerProcess,
     count_replies,
     fresh_postgres,
     markdown_table,
@@ -43,13 +42,13 @@ from bench.common import (
     redact,
     spawn_bare_app,
     spawn_readalong_server,
-    sqlite_database,
     start_emulator,
     start_running_plan,
     wait_for_replies,
 )
 from bot.emulator.client import SlackAppClient
 from bot.emulator.server import SlackEmulator
+from tests.process_helpers import ServerProcess, sqlite_database
 
 IDLE_SECONDS = 1.0
 

@@ -7,7 +7,6 @@ PostgreSQL. That database is wiped at the start of the run: point it at a throwa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,16 +19,14 @@ from bot.services.ports import FakeClock
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import Base
 from bot.storage.uow import SqlAlchemyUnitOfWork
+from tests.process_helpers import POSTGRES_URL, wipe_public_schema
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 def _fresh_postgres(url: str) -> Engine:
     engine = make_engine(url, pool_size=5, max_overflow=10)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    wipe_public_schema(engine)
     return engine
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
@@ -17,6 +18,7 @@ from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.server import SlackEmulator
 from bot.services.ports import FakeClock
 from bot.serving import HttpServer
+from tests.process_helpers import emulator_settings
 
 SECRET = "test-signing-secret"
 CLUB = "C0BOOKCLUB1"
@@ -108,11 +110,10 @@ def emulator(clock: FakeClock) -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def settings(emulator: SlackEmulator, database_url: str) -> Settings:
-    return Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=database_url,
+    return emulator_settings(
+        emulator,
+        database_url,
+        secret=SECRET,
         default_timezone="Europe/Berlin",
         channel_post_interval_seconds=0,  # pacing has its own test, with a fake clock
     )
@@ -120,7 +121,7 @@ def settings(emulator: SlackEmulator, database_url: str) -> Settings:
 
 @pytest.fixture
 def harness(
-    emulator: SlackEmulator, settings: Settings, clean_engine: Any, clock: FakeClock
+    emulator: SlackEmulator, settings: Settings, clean_engine: Engine, clock: FakeClock
 ) -> Iterator[Harness]:
     runtime = build_runtime(settings, clock=clock)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()

@@ -29,7 +29,7 @@ def write_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Pa
     return path
 
 
-def config_error(**overrides) -> str:
+def config_error(**overrides: object) -> str:
     with pytest.raises(ConfigError) as caught:
         load_settings(**overrides)
     message = str(caught.value)
@@ -38,7 +38,7 @@ def config_error(**overrides) -> str:
     return message
 
 
-def test_defaults():
+def test_defaults() -> None:
     s = load_settings()
     assert s.database_url == "sqlite:///./readalong.db"
     assert (s.host, s.port) == ("127.0.0.1", 3000)
@@ -55,7 +55,9 @@ def test_defaults():
     assert not s.has_slack_credentials
 
 
-def test_yaml_file_overridden_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_yaml_file_overridden_by_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_yaml(
         tmp_path,
         monkeypatch,
@@ -79,17 +81,17 @@ def test_yaml_file_overridden_by_environment(tmp_path: Path, monkeypatch: pytest
     assert load_settings(port=6000).port == 6000  # explicit overrides beat everything
 
 
-def test_config_yaml_in_the_working_directory_is_read(clean_env: Path):
+def test_config_yaml_in_the_working_directory_is_read(clean_env: Path) -> None:
     (clean_env / "config.yaml").write_text("log_level: DEBUG\n", encoding="utf-8")
     assert load_settings().log_level == "DEBUG"
 
 
-def test_empty_yaml_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_empty_yaml_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_yaml(tmp_path, monkeypatch, "")
     assert load_settings().port == 3000
 
 
-def test_slack_credentials():
+def test_slack_credentials() -> None:
     assert load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s").has_slack_credentials
     assert not load_settings(slack_bot_token="xoxb-1").has_slack_credentials
     assert load_settings(
@@ -97,7 +99,7 @@ def test_slack_credentials():
     ).has_slack_credentials
 
 
-def test_postgresql_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch):
+def test_postgresql_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/readalong")
     assert load_settings().database_url == "postgresql+psycopg://u:p@db:5432/readalong"
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/r")
@@ -126,7 +128,7 @@ def test_postgresql_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch)
 )
 def test_bad_yaml_values_name_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, setting: str, words: str
-):
+) -> None:
     write_yaml(tmp_path, monkeypatch, body)
     message = config_error()
     assert message.startswith(f"config error: {setting}: ")
@@ -146,14 +148,14 @@ def test_bad_yaml_values_name_the_setting(
 )
 def test_bad_environment_values_name_the_setting(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str
-):
+) -> None:
     monkeypatch.setenv(name, value)
     message = config_error()
     assert message.startswith(f"config error: {name}: ")
     assert words in message
 
 
-def test_missing_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_missing_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("READALONG_CONFIG", str(tmp_path / "nope.yaml"))
     message = config_error()
     assert message.startswith("config error: READALONG_CONFIG: no such file")
@@ -164,7 +166,7 @@ def test_missing_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     "body",
     ["port: [1\n", "port: 1\n  bad: indent\n", "- a list\n- not a mapping\n", "key: 'unclosed\n"],
 )
-def test_malformed_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str):
+def test_malformed_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
     path = write_yaml(tmp_path, monkeypatch, body)
     message = config_error()
     assert message.startswith("config error: READALONG_CONFIG: ")

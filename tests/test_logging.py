@@ -27,7 +27,7 @@ from bot.emulator.client import SlackAppClient, sign
 from bot.emulator.server import SlackEmulator
 from tests.process_helpers import (
     HOST_USER,
-    Serve,
+    ServerProcess,
     posted_step_ids,
     scratch_database,
     seed_groups,
@@ -50,7 +50,7 @@ def emulator() -> Iterator[SlackEmulator]:
     emu.stop()
 
 
-def _stop(serve: Serve) -> str:
+def _stop(serve: ServerProcess) -> str:
     """SIGTERM (a clean stop: everything in flight finished and logged); the log."""
     serve.process.send_signal(signal.SIGTERM)
     assert serve.process.wait(timeout=30) == 0, serve.log_tail()
@@ -85,7 +85,7 @@ def test_serve_at_debug_logs_no_body_reflection_text_response_url_or_token(
             )
             log = _stop(serve)
         finally:
-            serve.stop()
+            serve.kill()
     # The bot did real work (the shared reflection went to the prompt's thread, replies
     # went to response URLs), all of it logged at DEBUG: and none of it shows.
     assert any(SHARED in json.dumps(c.params) for c in emulator.calls_to("chat.postMessage"))
@@ -216,7 +216,7 @@ def test_serve_json_logs_are_json_objects_and_a_logged_token_is_redacted(
             assert client.send_raw(b"{}", "application/json", signature="v0=forged").status == 401
             log = _stop(serve)
         finally:
-            serve.stop()
+            serve.kill()
     entries = []
     for line in log.splitlines():
         if not line.strip():

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,10 +13,9 @@ import pytest
 
 from bot.emulator.client import SlackAppClient
 from bot.emulator.server import SlackEmulator
-from bot.storage.db import make_engine, upgrade
+from tests.process_helpers import ServerProcess, readalong_argv, readalong_env, sqlite_database
 
 SECRET = "process-secret"
-READALONG = str(Path(sys.executable).with_name("readalong"))
 
 
 @pytest.fixture
@@ -27,41 +23,17 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, SlackEm
     emulator = SlackEmulator().start()
     emulator.add_user("U0ALICE0001", "alice")
     emulator.add_channel("C0BOOKCLUB1", "book-club", members=["U0ALICE0001", emulator.bot_user_id])
-    database = f"sqlite:///{tmp_path / 'serve.db'}"
-    engine = make_engine(database)
-    upgrade(engine)
-    engine.dispose()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "SLACK_API_URL": emulator.api_url,
-        "SLACK_BOT_TOKEN": emulator.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "LOG_LEVEL": "WARNING",
-        "READALONG_CONFIG": "",
-    }
-    env.pop("READALONG_CONFIG")
-    process = subprocess.Popen(
-        [READALONG, "serve", "--port", "0"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", line)
-        assert match, (
-            line,
-            process.stderr.read() if process.poll() is not None and process.stderr else "",
-        )
-        yield process, match.group(1), emulator
+        with sqlite_database(tmp_path) as database:
+            env = readalong_env(emulator, database, secret=SECRET, LOG_LEVEL="WARNING")
+            serve = ServerProcess(
+                "serve", readalong_argv(), env=env, cwd=tmp_path, log_dir=tmp_path
+            )
+            try:
+                yield serve.process, serve.wait_listening(), emulator
+            finally:
+                serve.kill()
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
         emulator.stop()
 
 

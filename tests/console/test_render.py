@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_quotes_get_a_bar() -> None:
 
 
 def test_blocks() -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "📖 Dune: step 1 of 3"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "Read *1–2*"}},
         {"type": "divider"},

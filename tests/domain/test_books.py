@@ -21,19 +21,19 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import Chapter
 
 
-def test_a_count_gives_numbered_chapters():
+def test_a_count_gives_numbered_chapters() -> None:
     chapters = parse_chapters(" 3 ")
     assert chapters == [Chapter(1), Chapter(2), Chapter(3)]
     assert chapters[0].label() == "Chapter 1"
 
 
-def test_titles_separated_by_semicolons():
+def test_titles_separated_by_semicolons() -> None:
     chapters = parse_chapters("Intro ;  The Middle;End")
     assert [(c.number, c.title) for c in chapters] == [(1, "Intro"), (2, "The Middle"), (3, "End")]
     assert chapters[1].label() == "Chapter 2: The Middle"
 
 
-def test_a_single_title_is_one_chapter():
+def test_a_single_title_is_one_chapter() -> None:
     assert parse_chapters("Prologue") == [Chapter(1, "Prologue")]
 
 
@@ -53,22 +53,22 @@ def test_a_single_title_is_one_chapter():
         (";".join(["t"] * (MAX_CHAPTERS + 1)), f"at most {MAX_CHAPTERS}"),
     ],
 )
-def test_bad_chapter_specs(spec: str, words: str):
+def test_bad_chapter_specs(spec: str, words: str) -> None:
     with pytest.raises(InvalidInput, match=words):
         parse_chapters(spec)
 
 
-def test_a_non_ascii_digit_is_a_title_not_a_crash():
+def test_a_non_ascii_digit_is_a_title_not_a_crash() -> None:
     # "²".isdigit() is True but int("²") raises: it must not be read as a count.
     assert parse_chapters("²") == [Chapter(1, "²")]
 
 
 @given(st.integers(1, MAX_CHAPTERS))
-def test_count_property(count: int):
+def test_count_property(count: int) -> None:
     assert [c.number for c in parse_chapters(str(count))] == list(range(1, count + 1))
 
 
-def test_new_book_normalises_spaces():
+def test_new_book_normalises_spaces() -> None:
     book = new_book(1, "  The   Waves ", " Virginia\tWoolf ", [Chapter(1)], "U1")
     assert (book.title, book.author, book.added_by, book.id) == (
         "The Waves",
@@ -90,19 +90,19 @@ def test_new_book_normalises_spaces():
         ("The Waves", "x" * (MAX_AUTHOR + 1), [Chapter(1)], f"at most {MAX_AUTHOR}"),
     ],
 )
-def test_new_book_rejects(title: str, author: str, chapters: list[Chapter], words: str):
+def test_new_book_rejects(title: str, author: str, chapters: list[Chapter], words: str) -> None:
     with pytest.raises(InvalidInput, match=words):
         new_book(1, title, author, chapters, None)
 
 
-def test_book_key_is_case_and_space_blind():
+def test_book_key_is_case_and_space_blind() -> None:
     assert book_key("The  Waves", "Virginia Woolf") == book_key("the waves", " VIRGINIA   woolf ")
     assert book_key("The Waves", "Woolf") != book_key("The Waves", "Someone Else")
     # Title and author cannot bleed into each other.
     assert book_key("A B", "C") != book_key("A", "B C")
 
 
-def test_clean_questions():
+def test_clean_questions() -> None:
     assert clean_questions(["  Why   now? ", "", "  ", "Who?"]) == ["Why now?", "Who?"]
     with pytest.raises(InvalidInput, match="at least one question"):
         clean_questions(["", "  "])

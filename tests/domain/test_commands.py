@@ -146,8 +146,9 @@ def test_ordinary_one_word_reflections_are_reflections() -> None:
 
 
 def test_a_subcommand_with_arguments_that_do_not_fit_is_unclear_not_posted() -> None:
-    assert isinstance(cmd.parse_reflect("delete my last one"), cmd.Unclear)
-    assert cmd.parse_reflect("delete my last one").text == "delete my last one"
+    unclear = cmd.parse_reflect("delete my last one")
+    assert isinstance(unclear, cmd.Unclear)
+    assert unclear.text == "delete my last one"
     assert isinstance(cmd.parse_reflect("Edit: I changed my mind"), cmd.ReflectWrite)
     assert isinstance(cmd.parse_reflect("edit the ending, it drags"), cmd.Unclear)
     assert isinstance(cmd.parse_reflect("quotable maybe"), cmd.Unclear)

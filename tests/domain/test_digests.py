@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -9,10 +10,11 @@ from hypothesis import strategies as st
 
 from bot.domain import plans as rules
 from bot.domain import timeline
-from bot.domain.digests import DigestKind, compose_digest, written_late
+from bot.domain.digests import Digest, DigestKind, compose_digest
 from bot.domain.discussions import ThreadMessage
 from bot.domain.markup import Names
 from bot.domain.model import Book, Cadence, Chapter, Plan, Reflection, StepState, Visibility
+from bot.domain.privacy import written_late
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 BOOK = Book(1, "Dune", "Frank Herbert", [Chapter(i) for i in range(1, 5)], id=1)
@@ -57,7 +59,13 @@ def reply(user: str, text: str, ts: str, step_id: int = 101) -> ThreadMessage:
     return ThreadMessage("C1", ts, "1000.0001", user, text, NOW, step_id=step_id)
 
 
-def compose(plan, reflections, messages, quotable, kind=DigestKind.STEP):
+def compose(
+    plan: Plan,
+    reflections: Sequence[Reflection],
+    messages: Sequence[ThreadMessage],
+    quotable: Collection[str],
+    kind: DigestKind = DigestKind.STEP,
+) -> Digest:
     return compose_digest(
         kind=kind,
         plan=plan,
@@ -72,7 +80,7 @@ def compose(plan, reflections, messages, quotable, kind=DigestKind.STEP):
     )
 
 
-def test_only_quotable_members_are_quoted_but_everyone_is_counted():
+def test_only_quotable_members_are_quoted_but_everyone_is_counted() -> None:
     plan = make_plan()
     digest = compose(
         plan,
@@ -97,7 +105,7 @@ def test_only_quotable_members_are_quoted_but_everyone_is_counted():
     assert not digest.is_empty
 
 
-def test_nobody_opted_in_means_no_highlights_and_no_themes():
+def test_nobody_opted_in_means_no_highlights_and_no_themes() -> None:
     plan = make_plan()
     digest = compose(
         plan,
@@ -121,9 +129,13 @@ def test_nobody_opted_in_means_no_highlights_and_no_themes():
     ),
     st.sets(st.sampled_from(["U1", "U2", "U3", "U4"])),
 )
-def test_property_nothing_of_the_unwilling_or_private_is_quoted(items, quotable):
+def test_property_nothing_of_the_unwilling_or_private_is_quoted(
+    items: list[tuple[str, bool, bool]], quotable: set[str]
+) -> None:
     plan = make_plan()
-    reflections, messages, forbidden = [], [], set()
+    reflections: list[Reflection] = []
+    messages: list[ThreadMessage] = []
+    forbidden: set[str] = set()
     for i, (user, private, is_reply) in enumerate(items):
         token = f"tok{i}x{user.lower()}"
         text = f"{token} thinks about the desert and spice"
@@ -139,13 +151,13 @@ def test_property_nothing_of_the_unwilling_or_private_is_quoted(items, quotable)
     assert digest.is_empty == (digest.reflection_count == 0 and digest.reply_count == 0)
 
 
-def test_empty_digest():
+def test_empty_digest() -> None:
     plan = make_plan()
     digest = compose(plan, [reflection("U1", "private only", private=True)], [], {"U1"})
     assert digest.is_empty and digest.participants == []
 
 
-def test_reflections_after_their_step_closed_are_late():
+def test_reflections_after_their_step_closed_are_late() -> None:
     plan = make_plan()
     closes = timeline.step_deadline(plan, plan.steps[0])
     on_time = reflection("U1", "on time words", at=closes - timedelta(minutes=1))
@@ -158,7 +170,7 @@ def test_reflections_after_their_step_closed_are_late():
     assert digest.late_count == 2  # the private one is not counted, not even as late
 
 
-def test_quoted_reply_is_plain_text_with_names():
+def test_quoted_reply_is_plain_text_with_names() -> None:
     plan = make_plan()
     digest = compose(
         plan,

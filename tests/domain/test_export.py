@@ -25,7 +25,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
         ("!!!", "reflections"),
     ],
 )
-def test_slug_transliterates(title: str, expected: str):
+def test_slug_transliterates(title: str, expected: str) -> None:
     assert slug(title) == expected
 
 
@@ -52,7 +52,7 @@ def own(text: str, chapter: int | None = 1, user: str = "U0BOB000001") -> Reflec
 NAMES = Names(users={"U0ALICE0001": "alice", "U0BOB000001": "bob", "U0CAROL0001": "carol"})
 
 
-def test_member_post_converts_slack_markup_and_quotes_only_the_willing():
+def test_member_post_converts_slack_markup_and_quotes_only_the_willing() -> None:
     book, plan = make()
     post = member_post(
         book=book,
@@ -78,13 +78,13 @@ def test_member_post_converts_slack_markup_and_quotes_only_the_willing():
     assert "alice said no" not in body and "carol private" not in body
 
 
-def test_step_labels_read_like_a_person_wrote_them():
+def test_step_labels_read_like_a_person_wrote_them() -> None:
     step = Step(3, 11, 11, NOW)
     assert step_label(step) == "chapter 11"
     assert step_label(Step(4, 12, 14, NOW)) == "chapters 12–14"
 
 
-def test_record_markdown_names_labels_and_withheld_text():
+def test_record_markdown_names_labels_and_withheld_text() -> None:
     record = {
         "exported_at": NOW.isoformat(),
         "books": [{"id": 1, "title": "Dune", "author": "Frank Herbert", "chapters": [{}]}],
@@ -152,7 +152,7 @@ def test_record_markdown_names_labels_and_withheld_text():
     assert "withheld" in text.split("## ")[0].lower()  # said once, up front
 
 
-def test_cancelled_plans_show_only_steps_that_happened():
+def test_cancelled_plans_show_only_steps_that_happened() -> None:
     from bot.domain.export import shown_steps
 
     _book, plan = make()

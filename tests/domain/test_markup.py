@@ -37,22 +37,22 @@ NAMES = Names(
         ("<!date^1392734382^{date}|Feb 18, 2014> then", "Feb 18, 2014 then"),
     ],
 )
-def test_slack_markup_becomes_markdown(slack: str, markdown: str):
+def test_slack_markup_becomes_markdown(slack: str, markdown: str) -> None:
     assert to_markdown(slack, NAMES) == markdown
 
 
-def test_code_block_gets_its_own_lines():
+def test_code_block_gets_its_own_lines() -> None:
     assert to_markdown("look: ```x = *y*``` ok") == "look:\n```\nx = *y*\n```\nok"
 
 
-def test_reflection_text_is_already_decoded():
+def test_reflection_text_is_already_decoded() -> None:
     """A reflection is stored as typed: "&lt;" there is what the member typed, kept as such."""
     typed = "Tom &lt;3 Jerry & <@U0ALICE0001> *yes*"
     assert to_markdown(typed, NAMES, encoded=False) == "Tom \\&lt;3 Jerry & @Alice Host **yes**"
     assert to_plain(typed, NAMES, encoded=False) == "Tom &lt;3 Jerry & @Alice Host *yes*"
 
 
-def test_plain_text_for_quotes():
+def test_plain_text_for_quotes() -> None:
     text = "<!channel> <@U0ALICE0001> said <https://x.example|this> &amp; <https://y.example>"
     assert (
         to_plain(text, NAMES)
@@ -60,12 +60,12 @@ def test_plain_text_for_quotes():
     )
 
 
-def test_a_directory_that_echoes_the_id_is_not_a_name():
+def test_a_directory_that_echoes_the_id_is_not_a_name() -> None:
     names = Names(users={"U0ALICE0001": "U0ALICE0001"}, channels={"C0BOOKCLUB1": "C0BOOKCLUB1"})
     assert to_plain("<@U0ALICE0001> <#C0BOOKCLUB1>", names) == "@someone #channel"
 
 
-def test_mentioned_ids():
+def test_mentioned_ids() -> None:
     users, channels = mentioned("<@U0ALICE0001> <@W0BOB|b> <#C0BOOKCLUB1|x> <!here> <https://a.b>")
     assert users == {"U0ALICE0001", "W0BOB"} and channels == {"C0BOOKCLUB1"}
 
@@ -82,7 +82,7 @@ _PIECES = st.one_of(
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_PIECES, max_size=12).map("".join))
-def test_no_ping_and_no_raw_id_ever(text: str):
+def test_no_ping_and_no_raw_id_ever(text: str) -> None:
     markdown = to_markdown(text, NAMES)
     # No ping, no link to a person, no HTML tag (a real link is fine; code is literal).
     prose = re.sub(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)", "", markdown, flags=re.DOTALL)

@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from bot.domain import plans as rules
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Book, Cadence, Chapter, Progress, Reflection, StepState, Visibility
+from bot.domain.model import (
+    Book,
+    Cadence,
+    Chapter,
+    Plan,
+    Progress,
+    Reflection,
+    StepState,
+    Visibility,
+)
 from bot.domain.reflections import (
     MAX_REFLECTION_CHARS,
     TooLong,
@@ -22,23 +31,23 @@ from bot.domain.reflections import (
 NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
 
-def test_clean_text_trims():
+def test_clean_text_trims() -> None:
     assert clean_text("  a thought \n") == "a thought"
     assert clean_text("x" * MAX_REFLECTION_CHARS) == "x" * MAX_REFLECTION_CHARS
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
-def test_empty_text_refused(text: str):
+def test_empty_text_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="needs some text"):
         clean_text(text)
 
 
-def test_too_long_text_refused_with_the_count():
+def test_too_long_text_refused_with_the_count() -> None:
     with pytest.raises(InvalidInput, match="3,001 characters; the limit is 3,000"):
         clean_text("x" * 3001)
 
 
-def make_plan():
+def make_plan() -> Plan:
     book = Book(1, "B", "A", [Chapter(i) for i in range(1, 11)], id=1)
     plan = rules.new_plan(
         book=book,
@@ -54,11 +63,13 @@ def make_plan():
     return plan
 
 
-def reflection(step: int, user: str = "U1", chapter: int | None = None, plan_id: int = 5):
+def reflection(
+    step: int, user: str = "U1", chapter: int | None = None, plan_id: int = 5
+) -> Reflection:
     return Reflection(plan_id, step, user, "text", Visibility.SHARED, NOW, chapter=chapter)
 
 
-def test_progress_counts_whole_steps_and_single_chapters():
+def test_progress_counts_whole_steps_and_single_chapters() -> None:
     plan = make_plan()  # steps: 1-3, 4-6, 7-9, 10
     for step in plan.steps[:3]:
         step.state = StepState.POSTED
@@ -77,7 +88,7 @@ def test_progress_counts_whole_steps_and_single_chapters():
     assert got.percent == 70
 
 
-def test_streak_is_the_run_ending_at_the_latest_posted_step():
+def test_streak_is_the_run_ending_at_the_latest_posted_step() -> None:
     plan = make_plan()
     for step in plan.steps[:3]:
         step.state = StepState.POSTED
@@ -88,7 +99,7 @@ def test_streak_is_the_run_ending_at_the_latest_posted_step():
     assert progress(plan, "U1", [reflection(1), reflection(2)], 10).streak == 2
 
 
-def test_progress_of_nobody():
+def test_progress_of_nobody() -> None:
     got = progress(make_plan(), "U1", [], 10)
     assert (
         got.chapters_reflected,
@@ -101,7 +112,7 @@ def test_progress_of_nobody():
 
 
 @given(st.lists(st.tuples(st.integers(1, 4), st.one_of(st.none(), st.integers(1, 10)))))
-def test_progress_property(items: list[tuple[int, int | None]]):
+def test_progress_property(items: list[tuple[int, int | None]]) -> None:
     plan = make_plan()
     got = progress(plan, "U1", [reflection(s, chapter=c) for s, c in items], 10)
     assert 0 <= got.chapters_reflected <= 10
@@ -110,7 +121,7 @@ def test_progress_property(items: list[tuple[int, int | None]]):
     assert got.streak <= got.steps_posted
 
 
-def test_an_open_step_does_not_break_a_streak():
+def test_an_open_step_does_not_break_a_streak() -> None:
     """Issue 10 #17: right after the next prompt, a member who reflected on every step
     had "streak 0"."""
     plan = make_plan()
@@ -123,7 +134,7 @@ def test_an_open_step_does_not_break_a_streak():
     assert progress(plan, "U1", mine, 10, now=step_3_over).streak == 0
 
 
-def test_split_text_keeps_every_character_in_parts_within_the_limit():
+def test_split_text_keeps_every_character_in_parts_within_the_limit() -> None:
     text = ("A sentence about the book. " * 150).strip()
     parts = split_text(text, 1000)
     assert all(0 < len(p) <= 1000 for p in parts)
@@ -131,7 +142,7 @@ def test_split_text_keeps_every_character_in_parts_within_the_limit():
     assert split_text("short", 1000) == ["short"]
 
 
-def test_too_long_is_an_error_that_knows_the_length():
+def test_too_long_is_an_error_that_knows_the_length() -> None:
     with pytest.raises(TooLong) as caught:
         clean_text("x" * (MAX_REFLECTION_CHARS + 5))
     assert caught.value.length == MAX_REFLECTION_CHARS + 5

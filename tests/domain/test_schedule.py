@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,18 +31,18 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def take(n: int, iterator) -> list[datetime]:
+def take(n: int, iterator: Iterator[datetime]) -> list[datetime]:
     return [next(iterator) for _ in range(n)]
 
 
 # --- weekly plans across daylight-saving changes -------------------------------------------
 
 
-def test_weekly_across_eu_spring_forward_keeps_local_time():
+def test_weekly_across_eu_spring_forward_keeps_local_time() -> None:
     # Monday 09:00 Berlin; clocks go forward on Sunday 2026-03-29.
     steps = build_steps(3, 1, Cadence.weekly(0, time(9, 0)), date(2026, 3, 16), "Europe/Berlin")
     assert [s.due_at for s in steps] == [
@@ -54,7 +55,7 @@ def test_weekly_across_eu_spring_forward_keeps_local_time():
     assert [d.utcoffset() for d in local] == [timedelta(hours=1)] * 2 + [timedelta(hours=2)]
 
 
-def test_weekly_across_eu_fall_back_keeps_local_time():
+def test_weekly_across_eu_fall_back_keeps_local_time() -> None:
     # Saturday 20:00 Berlin; clocks go back on Sunday 2026-10-25.
     steps = build_steps(3, 1, Cadence.weekly(5, time(20, 0)), date(2026, 10, 17), "Europe/Berlin")
     assert [s.due_at for s in steps] == [
@@ -65,7 +66,7 @@ def test_weekly_across_eu_fall_back_keeps_local_time():
     assert {s.due_at.astimezone(BERLIN).time() for s in steps} == {time(20, 0)}
 
 
-def test_weekly_across_us_change_keeps_local_time():
+def test_weekly_across_us_change_keeps_local_time() -> None:
     # Sunday 10:00 New York; US clocks go forward on 2026-03-08 and back on 2026-11-01.
     spring = build_steps(2, 1, Cadence.weekly(6, time(10, 0)), date(2026, 3, 1), "America/New_York")
     assert [s.due_at for s in spring] == [utc(2026, 3, 1, 15, 0), utc(2026, 3, 8, 14, 0)]
@@ -75,7 +76,7 @@ def test_weekly_across_us_change_keeps_local_time():
         assert step.due_at.astimezone(NEW_YORK).time() == time(10, 0)
 
 
-def test_six_step_plan_across_dst_change():
+def test_six_step_plan_across_dst_change() -> None:
     cadence = Cadence.weekly(2, time(18, 30))  # Wednesday 18:30
     steps = build_steps(12, 2, cadence, date(2026, 10, 14), "America/New_York")
     assert [(s.number, s.first_chapter, s.last_chapter) for s in steps] == [
@@ -100,7 +101,7 @@ def test_six_step_plan_across_dst_change():
     assert [b - a for a, b in itertools.pairwise(dates)] == [timedelta(days=7)] * 5
 
 
-def test_every_n_days_across_dst():
+def test_every_n_days_across_dst() -> None:
     due = take(4, slots(Cadence.every(3, time(7, 15)), date(2026, 3, 26), BERLIN))
     assert due == [
         utc(2026, 3, 26, 6, 15),
@@ -116,7 +117,7 @@ def test_every_n_days_across_dst():
     ]
 
 
-def test_every_day_starts_on_the_start_date():
+def test_every_day_starts_on_the_start_date() -> None:
     due = take(3, slots(Cadence.every(1, time(0, 0)), date(2026, 12, 31), ZoneInfo("UTC")))
     assert due == [utc(2026, 12, 31), utc(2027, 1, 1), utc(2027, 1, 2)]
 
@@ -129,12 +130,12 @@ def test_every_day_starts_on_the_start_date():
         (date(2026, 12, 6), date(2026, 12, 7)),  # a Sunday: the day after
     ],
 )
-def test_weekly_start_is_on_or_after_the_weekday(start: date, first: date):
+def test_weekly_start_is_on_or_after_the_weekday(start: date, first: date) -> None:
     (due,) = take(1, slots(Cadence.weekly(0, time(9, 0)), start, ZoneInfo("UTC")))
     assert due == datetime.combine(first, time(9, 0), tzinfo=UTC)
 
 
-def test_gap_time_resolves_forward():
+def test_gap_time_resolves_forward() -> None:
     # 02:30 does not exist in Berlin on 2026-03-29; it becomes 03:30 CEST (01:30 UTC).
     instant = local_to_utc(date(2026, 3, 29), time(2, 30), BERLIN)
     assert instant == utc(2026, 3, 29, 1, 30)
@@ -143,12 +144,12 @@ def test_gap_time_resolves_forward():
     assert [s.due_at.astimezone(BERLIN).time() for s in steps] == [time(2, 30), time(3, 30)]
 
 
-def test_ambiguous_fall_back_time_is_the_first_occurrence():
+def test_ambiguous_fall_back_time_is_the_first_occurrence() -> None:
     instant = local_to_utc(date(2026, 10, 25), time(2, 30), BERLIN)
     assert instant == utc(2026, 10, 25, 0, 30)  # 02:30 CEST
 
 
-def test_slots_after_is_anchored_at_start_date():
+def test_slots_after_is_anchored_at_start_date() -> None:
     cadence = Cadence.every(2, time(9, 0))
     due = take(2, slots_after(cadence, date(2026, 12, 1), ZoneInfo("UTC"), utc(2026, 12, 4, 9)))
     assert due == [utc(2026, 12, 5, 9), utc(2026, 12, 7, 9)]  # 1, 3, 5, 7 …: not the 4th
@@ -168,7 +169,7 @@ ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"
     minute=st.integers(0, 59),
     start=st.dates(date(2025, 1, 1), date(2028, 12, 31)),
 )
-def test_weekly_slots_property(tz: str, weekday: int, hour: int, minute: int, start: date):
+def test_weekly_slots_property(tz: str, weekday: int, hour: int, minute: int, start: date) -> None:
     at = time(hour, minute)
     local = [
         d.astimezone(ZoneInfo(tz))
@@ -195,12 +196,12 @@ def test_weekly_slots_property(tz: str, weekday: int, hour: int, minute: int, st
         (7, 6, [(1, 6), (7, 7)]),
     ],
 )
-def test_chapter_ranges(count: int, per: int, expected: list[tuple[int, int]]):
+def test_chapter_ranges(count: int, per: int, expected: list[tuple[int, int]]) -> None:
     assert chapter_ranges(count, per) == expected
 
 
 @given(count=st.integers(1, 500), per=st.integers(1, 60))
-def test_chapter_ranges_property(count: int, per: int):
+def test_chapter_ranges_property(count: int, per: int) -> None:
     ranges = chapter_ranges(count, per)
     covered = [c for first, last in ranges for c in range(first, last + 1)]
     assert covered == list(range(1, count + 1))  # each chapter once, in order
@@ -213,12 +214,12 @@ def test_chapter_ranges_property(count: int, per: int):
 @pytest.mark.parametrize(
     ("count", "per", "words"), [(0, 1, "at least one chapter"), (5, 0, "at least 1")]
 )
-def test_chapter_ranges_rejects_zero(count: int, per: int, words: str):
+def test_chapter_ranges_rejects_zero(count: int, per: int, words: str) -> None:
     with pytest.raises(InvalidInput, match=words):
         chapter_ranges(count, per)
 
 
-def test_too_many_steps_refused():
+def test_too_many_steps_refused() -> None:
     assert len(chapter_ranges(MAX_STEPS, 1)) == MAX_STEPS
     with pytest.raises(InvalidInput, match=f"at most {MAX_STEPS}"):
         chapter_ranges(MAX_STEPS + 1, 1)
@@ -227,7 +228,7 @@ def test_too_many_steps_refused():
 # --- parsing -------------------------------------------------------------------------------
 
 
-def test_zone_accepts_iana_names():
+def test_zone_accepts_iana_names() -> None:
     assert zone("Europe/Berlin") == BERLIN
 
 
@@ -235,14 +236,14 @@ def test_zone_accepts_iana_names():
     "name",
     ["", " ", "Mars/Olympus_Mons", " Europe/Berlin", "Europe", "../etc/passwd", "/etc/localtime"],
 )
-def test_zone_rejects_unknown_names_readably(name: str):
+def test_zone_rejects_unknown_names_readably(name: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         zone(name)
     assert "is not a time zone I know" in caught.value.message
     assert "Europe/Berlin" in caught.value.message
 
 
-def test_build_steps_rejects_unknown_zone():
+def test_build_steps_rejects_unknown_zone() -> None:
     with pytest.raises(InvalidInput, match="time zone"):
         build_steps(3, 1, Cadence.weekly(0, time(9, 0)), date(2026, 12, 7), "Nowhere/City")
 
@@ -260,12 +261,12 @@ def test_build_steps_rejects_unknown_zone():
         ("sunday", 6),
     ],
 )
-def test_parse_weekday(text: str, expected: int):
+def test_parse_weekday(text: str, expected: int) -> None:
     assert parse_weekday(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "m", "t", "s", "xyz", "mondays", "8", "funday"])
-def test_parse_weekday_rejects(text: str):
+def test_parse_weekday_rejects(text: str) -> None:
     with pytest.raises(InvalidInput, match="is not a weekday"):
         parse_weekday(text)
 
@@ -280,24 +281,24 @@ def test_parse_weekday_rejects(text: str):
         ("23:59", time(23, 59)),
     ],
 )
-def test_parse_time(text: str, expected: time):
+def test_parse_time(text: str, expected: time) -> None:
     assert parse_time(text) == expected
 
 
 @pytest.mark.parametrize(
     "text", ["", "9", "0900", "24:00", "12:60", "9:5", "ab:cd", "-1:00", "9:00pm", "1:2:3"]
 )
-def test_parse_time_rejects(text: str):
+def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(InvalidInput, match=r"is not a time\. Use 24-hour HH:MM"):
         parse_time(text)
 
 
-def test_parse_date():
+def test_parse_date() -> None:
     assert parse_date(" 2026-12-07 ") == date(2026, 12, 7)
 
 
 @pytest.mark.parametrize("text", ["", "tomorrow", "2026-02-30", "07/12/2026", "2026-13-01"])
-def test_parse_date_rejects(text: str):
+def test_parse_date_rejects(text: str) -> None:
     with pytest.raises(InvalidInput, match=r"is not a date\. Use YYYY-MM-DD"):
         parse_date(text)
 
@@ -319,7 +320,7 @@ def test_parse_date_rejects(text: str):
 )
 def test_fixed_offsets_and_city_names_are_refused_with_the_iana_zone_suggested(
     typed: str, suggested: str
-):
+) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_timezone(typed)
     assert f"did you mean {suggested}" in caught.value.message
@@ -336,10 +337,12 @@ def test_fixed_offsets_and_city_names_are_refused_with_the_iana_zone_suggested(
         ("utc", "UTC"),
     ],
 )
-def test_iana_zones_in_any_case_are_accepted_as_their_canonical_name(typed: str, canonical: str):
+def test_iana_zones_in_any_case_are_accepted_as_their_canonical_name(
+    typed: str, canonical: str
+) -> None:
     assert parse_timezone(typed) == canonical
 
 
-def test_a_fixed_offset_zone_says_why():
+def test_a_fixed_offset_zone_says_why() -> None:
     with pytest.raises(InvalidInput, match="daylight saving"):
         parse_timezone("EST")

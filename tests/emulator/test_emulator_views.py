@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ def modal(title: str = "Reflection", **extra: Any) -> dict[str, Any]:
     return view
 
 
-def error_of(call: Any) -> str:
+def error_of(call: Callable[[], object]) -> str:
     with pytest.raises(SlackApiError) as excinfo:
         call()
     return str(excinfo.value.response["error"])

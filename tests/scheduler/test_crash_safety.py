@@ -56,8 +56,9 @@ from bot.storage.models import ProcessedEventRow, StepRow, ThreadMessageRow
 from tests import process_helpers
 from tests.process_helpers import (
     POSTGRES_URL,
-    Serve,
+    ServerProcess,
     claimants,
+    emulator_settings,
     posted_step_ids,
     scratch_database,
     seed_groups,
@@ -73,20 +74,16 @@ READER = "U0READER001"
 EVENT_CHANNEL = "C0EV0000000"
 
 
-def start_serve(name: str, database_url: str, emulator: SlackEmulator, workdir: Path) -> Serve:
+def start_serve(
+    name: str, database_url: str, emulator: SlackEmulator, workdir: Path
+) -> ServerProcess:
     return process_helpers.start_serve(
         name, database_url, emulator, workdir, secret=SECRET, lease_seconds=LEASE_SECONDS
     )
 
 
 def settings_for(emulator: SlackEmulator, database_url: str) -> Settings:
-    return Settings(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=database_url,
-        reminder_lead_hours=0,
-    )
+    return emulator_settings(emulator, database_url, secret=SECRET, reminder_lead_hours=0)
 
 
 def duplicates(ids: list[int]) -> dict[int, int]:
@@ -300,7 +297,7 @@ def test_sigkill_50_times_while_posting_and_storing_events_loses_and_doubles_not
     rng = random.Random(7)
     emulator = SlackEmulator().start()
     emulator.add_user(READER, "reader", real_name="Reader")
-    processes: list[Serve] = []
+    processes: list[ServerProcess] = []
     try:
         with scratch_database(tmp_path, "readalong_h2_crash") as database_url:
             thread_step, thread_ts = prompt_thread(emulator, database_url)
@@ -380,7 +377,7 @@ def test_sigkill_50_times_while_posting_and_storing_events_loses_and_doubles_not
                     f"{exc}: the database says {dict(step_states(database_url))}; "
                     f"log:\n{final.log_tail()}"
                 ) from None
-            final.stop()
+            final.kill()
 
             # Prompts: every step exactly once on Slack's side, posted in the database.
             ids = prompts()
@@ -410,7 +407,7 @@ def test_sigkill_50_times_while_posting_and_storing_events_loses_and_doubles_not
             )
     finally:
         for serve in processes:
-            serve.stop()
+            serve.kill()
         emulator.stop()
 
 
@@ -428,7 +425,7 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
     batches from the same queue, and only the row claims keep each prompt single.
     """
     emulator = SlackEmulator().start()
-    processes: list[Serve] = []
+    processes: list[ServerProcess] = []
     try:
         with scratch_database(tmp_path, "readalong_h2_slots") as database_url:
             seed_groups(emulator, database_url, secret=SECRET, groups=SLOTS, prefix="C0SL")
@@ -455,7 +452,7 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
             roles = sorted(serve.role() for serve in processes)
             workers = claimants(database_url)
             for serve in processes:
-                serve.stop()
+                serve.kill()
 
             ids = posted_step_ids(emulator)
             assert not duplicates(ids), f"posted more than once: {duplicates(ids)}"
@@ -468,5 +465,5 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
                 assert len(workers) == 2, "only one of the two processes posted"
     finally:
         for serve in processes:
-            serve.stop()
+            serve.kill()
         emulator.stop()

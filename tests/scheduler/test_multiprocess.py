@@ -28,6 +28,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ from tests import process_helpers
 from tests.harness import ALICE, CLUB, OTHER, Harness
 from tests.process_helpers import (
     POSTGRES_URL,
-    Serve,
+    ServerProcess,
     claimants,
     posted_step_ids,
     scratch_database,
@@ -65,7 +66,9 @@ def seed(emulator: SlackEmulator, database_url: str) -> list[str]:
 # ---------------------------------------------------------------------- the processes
 
 
-def start_serve(name: str, database_url: str, emulator: SlackEmulator, workdir: Path) -> Serve:
+def start_serve(
+    name: str, database_url: str, emulator: SlackEmulator, workdir: Path
+) -> ServerProcess:
     return process_helpers.start_serve(
         name, database_url, emulator, workdir, secret=SECRET, lease_seconds=LEASE_SECONDS
     )
@@ -77,7 +80,7 @@ def start_serve(name: str, database_url: str, emulator: SlackEmulator, workdir: 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) -> None:
     emulator = SlackEmulator().start()
-    processes: list[Serve] = []
+    processes: list[ServerProcess] = []
     try:
         with scratch_database(tmp_path, "readalong_h2_mp") as database_url:
             seed(emulator, database_url)
@@ -144,7 +147,7 @@ def test_leader_killed_mid_run_every_step_posted_exactly_once(tmp_path: Path) ->
             assert all(c.status == 200 for c in emulator.calls_to("chat.postMessage"))
     finally:
         for serve in processes:
-            serve.stop()
+            serve.kill()
         emulator.stop()
 
 
@@ -169,7 +172,7 @@ class _OtherProcessMidBatch:
             self.other.run_due()
         return ts
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
@@ -192,7 +195,7 @@ def test_claim_waiting_in_a_live_batch_past_the_lease_is_not_posted_twice(
     other = services.prompts
     slow = _OtherProcessMidBatch(other.notifier, harness, other)
     one_at_a_time = PromptPolicy(lease=other.policy.lease, workers=1)
-    mine = PromptService(other.uow, harness.clock, slow, one_at_a_time)  # type: ignore[arg-type]
+    mine = PromptService(other.uow, harness.clock, slow, one_at_a_time)
 
     report = mine.run_due()  # claims both steps, posts one; the other process takes both
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.model import Cadence, Caller, StepState, Visibility
-from bot.services.prompts import PromptService
+from bot.services.prompts import PromptService, TickReport
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
 
 TEAM = "T0EMULATOR1"
@@ -32,7 +33,7 @@ def start_plan(
     return view.plan.id
 
 
-def prompts_in(harness: Harness, channel: str = CLUB) -> list[dict]:
+def prompts_in(harness: Harness, channel: str = CLUB) -> list[dict[str, Any]]:
     return [
         c.params
         for c in harness.emulator.calls_to("chat.postMessage")
@@ -43,7 +44,7 @@ def prompts_in(harness: Harness, channel: str = CLUB) -> list[dict]:
     ]
 
 
-def run(harness: Harness) -> object:
+def run(harness: Harness) -> TickReport:
     return harness.runtime.services.prompts.run_due()
 
 
@@ -186,7 +187,7 @@ def test_restart_while_a_post_may_be_in_flight_waits_for_it_then_posts_once(
     harness.clock.set(now + policy.lease + timedelta(seconds=1))
     report = run(harness)
     assert len(prompts_in(harness)) == 1 and steps(harness, plan_id)[1] is StepState.POSTED
-    assert report.posted  # type: ignore[attr-defined]
+    assert report.posted
 
 
 def test_crash_after_slack_accepted_is_recovered_not_reposted(harness: Harness) -> None:
@@ -208,7 +209,7 @@ def test_crash_after_slack_accepted_is_recovered_not_reposted(harness: Harness) 
     harness.clock.advance(timedelta(minutes=6))
     report = run(harness)
     assert len(prompts_in(harness)) == 1
-    assert report.recovered == [plan.step(1).id]  # type: ignore[attr-defined]
+    assert report.recovered == [plan.step(1).id]
 
 
 def test_429_then_success_honours_retry_after(harness: Harness) -> None:
@@ -216,7 +217,7 @@ def test_429_then_success_honours_retry_after(harness: Harness) -> None:
     harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
     harness.emulator.fail_next(1, status=429, retry_after=30, method="chat.postMessage")
     report = run(harness)
-    assert report.retrying and not prompts_in(harness)  # type: ignore[attr-defined]
+    assert report.retrying and not prompts_in(harness)
     harness.clock.advance(timedelta(seconds=29))
     run(harness)
     assert not prompts_in(harness)
@@ -312,14 +313,13 @@ def test_storms_then_every_post_delivered_in_order_per_channel_at_slack_pace(
             "UTC",
         )
     fake = _FakeMonotonic()
-    pacer = ChannelPacer(1.0, fake.monotonic, fake.sleep)
-    original_wait = pacer.wait
 
-    def recording_wait(channel_id: str) -> None:
-        original_wait(channel_id)
-        fake.posts.append((channel_id, fake.now))
+    class RecordingPacer(ChannelPacer):
+        def wait(self, channel_id: str) -> None:
+            super().wait(channel_id)
+            fake.posts.append((channel_id, fake.now))
 
-    pacer.wait = recording_wait  # type: ignore[method-assign]
+    pacer = RecordingPacer(1.0, fake.monotonic, fake.sleep)
     notifier = SlackNotifier(notifier_client(harness.runtime.settings), pacer)
     prompts = PromptService(
         services.prompts.uow, harness.clock, notifier, PromptPolicy(grace=timedelta(days=5))
@@ -362,7 +362,7 @@ def test_recovery_finds_the_prompt_behind_many_newer_messages(harness: Harness) 
     harness.clock.advance(timedelta(minutes=6))
     report = run(harness)
     assert len(prompts_in(harness)) == 1
-    assert report.recovered == [plan.step(1).id]  # type: ignore[attr-defined]
+    assert report.recovered == [plan.step(1).id]
 
 
 def test_shared_reflections_written_before_the_prompt_join_its_thread(harness: Harness) -> None:

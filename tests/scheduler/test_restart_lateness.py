@@ -31,7 +31,7 @@ from bot.storage.db import make_engine
 from bot.storage.models import StepRow
 from tests import process_helpers
 from tests.process_helpers import (
-    Serve,
+    ServerProcess,
     posted_step_ids,
     scratch_database,
     seed_groups,
@@ -47,7 +47,9 @@ HOLD = 1.5  # seconds the emulator holds each chat.postMessage (under FLIGHT_SEC
 FIRST_BACKOFF = 5.0
 
 
-def start_serve(name: str, database_url: str, emulator: SlackEmulator, workdir: Path) -> Serve:
+def start_serve(
+    name: str, database_url: str, emulator: SlackEmulator, workdir: Path
+) -> ServerProcess:
     return process_helpers.start_serve(
         name,
         database_url,
@@ -87,7 +89,7 @@ def test_two_restarts_and_a_500_delay_a_prompt_by_seconds_and_post_it_once(
     tmp_path: Path,
 ) -> None:
     emulator = SlackEmulator().start()
-    processes: list[Serve] = []
+    processes: list[ServerProcess] = []
     try:
         with scratch_database(tmp_path, "readalong_h2_restart") as database_url:
             seed_groups(emulator, database_url, secret=SECRET, groups=1, prefix="C0RS")
@@ -125,7 +127,7 @@ def test_two_restarts_and_a_500_delay_a_prompt_by_seconds_and_post_it_once(
 
             wait_for(posted, 2 * LEASE_SECONDS + 40, "the third process to post the step")
             due = the_claim(database_url)[2]
-            last.stop()
+            last.kill()
 
             calls = emulator.calls_to("chat.postMessage")
             assert [c.status for c in calls] == [500, 500, 500, 200], [c.status for c in calls]
@@ -142,5 +144,5 @@ def test_two_restarts_and_a_500_delay_a_prompt_by_seconds_and_post_it_once(
             assert late < LEASE_SECONDS, late
     finally:
         for serve in processes:
-            serve.stop()
+            serve.kill()
         emulator.stop()

@@ -10,20 +10,19 @@ from __future__ import annotations
 import email.utils
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
+from slack_sdk.web import SlackResponse, WebClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bot.domain.model import Cadence, Caller, StepState
 from bot.domain.prompts import PromptContent, retry_delay
 from bot.services.ports import DeliveryFailed, Notifier, Unit, UnitOfWork
-from bot.services.prompts import PromptPolicy, PromptService
+from bot.services.prompts import PromptPolicy, PromptService, TickReport
 from bot.slack.notifier import SlackNotifier
 from bot.storage.db import make_engine
 from bot.storage.leadership import WORKER_LOCK_CLASS, worker_lock_key
@@ -95,7 +94,7 @@ def test_429_retry_after_one_second_is_counted_from_slacks_answer(harness: Harne
     start_plans(harness)
     services = harness.runtime.services
     slack = _SlackTakesItsTime(services.prompts.notifier, harness, timedelta(seconds=0.4))
-    prompts = PromptService(services.prompts.uow, harness.clock, slack, services.prompts.policy)  # type: ignore[arg-type]
+    prompts = PromptService(services.prompts.uow, harness.clock, slack, services.prompts.policy)
     harness.emulator.fail_next(1, status=429, retry_after=1, method="chat.postMessage")
     for _ in range(40):  # a scheduler ticking every 0.1 s, for four seconds
         prompts.run_due()
@@ -115,30 +114,28 @@ def test_retry_after_rounds_up_and_is_never_cut_short() -> None:
     assert retry_delay(30, None) == timedelta(minutes=10)  # the backoff's cap
 
 
-class _RateLimited:
-    """A WebClient stand-in whose every call answers 429 with these headers."""
+class _RateLimited(WebClient):
+    """A WebClient whose every call answers 429 with these headers (it sends nothing)."""
 
     def __init__(self, headers: dict[str, Any]) -> None:
-        self.headers = headers
+        super().__init__(token="xoxb-rate-limited")
+        self.answer_headers = headers
 
-    def __getattr__(self, method: str) -> Any:
-        def call(**kwargs: Any) -> Any:
-            response = SlackResponse(
-                client=None,
-                http_verb="POST",
-                api_url="https://slack.com/api/" + method,
-                req_args={},
-                data={"ok": False, "error": "ratelimited"},
-                headers=self.headers,
-                status_code=429,
-            )
-            raise SlackApiError("ratelimited", response)
-
-        return call
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        response = SlackResponse(
+            client=self,
+            http_verb="POST",
+            api_url="https://slack.com/api/" + api_method,
+            req_args={},
+            data={"ok": False, "error": "ratelimited"},
+            headers=self.answer_headers,
+            status_code=429,
+        )
+        raise SlackApiError("ratelimited", response)
 
 
 def _retry_after_for(headers: dict[str, Any]) -> float | None:
-    notifier = SlackNotifier(_RateLimited(headers))  # type: ignore[arg-type]
+    notifier = SlackNotifier(_RateLimited(headers))
     with pytest.raises(DeliveryFailed) as failed:
         notifier.find_prompt("C0BOOKCLUB1", 1, datetime.now(UTC))
     assert failed.value.reason == "ratelimited"
@@ -153,6 +150,7 @@ def test_notifier_reads_every_form_of_retry_after_and_never_crashes_on_one() -> 
     from_date = _retry_after_for({"Retry-After": in_30_s})  # an HTTP date
     assert from_date is not None and 28 <= from_date <= 31
     # Nonsense is no number at all: the service falls back to its own backoff.
+    nonsense: str | list[str]
     for nonsense in ("soon", "", "-4", "nan", "inf", "1e400", []):
         assert _retry_after_for({"Retry-After": nonsense}) is None, nonsense
     assert _retry_after_for({}) is None
@@ -228,7 +226,7 @@ class _Dying:
         self.dead = True
         raise _Killed
 
-    def uow(self) -> AbstractContextManager[Unit]:
+    def uow(self) -> Unit:
         if self.dead:
             raise _Killed
         return self.real_uow()
@@ -261,7 +259,7 @@ def test_restart_takes_over_a_dead_process_claims_without_waiting_for_the_lease(
         services.prompts.notifier,
         SqlAlchemyUnitOfWork(sessionmaker(other_engine, expire_on_commit=False)),
     )
-    crashed = PromptService(dying.uow, harness.clock, dying, policy)  # type: ignore[arg-type]
+    crashed = PromptService(dying.uow, harness.clock, dying, policy)
     with pytest.raises(_Killed):
         crashed.run_due()
     other_engine.dispose()  # the process is gone, and its connections with it
@@ -290,7 +288,7 @@ class _OtherProcessTicksMidPost:
         self.inner = inner
         self.harness = harness
         self.other = other
-        self.reports: list[Any] = []
+        self.reports: list[TickReport] = []
 
     def post_prompt(self, channel_id: str, content: PromptContent) -> str:
         if not self.reports:
@@ -315,7 +313,7 @@ def test_a_live_process_claims_are_left_to_it_until_the_lease(
     mine = PromptService(
         SqlAlchemyUnitOfWork(sessionmaker(other_engine, expire_on_commit=False)),
         harness.clock,
-        slow,  # type: ignore[arg-type]
+        slow,
         policy,
     )
     report = mine.run_due()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.domain import commands
 from bot.domain.errors import DomainError
-from bot.slack.modals import BookAddModal, FieldErrors, PlanStartModal, ReflectionModal
+from bot.slack.modals import BookAddModal, FieldErrors, PlanStartModal, ReflectionModal, State
 from tests.harness import ALICE, BOB, Harness
 
 WORDS = st.sampled_from(
@@ -112,7 +112,7 @@ STATE = st.dictionaries(
 
 @settings(max_examples=400, deadline=None)
 @given(STATE)
-def test_modal_parsers_accept_or_name_the_field(state: dict) -> None:
+def test_modal_parsers_accept_or_name_the_field(state: State) -> None:
     for parse in (BookAddModal.parse, PlanStartModal.parse, ReflectionModal.parse):
         try:
             parse(state)

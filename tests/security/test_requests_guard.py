@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bot.domain.discussions import MessageEvent
 from bot.emulator.client import SlackAppClient, sign
 from bot.observability import log_handler
 from bot.serving import HttpServer
@@ -592,7 +593,7 @@ def test_a_genuine_storage_failure_still_gets_500_so_slack_retries(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    def broken(event: Any) -> bool:
+    def broken(event: MessageEvent) -> bool:
         raise OperationalError("INSERT …", {}, Exception("database is gone"))
 
     monkeypatch.setattr(harness.runtime.services.discussions, "record_message", broken)

@@ -11,6 +11,7 @@ import pytest
 from bot.domain.discussions import MessageChange, MessageEvent
 from bot.domain.export import record_markdown, split_front_matter
 from bot.domain.model import Book, Cadence, Caller, Member, Visibility
+from bot.services.books import BookService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.plans import PlanService, PlanView
@@ -33,6 +34,12 @@ class FakeDirectory:
 
     def channel_name(self, channel_id: str) -> str:
         return self.channels.get(channel_id, channel_id)
+
+    def is_admin(self, user_id: str) -> bool:
+        return False
+
+    def user_timezone(self, user_id: str) -> str | None:
+        return None
 
 
 DIRECTORY = FakeDirectory(
@@ -171,7 +178,7 @@ def test_record_leaves_out_a_cancelled_plans_steps_that_never_happened(
 
 def test_member_post_names_quotes_and_slugs(
     plans: PlanService,
-    books,
+    books: BookService,
     uow: SqlAlchemyUnitOfWork,
     clock: FakeClock,
     exports: ExportService,

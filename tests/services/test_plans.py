@@ -15,22 +15,26 @@ from bot.services.plans import PlanService, PlanView
 from bot.services.ports import FakeClock
 from bot.storage.models import PlanRow
 from bot.storage.uow import SqlAlchemyUnitOfWork
+from tests.checks import present
 
 from .conftest import ADMIN, CHANNEL, HOST, OTHER, TEAM
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def snapshot(plans: PlanService) -> tuple:
+Snapshot = tuple[PlanState, datetime | None, list[tuple[StepState, datetime]]]
+
+
+def snapshot(plans: PlanService) -> Snapshot:
     plan = plans.current(TEAM, CHANNEL).plan
     return plan.state, plan.paused_at, [(s.state, s.due_at) for s in plan.steps]
 
 
 def test_start_makes_the_caller_host_and_stores_the_steps(
     plans: PlanService, started: PlanView, uow: SqlAlchemyUnitOfWork, book: Book
-):
+) -> None:
     plan = started.plan
     assert plan.id is not None and plan.host_user_id == "UHOST"
     assert started.book.id == book.id and started.group.channel_id == CHANNEL
@@ -61,7 +65,7 @@ def test_start_makes_the_caller_host_and_stores_the_steps(
     assert plans.current(TEAM, CHANNEL).plan == stored
 
 
-def test_start_in_a_local_zone_stores_utc_due_times(plans: PlanService, book: Book):
+def test_start_in_a_local_zone_stores_utc_due_times(plans: PlanService, book: Book) -> None:
     view = plans.start(
         HOST,
         CHANNEL,
@@ -75,7 +79,9 @@ def test_start_in_a_local_zone_stores_utc_due_times(plans: PlanService, book: Bo
     assert view.local(view.plan.steps[0].due_at).time() == time(9, 0)
 
 
-def test_one_running_plan_per_group(plans: PlanService, started: PlanView, books: BookService):
+def test_one_running_plan_per_group(
+    plans: PlanService, started: PlanView, books: BookService
+) -> None:
     other = books.add(TEAM, "U1", "Emma", "Jane Austen", "4")
     with pytest.raises(Conflict, match="already reading a book"):
         plans.start(OTHER, CHANNEL, "Emma", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC")
@@ -93,7 +99,7 @@ def test_one_running_plan_per_group(plans: PlanService, started: PlanView, books
     assert again.plan.id != started.plan.id and again.plan.host_user_id == "UOTHER"
 
 
-def test_a_paused_plan_still_blocks_a_new_start(plans: PlanService, started: PlanView):
+def test_a_paused_plan_still_blocks_a_new_start(plans: PlanService, started: PlanView) -> None:
     plans.pause(HOST, CHANNEL)
     with pytest.raises(Conflict, match="already reading"):
         plans.start(
@@ -103,7 +109,7 @@ def test_a_paused_plan_still_blocks_a_new_start(plans: PlanService, started: Pla
 
 def test_the_partial_unique_index_enforces_one_running_plan(
     started: PlanView, session_factory: sessionmaker[Session], clock: FakeClock
-):
+) -> None:
     def second_plan(state: str) -> PlanRow:
         return PlanRow(
             group_id=started.plan.group_id,
@@ -132,9 +138,9 @@ def test_the_partial_unique_index_enforces_one_running_plan(
 
 def test_the_repository_turns_the_index_violation_into_duplicate(
     started: PlanView, uow: SqlAlchemyUnitOfWork
-):
+) -> None:
     with uow() as unit:
-        copy = unit.plans.get(started.plan.id)
+        copy = unit.plans.get(present(started.plan.id))
         assert copy is not None
         copy.id = None
         with pytest.raises(Duplicate):
@@ -143,7 +149,7 @@ def test_the_repository_turns_the_index_violation_into_duplicate(
         assert len(unit.plans.for_group(started.plan.group_id)) == 1
 
 
-def test_start_refuses_an_unknown_zone_and_stores_nothing(plans: PlanService, book: Book):
+def test_start_refuses_an_unknown_zone_and_stores_nothing(plans: PlanService, book: Book) -> None:
     with pytest.raises(InvalidInput, match="not a time zone I know"):
         plans.start(
             HOST,
@@ -158,7 +164,7 @@ def test_start_refuses_an_unknown_zone_and_stores_nothing(plans: PlanService, bo
     assert plans.history(TEAM, CHANNEL) == []
 
 
-def test_start_refuses_too_many_chapters_per_step(plans: PlanService, book: Book):
+def test_start_refuses_too_many_chapters_per_step(plans: PlanService, book: Book) -> None:
     with pytest.raises(InvalidInput, match="more than the whole book"):
         plans.start(
             HOST, CHANNEL, "Middlemarch", Cadence.weekly(0, time(9)), 11, date(2026, 12, 7), "UTC"
@@ -166,7 +172,7 @@ def test_start_refuses_too_many_chapters_per_step(plans: PlanService, book: Book
     assert plans.find_current(TEAM, CHANNEL) is None
 
 
-def test_start_with_an_unknown_book(plans: PlanService):
+def test_start_with_an_unknown_book(plans: PlanService) -> None:
     with pytest.raises(NotFound, match="No book called"):
         plans.start(
             HOST, CHANNEL, "Ulysses", Cadence.weekly(0, time(9)), 1, date(2026, 12, 7), "UTC"
@@ -174,7 +180,7 @@ def test_start_with_an_unknown_book(plans: PlanService):
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "skip", "finish"])
-def test_a_channel_without_a_plan_says_how_to_start_one(plans: PlanService, action: str):
+def test_a_channel_without_a_plan_says_how_to_start_one(plans: PlanService, action: str) -> None:
     with pytest.raises(NotFound, match="`/book start"):
         getattr(plans, action)(HOST, "CEMPTY")
     with pytest.raises(NotFound, match="`/book start"):
@@ -184,7 +190,7 @@ def test_a_channel_without_a_plan_says_how_to_start_one(plans: PlanService, acti
 
 def test_pause_resume_skip_finish_by_the_host(
     plans: PlanService, started: PlanView, clock: FakeClock
-):
+) -> None:
     paused = plans.pause(HOST, CHANNEL)
     assert paused.view.plan.state is PlanState.PAUSED
     assert paused.view.plan.paused_at == clock.now()
@@ -227,7 +233,7 @@ def test_pause_resume_skip_finish_by_the_host(
 @pytest.mark.parametrize("action", ["pause", "resume", "skip", "finish"])
 def test_only_the_host_or_an_admin_may_change_the_plan(
     plans: PlanService, started: PlanView, action: str
-):
+) -> None:
     if action == "resume":
         plans.pause(HOST, CHANNEL)
     before = snapshot(plans)
@@ -247,7 +253,7 @@ def test_only_the_host_or_an_admin_may_change_the_plan(
 
 def test_history_is_newest_first(
     plans: PlanService, started: PlanView, books: BookService, clock: FakeClock
-):
+) -> None:
     books.add(TEAM, "U1", "Emma", "Jane Austen", "4")
     books.add(TEAM, "U1", "Persuasion", "Jane Austen", "4")
     plans.finish(HOST, CHANNEL)
@@ -268,7 +274,7 @@ def test_history_is_newest_first(
     assert plans.history("T2", CHANNEL) == []
 
 
-def test_plans_are_per_workspace(plans: PlanService, started: PlanView):
+def test_plans_are_per_workspace(plans: PlanService, started: PlanView) -> None:
     assert plans.find_current("T2", CHANNEL) is None
     with pytest.raises(NotFound):
         plans.pause(Caller("T2", "UHOST"), CHANNEL)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.digests import Digest, Highlight, Participant
+from bot.domain.digests import Digest, DigestKind, Highlight, Participant
 from bot.domain.model import Book, Cadence, Chapter, Plan, Reflection, Step, Visibility
 from bot.domain.prompts import PromptContent
 from bot.slack import blocks
@@ -46,7 +46,7 @@ def _user_parts(message: blocks.Message, own_mentions: set[str]) -> str:
 def _digest(user_text: str, participants: int = 3) -> Digest:
     step = Step(number=1, first_chapter=1, last_chapter=2, due_at=NOW, id=1)
     return Digest(
-        kind="step",
+        kind=DigestKind.STEP,
         title="Step 1",
         book_title=user_text[:100] or "Book",
         book_author=user_text[:50] or "Author",

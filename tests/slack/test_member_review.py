@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.domain.model import Visibility
+from tests.checks import present
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
 
 TEAM = "T0EMULATOR1"
@@ -351,13 +352,13 @@ def test_sections_and_headers_are_cut_between_entities_not_inside_them() -> None
     from bot.slack.blocks.base import header, section
 
     title = "B" * 140 + " & <more>"
-    heading = header(title).text.text
+    heading = present(header(title).text).text
     # Plain text: the & as typed (no entity to cut in half), < and > as look-alikes.
     assert len(heading) <= 150 and "&amp" not in heading and "&" in heading
     assert "<" not in heading and "‹more›" in heading
     from bot.slack.text import escape
 
-    body = section(escape("x" * 2996 + " & <!channel>")).text.text
+    body = present(section(escape("x" * 2996 + " & <!channel>")).text).text
     assert len(body) <= 3000
     tail = body.rstrip("…")
     assert not tail.endswith(("&", "&a", "&am", "&amp", "&l", "&lt"))

@@ -50,7 +50,7 @@ words = st.lists(
 @st.composite
 def actions(draw: st.DrawFn) -> list[tuple[str, str]]:
     """(member, what they type after /reflect), with a fresh token in every text."""
-    out = []
+    out: list[tuple[str, str]] = []
     for _ in range(draw(st.integers(1, 5))):
         member = draw(st.sampled_from(MEMBERS))
         text = f"@TOKEN@ {draw(words)}".strip()  # a token unique to the run, set when run

@@ -17,7 +17,6 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +25,7 @@ from sqlalchemy import func, select
 from bot.domain import timeline
 from bot.domain.export import record_markdown
 from bot.domain.model import Cadence, Caller
+from bot.emulator.models import UploadedFile
 from bot.storage.models import ReflectionRow
 from tests.harness import Harness
 
@@ -90,7 +90,7 @@ class Window:
             for p in emulator.response_url_posts()[self.responses :]
         ]
 
-    def new_files(self) -> list[Any]:
+    def new_files(self) -> list[UploadedFile]:
         return self.harness.emulator.uploaded_files()[self.files :]
 
 

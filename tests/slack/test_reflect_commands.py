@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.model import StepState
+from tests.checks import present
 from tests.harness import ALICE, BOB, CAROL, CLUB, DAVE, Harness, block_text
 
 
@@ -28,7 +29,7 @@ def _post_prompt_for_step(harness: Harness, number: int) -> str:
         channel=CLUB, text=f"Prompt for step {number}", blocks=prompt_blocks
     )["ts"]
     with services.plans.uow() as uow:
-        plan = uow.plans.get(view.plan.id)
+        plan = uow.plans.get(present(view.plan.id))
         assert plan is not None
         step = plan.step(number)
         step.state, step.message_ts, step.posted_at = StepState.POSTED, str(ts), harness.clock.now()

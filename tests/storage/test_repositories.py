@@ -24,6 +24,7 @@ from bot.domain.model import (
 )
 from bot.storage.models import WorkspaceRow
 from bot.storage.uow import SqlAlchemyUnitOfWork
+from tests.checks import present
 
 NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -51,8 +52,8 @@ def seed(uow: SqlAlchemyUnitOfWork) -> tuple[int, Group, Book]:
 def full_plan(group: Group, book: Book) -> Plan:
     local = datetime(2026, 12, 7, 9, 0, 0, 654321, tzinfo=BERLIN)  # aware, not UTC
     return Plan(
-        group_id=group.id,
-        book_id=book.id,
+        group_id=present(group.id),
+        book_id=present(book.id),
         host_user_id="UHOST",
         cadence=Cadence.every(3, time(18, 45)),
         chapters_per_step=1,
@@ -85,7 +86,7 @@ def assert_utc(moment: datetime | None) -> None:
     assert moment.tzinfo is UTC
 
 
-def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork):
+def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork) -> None:
     with uow() as unit:
         first = unit.workspaces.ensure("T1", NOW)
         assert unit.workspaces.ensure("T1", NOW) == first
@@ -98,7 +99,7 @@ def test_workspace_ensure_is_idempotent(uow: SqlAlchemyUnitOfWork):
         assert_utc(row.created_at)
 
 
-def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork):
+def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork) -> None:
     _ws, group, book = seed(uow)
     plan = full_plan(group, book)
     with uow() as unit:
@@ -122,7 +123,7 @@ def test_plan_round_trip_maps_every_field(uow: SqlAlchemyUnitOfWork):
     assert back.finished_at is None
 
 
-def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork):
+def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork) -> None:
     _ws, group, book = seed(uow)
     with uow() as unit:
         plan = unit.plans.add(full_plan(group, book))
@@ -139,49 +140,49 @@ def test_plan_save_writes_state_and_steps(uow: SqlAlchemyUnitOfWork):
         unit.commit()
     assert plan.steps[2].id is not None
     with uow() as unit:
-        back = unit.plans.get(plan.id)
-        assert unit.plans.running_for_group(group.id) is None
-        assert [p.id for p in unit.plans.for_group(group.id)] == [plan.id]
+        back = unit.plans.get(present(plan.id))
+        assert unit.plans.running_for_group(present(group.id)) is None
+        assert [p.id for p in unit.plans.for_group(present(group.id))] == [plan.id]
     assert back == plan
 
 
-def test_running_for_group_sees_active_and_paused(uow: SqlAlchemyUnitOfWork):
+def test_running_for_group_sees_active_and_paused(uow: SqlAlchemyUnitOfWork) -> None:
     _ws, group, book = seed(uow)
     with uow() as unit:
-        assert unit.plans.running_for_group(group.id) is None
+        assert unit.plans.running_for_group(present(group.id)) is None
         plan = unit.plans.add(full_plan(group, book))
-        assert unit.plans.running_for_group(group.id).id == plan.id
+        assert present(unit.plans.running_for_group(present(group.id))).id == plan.id
         plan.state = PlanState.ACTIVE
         unit.plans.save(plan)
-        assert unit.plans.running_for_group(group.id).state is PlanState.ACTIVE
+        assert present(unit.plans.running_for_group(present(group.id))).state is PlanState.ACTIVE
     with uow() as unit:  # never committed
-        assert unit.plans.get(plan.id) is None
+        assert unit.plans.get(present(plan.id)) is None
 
 
-def test_naive_datetimes_are_refused(uow: SqlAlchemyUnitOfWork):
+def test_naive_datetimes_are_refused(uow: SqlAlchemyUnitOfWork) -> None:
     with uow() as unit, pytest.raises(StatementError, match="naive datetime"):
         unit.workspaces.ensure("T1", datetime(2026, 11, 30, 8))
 
 
-def test_book_mapping_and_questions(uow: SqlAlchemyUnitOfWork):
+def test_book_mapping_and_questions(uow: SqlAlchemyUnitOfWork) -> None:
     ws, _group, book = seed(uow)
     with uow() as unit:
-        back = unit.books.get(book.id)
+        back = unit.books.get(present(book.id))
         assert back == book
         assert back.chapters == [Chapter(1, "Prelude", ["Why?"]), Chapter(2, None, [])]
         assert unit.books.key_exists(ws, "middlemarch\x1fgeorge eliot")
         assert not unit.books.key_exists(ws, "emma\x1fjane austen")
-        unit.books.set_questions(book.id, 2, ["A?", "B?"])
+        unit.books.set_questions(present(book.id), 2, ["A?", "B?"])
         with pytest.raises(NotFound):
-            unit.books.set_questions(book.id, 3, ["C?"])
+            unit.books.set_questions(present(book.id), 3, ["C?"])
         unit.commit()
     with uow() as unit:
-        assert unit.books.get(book.id).chapter(2).questions == ["A?", "B?"]
+        assert present(unit.books.get(present(book.id))).chapter(2).questions == ["A?", "B?"]
         assert unit.books.get(10**6) is None
         assert [b.id for b in unit.books.all(ws)] == [book.id]
 
 
-def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork):
+def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork) -> None:
     ws, _group, _book = seed(uow)
     with uow() as unit, pytest.raises(Duplicate, match=r"(?i)unique"):
         unit.books.add(
@@ -193,7 +194,7 @@ def test_duplicate_book_key_is_duplicate(uow: SqlAlchemyUnitOfWork):
         assert len(unit.books.all(ws)) == 1
 
 
-def test_commit_turns_integrity_errors_into_duplicate(uow: SqlAlchemyUnitOfWork):
+def test_commit_turns_integrity_errors_into_duplicate(uow: SqlAlchemyUnitOfWork) -> None:
     seed(uow)
     with uow() as unit:
         unit.session.add(WorkspaceRow(team_id="T1", created_at=NOW))
@@ -201,7 +202,7 @@ def test_commit_turns_integrity_errors_into_duplicate(uow: SqlAlchemyUnitOfWork)
             unit.commit()
 
 
-def test_group_mapping(uow: SqlAlchemyUnitOfWork):
+def test_group_mapping(uow: SqlAlchemyUnitOfWork) -> None:
     ws, group, _book = seed(uow)
     with uow() as unit:
         assert unit.groups.ensure(ws, "C1", NOW) == group
@@ -210,13 +211,13 @@ def test_group_mapping(uow: SqlAlchemyUnitOfWork):
         unit.commit()
     with uow() as unit:
         assert unit.groups.get(ws, "C1") == changed
-        assert unit.groups.by_id(group.id) == changed
+        assert unit.groups.by_id(present(group.id)) == changed
         assert unit.groups.get(ws, "CNONE") is None
         with pytest.raises(NotFound):
             unit.groups.by_id(10**6)
 
 
-def test_member_mapping(uow: SqlAlchemyUnitOfWork):
+def test_member_mapping(uow: SqlAlchemyUnitOfWork) -> None:
     ws, _group, _book = seed(uow)
     with uow() as unit:
         member = unit.members.ensure(ws, "U1", NOW)
@@ -237,14 +238,14 @@ def test_member_mapping(uow: SqlAlchemyUnitOfWork):
         assert unit.members.get(ws, "U2") is None
 
 
-def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
+def test_reflection_mapping(uow: SqlAlchemyUnitOfWork) -> None:
     ws, group, book = seed(uow)
     with uow() as unit:
         plan = unit.plans.add(full_plan(group, book))
         unit.commit()
     r = Reflection(
         workspace_id=ws,
-        plan_id=plan.id,
+        plan_id=present(plan.id),
         step_number=2,
         chapter=2,
         author_id="U1",
@@ -274,7 +275,7 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
         unit.commit()
     with uow() as unit:
         assert unit.reflections.get(added.id) == back
-        assert unit.reflections.for_plan(plan.id, author_id="U2") == []
+        assert unit.reflections.for_plan(present(plan.id), author_id="U2") == []
         assert [x.id for x in unit.reflections.by_author(ws, "U1")] == [added.id]
         assert unit.reflections.by_author(ws + 1000, "U1") == []
         unit.reflections.delete(added.id)
@@ -286,7 +287,7 @@ def test_reflection_mapping(uow: SqlAlchemyUnitOfWork):
 
 def test_concurrent_first_use_of_a_workspace_member_and_group_just_works(
     uow: SqlAlchemyUnitOfWork,
-):
+) -> None:
     """Issue 10 #24: two processes' first commands in a new workspace raced on
     uq_workspaces_team_id and a member read the raw database error."""
     import threading

@@ -6,7 +6,10 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.domain.commands import SummaryScope
@@ -56,7 +59,7 @@ def test_thousand_events_delivered_one_to_four_times_are_stored_once(harness: Ha
     redeliveries = [(env, n) for env in envelopes for n in range(1, rng.randint(1, 4))]
     rng.shuffle(redeliveries)
 
-    def redeliver(item: tuple[dict, int]) -> int:
+    def redeliver(item: tuple[dict[str, Any], int]) -> int:
         env, n = item
         return harness.slack.event(env["event"], event_id=env["event_id"], retry_num=n).status
 
@@ -177,7 +180,9 @@ def test_reflect_export_markdown_holds_only_own_and_quotable_text(harness: Harne
     assert "secret" not in body and "Alice" not in body
 
 
-def test_cli_export_has_no_private_text(harness: Harness, tmp_path, monkeypatch) -> None:
+def test_cli_export_has_no_private_text(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     start_and_post_first_prompt(harness)
     services = harness.runtime.services
     harness.say(BOB, "/reflect", "quotable on")

@@ -7,9 +7,12 @@ DM's placeholder name).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from bot.services.ports import Clock, UnitOfWork
+
+MAX_REMEMBERED = 100_000  # (member, channel) pairs held in memory at most
 
 #: What Slack sends as ``channel_name`` where a conversation has no name of its own.
 PLACEHOLDER_CHANNEL_NAMES = frozenset({"directmessage", "privategroup", "mpdm"})
@@ -19,6 +22,10 @@ class PeopleService:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self.uow = uow
         self.clock = clock
+        # What this process already stored: most commands carry the same names again, and
+        # a transaction per command would compete with acknowledgements for the CPU.
+        self._known: set[tuple[str, str, str | None, str, str | None]] = set()
+        self._lock = threading.Lock()
 
     def remember(
         self,
@@ -31,6 +38,10 @@ class PeopleService:
         """Keep the names a request carried, if they changed (one query when not)."""
         if not team_id or not user_id:
             return
+        seen = (team_id, user_id, user_name, channel_id, channel_name)
+        with self._lock:
+            if seen in self._known:
+                return
         now = self.clock.now()
         with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
@@ -44,3 +55,6 @@ class PeopleService:
                 if group is not None and group.name != channel_name:
                     uow.groups.save(replace(group, name=channel_name))
             uow.commit()
+        if len(self._known) < MAX_REMEMBERED:
+            with self._lock:
+                self._known.add(seen)

@@ -153,7 +153,7 @@ SETTINGS = st.lists(st.booleans(), min_size=4, max_size=4)
 
 
 @settings(
-    max_examples=25,
+    max_examples=12,  # each example is a whole group over HTTP (about 1 s)
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -657,7 +657,7 @@ def parse_options(body: str) -> Options:
                 rest = after
                 took_option = True
                 continue
-            next_word = after.split(maxsplit=1)[0].strip(".,!?;\"'“”‘’").lower()
+            next_word = re.sub(r"[^\w']", "", after.split(maxsplit=1)[0]).lower()
             starts_sentence = next_word in _SENTENCE_STARTS or not next_word.isalpha()
             if starts_sentence:
                 visibility = meant

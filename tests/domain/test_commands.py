@@ -231,3 +231,11 @@ def test_no_word_is_ever_dropped_unless_it_was_a_keyword(
     assert set(dropped) <= {keyword, "-"}, (typed, parsed)
     if dropped and keyword.lower() == "private":
         assert parsed.visibility is Visibility.PRIVATE
+
+
+def test_a_keyword_followed_by_a_labelled_word_is_prose() -> None:
+    """Console: "Shared insight: the harbour…" lost "Shared" (the colon on "insight:")."""
+    parsed = write("Shared insight: the harbour is memory")
+    assert parsed.text == "Shared insight: the harbour is memory"
+    noted = write("Private note: call Bob")  # private, or asked: never shared
+    assert noted.visibility is Visibility.PRIVATE or noted.question is not None

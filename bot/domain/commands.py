@@ -6,8 +6,10 @@ input raises :class:`InvalidInput` with a message saying what to type instead.
 
 Two promises shape the ``/reflect`` parser: prose is never eaten as options (a word is
 an option only where it cannot be the start of a sentence), and no word the member typed
-is dropped unless it was a keyword. Where a leading "private" could be either, the
-parser does not guess: it returns a :class:`VisibilityQuestion` and the bot asks.
+is dropped unless it was a keyword. Where a leading "Private" could be either (a capital
+followed by a word that could go on a sentence), the parser does not guess: it returns a
+:class:`VisibilityQuestion` and the bot asks. A lower-case "private" typed first is the
+option, as the help writes it.
 """
 
 from __future__ import annotations
@@ -659,7 +661,12 @@ def parse_options(body: str) -> Options:
                 continue
             next_word = re.sub(r"[^\w']", "", after.split(maxsplit=1)[0]).lower()
             starts_sentence = next_word in _SENTENCE_STARTS or not next_word.isalpha()
-            if starts_sentence:
+            # A bare lower-case "private" typed first is the option as the help writes it
+            # (prose starts with a capital); erring this way keeps the words private.
+            typed_as_option = keyword_match.group("word") == "private" and not (
+                keyword_match.group("open") or keyword_match.group("close")
+            )
+            if starts_sentence or typed_as_option:
                 visibility = meant
                 rest = after
                 took_option = True

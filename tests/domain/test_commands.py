@@ -55,6 +55,18 @@ def test_an_unclear_leading_private_is_asked_about_not_guessed() -> None:
     assert parsed.question.as_typed == "Private notes on the ending"
 
 
+def test_a_lowercase_private_typed_first_is_the_command_keyword() -> None:
+    """`/reflect private velociraptor-umbrella thoughts`: typed like the help's option,
+    in lower case, first: kept private (never shared); a capital asks instead."""
+    parsed = write("private velociraptor-umbrella thoughts")
+    assert (parsed.visibility, parsed.text, parsed.question) == (
+        Visibility.PRIVATE,
+        "velociraptor-umbrella thoughts",
+        None,
+    )
+    assert write("Private velociraptor-umbrella thoughts").question is not None
+
+
 def test_shared_keyword_and_shared_in_prose() -> None:
     assert write("shared: we all agreed").text == "we all agreed"
     assert write("Shared values hold the group together.").text == (

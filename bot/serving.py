@@ -91,6 +91,15 @@ class HttpServer:
         dispatcher = getattr(self._server, "task_dispatcher", None)
         if dispatcher is not None:
             dispatcher.shutdown(cancel_pending=False, timeout=30)
-        self._server.close()
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
+            # Close everything from inside the serving loop, woken by its trigger: the
+            # loop then finds nothing left to watch and ends now, not at its next 1 s poll.
+            self._server.trigger.pull_trigger(self._close_all)
             self._thread.join(timeout=5)
+        self._server.close()
+
+    def _close_all(self) -> None:
+        for channel in list(self._server._map.values()):
+            if channel is not self._server.trigger:
+                channel.close()
+        self._server.trigger.close()

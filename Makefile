@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
 	$(BIN)/readalong db check-models
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --dist worksteal $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

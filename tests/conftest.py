@@ -7,25 +7,42 @@ PostgreSQL. That database is wiped at the start of the run: point it at a throwa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services.ports import FakeClock
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import Base
 from bot.storage.uow import SqlAlchemyUnitOfWork
-from tests.process_helpers import POSTGRES_URL, wipe_public_schema
+from tests.process_helpers import POSTGRES_URL, psycopg_url, wipe_public_schema
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own beside ``url``'s
+    (``<name>_gw0``…), made afresh; the single-process run uses ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(psycopg_url(url))
+    name = f"{base.database}_{worker}"
+    admin = make_engine(base.render_as_string(hide_password=False))
+    with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _fresh_postgres(url: str) -> Engine:
-    engine = make_engine(url, pool_size=5, max_overflow=10)
+    engine = make_engine(_worker_database(url), pool_size=5, max_overflow=10)
     wipe_public_schema(engine)
     return engine
 

@@ -41,6 +41,14 @@ def _worker_database(url: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _fresh_postgres(url: str) -> Engine:
     engine = make_engine(_worker_database(url), pool_size=5, max_overflow=10)
     wipe_public_schema(engine)
@@ -60,6 +68,8 @@ def engine(
     upgrade(eng)
     yield eng
     eng.dispose()
+    if request.param == "postgresql" and eng.url.database != make_url(POSTGRES_URL).database:
+        _drop_database(eng.url.render_as_string(hide_password=False))
 
 
 @pytest.fixture

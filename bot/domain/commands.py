@@ -23,7 +23,7 @@ from bot.domain.errors import InvalidInput, is_number
 from bot.domain.matching import close_word
 from bot.domain.model import Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS
-from bot.domain.schedule import parse_date, parse_time, parse_weekday
+from bot.domain.schedule import WEEKDAY_NAMES, parse_date, parse_time, parse_weekday
 from bot.domain.text import number
 
 __all__ = ["MAX_REFLECTION_CHARS"]
@@ -265,6 +265,13 @@ def parse_start(rest: str) -> PlanOptions:
         arg = tokens[i + 1] if i + 1 < len(tokens) else None
         if word == "every" and arg is not None:
             days = number(arg)
+            follows = tokens[i + 2].lower() if i + 2 < len(tokens) else ""
+            if follows in ("days", "day") and (days is None or days < 1):
+                raise InvalidInput(
+                    f"“every {_short(arg)} days”: give a whole number of days, 1 or more "
+                    "(`every 3 days`), or a weekday (`every monday`).",
+                    field="every_days",
+                )
             if (
                 days is not None
                 and i + 2 < len(tokens)
@@ -276,7 +283,8 @@ def parse_start(rest: str) -> PlanOptions:
             if arg.lower() in ("day", "daily"):
                 values["every_days"] = 1
             else:
-                values["weekday"] = parse_weekday(arg)
+                plural = arg.lower().endswith("days") and arg.lower()[:-1] in WEEKDAY_NAMES
+                values["weekday"] = parse_weekday(arg[:-1] if plural else arg)  # "mondays"
             i += 2
         elif word == "at" and arg is not None:
             values["at"] = parse_time(arg)
@@ -345,10 +353,16 @@ class ReflectEdit:
     text: str | None = None
     visibility: Visibility | None = None
     chapter: int | None = None
+    question: VisibilityQuestion | None = None  # set: ask before changing anything
 
     @property
     def changes_nothing(self) -> bool:
-        return self.text is None and self.visibility is None and self.chapter is None
+        return (
+            self.text is None
+            and self.visibility is None
+            and self.chapter is None
+            and self.question is None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +434,12 @@ def parse_reflect(text: str) -> ReflectCommand:
         if not _ARGUMENT_SHAPES["quotable"].match(rest):
             return Unclear(_usage("quotable"), body if rest else "")
         return ReflectQuotable(rest.lower() == "on")
+    labelled = sub[:-1] if sub.endswith((":", "：")) else ""
+    shape = _ARGUMENT_SHAPES.get(labelled)
+    if labelled in REFLECT_SUBCOMMANDS and (not rest or (shape and shape.match(rest))):
+        # "Quotable: off" is the setting typed with a colon: ask, never post it. ("Edit: I
+        # changed my mind" does not fit `edit <n>`: that one is prose.)
+        return Typo(first, labelled, rest)
     typo = _typo(first, rest)
     if typo is not None:
         return typo
@@ -623,7 +643,6 @@ def parse_options(body: str) -> Options:
     visibility: Visibility | None = None
     question: VisibilityQuestion | None = None
     rest = body.strip()
-    took_option = False
     while rest:
         chapter_match = _CHAPTER.match(rest)
         if chapter_match is None and (_CHAPTER_ANY_DIGITS.match(rest) or _BARE_CH.match(rest)):
@@ -640,24 +659,25 @@ def parse_options(body: str) -> Options:
             if prose:
                 break  # "chapter 7 is about…": filed on 7, and the words are the text
             rest = rest[chapter_match.end() :]
-            took_option = True
             continue
         keyword_match = _KEYWORD.match(rest)
         if keyword_match is not None and visibility is None and question is None:
             word = keyword_match.group("word").lower()
             meant = Visibility.PRIVATE if word == "private" else Visibility.SHARED
             after = rest[keyword_match.end() :]
+            if keyword_match.group("open") and not keyword_match.group("close"):
+                # “private: …” with the closing quote at the end: the opening one stays
+                # with the text, so the member's quotation stays whole.
+                after = keyword_match.group("open") + after
             explicit = bool(
                 keyword_match.group("sep")
                 or (keyword_match.group("open") and keyword_match.group("close"))
                 or not after
-                or took_option
                 or _CHAPTER.match(after)
             )
             if explicit:
                 visibility = meant
                 rest = after
-                took_option = True
                 continue
             next_word = re.sub(r"[^\w']", "", after.split(maxsplit=1)[0]).lower()
             starts_sentence = next_word in _SENTENCE_STARTS or not next_word.isalpha()
@@ -669,7 +689,6 @@ def parse_options(body: str) -> Options:
             if starts_sentence or typed_as_option:
                 visibility = meant
                 rest = after
-                took_option = True
                 continue
             if meant is Visibility.PRIVATE:
                 # Keyword or adjective ("Private thoughts are…")? Don't guess with someone's
@@ -699,13 +718,8 @@ def _parse_edit(rest: str) -> ReflectEdit:
         return ReflectEdit(number)
     options = parse_options(after)
     if options.question is not None:
-        # In an edit the member is choosing what to change: a leading word is an option.
-        return ReflectEdit(
-            number,
-            text=options.question.as_keyword or None,
-            visibility=options.question.keyword,
-            chapter=options.chapter,
-        )
+        # The same keywords, the same question as a new reflection: never guessed.
+        return ReflectEdit(number, chapter=options.chapter, question=options.question)
     return ReflectEdit(
         number,
         text=options.rest or None,

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from bot.domain.discussions import ThreadMessage
@@ -242,7 +243,12 @@ def _highlights(
 
 def themes(texts: Sequence[str], top: int = MAX_THEMES) -> list[str]:
     """Key phrases of plain ``texts`` (YAKE, offline), from a bounded sample, leaving out
-    @names, #channels, links and emoji codes."""
+    @names, #channels, links and emoji codes.
+
+    A theme is what several texts share: a phrase found in only one of them (one
+    message's words) is left out, and each text is its own sentence, so no phrase spans
+    two messages.
+    """
     sample: list[str] = []
     size = 0
     for text in texts:
@@ -251,19 +257,31 @@ def themes(texts: Sequence[str], top: int = MAX_THEMES) -> list[str]:
             break
         sample.append(clean)
         size += len(clean)
-    corpus = "\n".join(sample).strip()
+    if len(sample) < 2:
+        return []
+    # A full stop after each text: YAKE never pairs the end of one with the next.
+    corpus = "\n".join(t.strip().rstrip(".!?") + "." for t in sample if t.strip())
     if len(corpus.split()) < 3:
         return []
-    found = _extractor(top).extract_keywords(corpus)
-    seen: Counter[str] = Counter()
+    # How many texts hold each word and each pair of words (YAKE's phrases are 1–2 words).
+    holding: Counter[tuple[str, ...]] = Counter()
+    for text in sample:
+        words = _words_of(text)
+        holding.update({(w,) for w in words} | set(pairwise(words)))
+    found = _extractor(top * 4).extract_keywords(corpus)
+    seen: set[tuple[str, ...]] = set()
     out = []
     for phrase, _score in found:
-        key = phrase.casefold()
-        if seen[key]:
+        key = tuple(_words_of(phrase))
+        if key in seen or holding[key] < 2:
             continue
-        seen[key] += 1
+        seen.add(key)
         out.append(phrase)
     return out[:top]
+
+
+def _words_of(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 @lru_cache(maxsize=4)

@@ -174,9 +174,13 @@ def record_markdown(record: dict[str, Any]) -> str:
                 if r.get("late"):
                     where += ", after the step closed"
                 out.append(f"- **{r['author']}** ({where}): {_shown(r, 'author')}")
+            if step["reflections"]:
+                out.append("")
+            if step["messages"]:
+                out += ["Thread:", ""]  # the step's discussion, apart from any reflection
             for m in step["messages"]:
-                out.append(f"  - {m['user']}: {_shown(m, 'user')}")
-            if step["reflections"] or step["messages"]:
+                out.append(f"- {m['user']}: {_shown(m, 'user')}")
+            if step["messages"]:
                 out.append("")
         for d in plan.get("digests", []):
             where = f" in #{d['channel']}" if d.get("channel") else ""

@@ -19,7 +19,8 @@ from bot.domain.digests import (
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.markup import Names
-from bot.domain.model import Plan, PlanState, Step, StepState
+from bot.domain.model import Caller, Plan, PlanState, Step, StepState
+from bot.domain.permissions import can_manage
 from bot.domain.plans import finish
 from bot.services.export import NameSources
 from bot.services.plans import PlanView, latest_view
@@ -30,8 +31,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class PostedDigest:
+    """A digest asked for: posted to ``channel_id`` (``messages`` of them), or, for a
+    member who may not post it for everyone, only composed (``channel_id`` None) to be
+    shown to them alone."""
+
     digest: Digest
-    channel_id: str
+    channel_id: str | None
     messages: int
 
 
@@ -61,8 +66,11 @@ class DigestService:
 
     # --- on demand ----------------------------------------------------------------------
 
-    def post_on_demand(self, team_id: str, channel_id: str, scope: SummaryScope) -> PostedDigest:
-        """`/book summary [step n|week|book]`: compose and post to the group's summary channel."""
+    def post_on_demand(self, caller: Caller, channel_id: str, scope: SummaryScope) -> PostedDigest:
+        """`/book summary [step n|week|book]`: compose it; the host or an admin posts it to
+        the group's summary channel, anyone else gets it to read alone (nobody can flood
+        the channel with digests)."""
+        team_id = caller.team_id
         now = self.clock.now()
         with self.uow() as uow:
             view = latest_view(uow, team_id, channel_id, now)  # a finished book too
@@ -81,6 +89,8 @@ class DigestService:
                 f"thread on {digest.chapters_label}, so I haven't posted a digest."
             )
         digest = self._named(digest, stored)
+        if not can_manage(view.plan, caller):
+            return PostedDigest(digest, None, 0)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)
         # Recorded like a scheduled digest, so it too is re-rendered when words it quotes

@@ -50,11 +50,14 @@ class PeopleService:
                 if member.display_name != user_name:
                     member.display_name = user_name
                     uow.members.save(member)
+            group = None
             if channel_name and channel_name not in PLACEHOLDER_CHANNEL_NAMES:
                 group = uow.groups.get(workspace_id, channel_id)
                 if group is not None and group.name != channel_name:
                     uow.groups.save(replace(group, name=channel_name))
             uow.commit()
+        if group is None and channel_name not in PLACEHOLDER_CHANNEL_NAMES:
+            return  # the channel may start reading later: its name is kept then
         if len(self._known) < MAX_REMEMBERED:
             with self._lock:
                 self._known.add(seen)

@@ -10,7 +10,7 @@ from bot.domain import plans as rules
 from bot.domain.books import clean_questions
 from bot.domain.commands import PlanOptions
 from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
-from bot.domain.model import Cadence, Caller, Plan, PlanView, Step
+from bot.domain.model import Cadence, Caller, Plan, PlanState, PlanView, Step
 from bot.domain.permissions import require_manager
 from bot.domain.plans import PlanDefaults
 from bot.domain.schedule import zone
@@ -87,7 +87,8 @@ class PlanService:
             assert group.id is not None
             running = uow.plans.running_for_group(group.id)
             busy = Conflict(
-                "This channel is already reading a book. `/book finish` it before starting another."
+                "This channel is already reading a book. `/book finish` it (or `/book cancel` a "
+                "plan started by mistake) before starting another."
             )
             if running is not None:
                 raise busy
@@ -206,7 +207,13 @@ class PlanService:
     ) -> PlanChange:
         now = self.clock.now()
         with self.uow() as uow:
-            view = running_view(uow, caller.team_id, channel_id, now)
+            view = latest_view(uow, caller.team_id, channel_id, now)
+            if view.plan.state is PlanState.FINISHED:
+                raise NotFound(
+                    f"There is no reading plan running here: “{view.book.title}” has already "
+                    f"finished, so there is nothing to {action}. `/book start <book>` reads "
+                    "the next one."
+                )
             require_manager(view.plan, caller, action)
             touched = apply(view.plan, now)
             uow.plans.save(view.plan)

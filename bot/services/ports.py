@@ -109,7 +109,7 @@ class PlanRepository(Protocol):
         ...
 
     def latest_for_group(self, group_id: int) -> Plan | None:
-        """The group's most recent plan that was not cancelled (running or finished)."""
+        """The group's most recent plan, running or finished (None if it was cancelled)."""
         ...
 
     def for_group(self, group_id: int) -> list[Plan]:

@@ -26,7 +26,7 @@ from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress, s
 from bot.domain.text import clean
 from bot.services.books import require_chapter
 from bot.services.echoes import EchoService
-from bot.services.plans import NO_PLAN, PlanView, running_view
+from bot.services.plans import PlanView, latest_view, running_view
 from bot.services.ports import Clock, Notifier, Unit, UnitOfWork
 
 MAX_NUMBER = 2**31 - 1  # reflections.number is an INTEGER column
@@ -142,20 +142,50 @@ class ReflectionService:
         echo: bool = False,
     ) -> list[SavedReflection]:
         """A text over the limit, saved as consecutive reflections ("(1/2)", "(2/2)")."""
-        parts = split_text(clean(text), MAX_REFLECTION_CHARS - 8)
-        total = len(parts)
         return [
             self.write(
                 team_id,
                 channel_id,
                 user_id,
-                f"{part} ({n}/{total})" if total > 1 else part,
+                part,
                 chapter=chapter,
                 visibility=visibility,
                 step_id=step_id,
                 echo=echo,
             )
-            for n, part in enumerate(parts, start=1)
+            for part in _parts(text)
+        ]
+
+    def edit_parts(
+        self,
+        team_id: str,
+        user_id: str,
+        number: int,
+        text: str,
+        visibility: Visibility | None = None,
+        *,
+        chapter: int | None = None,
+        echo: bool = False,
+    ) -> list[SavedReflection]:
+        """An edit over the limit, saved in parts: reflection #``number`` takes the first,
+        the others follow as new reflections on its step, chapter and visibility."""
+        first, *others = _parts(text)
+        edited = self.edit(team_id, user_id, number, first, visibility, chapter=chapter, echo=echo)
+        return [
+            edited,
+            *(
+                self.write(
+                    team_id,
+                    edited.view.group.channel_id,
+                    user_id,
+                    part,
+                    chapter=edited.reflection.chapter,
+                    visibility=edited.reflection.visibility,
+                    step_id=edited.step.id,
+                    echo=echo,
+                )
+                for part in others
+            ),
         ]
 
     def edit(
@@ -324,7 +354,7 @@ class ReflectionService:
         """
         now = self.clock.now()
         with self.uow() as uow:
-            view = running_view(uow, team_id, channel_id, now)
+            view = latest_view(uow, team_id, channel_id, now)  # a finished book too
             shared = [
                 r
                 for r in uow.reflections.for_plan(_id(view.plan.id))
@@ -419,6 +449,13 @@ class ReflectionService:
 # ---------------------------------------------------------------------- helpers
 
 
+def _parts(text: str) -> list[str]:
+    """A text over the limit cut into reflections, each marked "(1/2)", "(2/2)"."""
+    parts = split_text(clean(text), MAX_REFLECTION_CHARS - 8)
+    total = len(parts)
+    return [f"{part} ({n}/{total})" if total > 1 else part for n, part in enumerate(parts, 1)]
+
+
 def book_titles(uow: Unit, plan_ids: set[int]) -> dict[int, str]:
     """plan id → its book's title."""
     plans = uow.plans.many(sorted(plan_ids))
@@ -443,22 +480,14 @@ def _plan_for(
 ) -> PlanView:
     """The plan a new reflection belongs to: its step's (a button), the channel's running
     one, or the channel's latest finished one (late reflections are welcome)."""
-    if step_id is not None:
-        plan: Plan | None = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
-        if plan is None:
-            raise NotFound("That prompt's reading plan no longer exists.")
-        group = uow.groups.by_id(plan.group_id)
-        if group.workspace_id != uow.workspaces.ensure(team_id, now):
-            raise NotFound("That prompt's reading plan no longer exists.")
-    else:
-        workspace_id = uow.workspaces.ensure(team_id, now)
-        found = uow.groups.get(workspace_id, channel_id)
-        if found is None or found.id is None:
-            raise NotFound(NO_PLAN)
-        group = found
-        plan = uow.plans.running_for_group(found.id) or uow.plans.latest_for_group(found.id)
-        if plan is None:
-            raise NotFound(NO_PLAN)
+    if step_id is None:
+        return latest_view(uow, team_id, channel_id, now)
+    plan = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
+    if plan is None:
+        raise NotFound("That prompt's reading plan no longer exists.")
+    group = uow.groups.by_id(plan.group_id)
+    if group.workspace_id != uow.workspaces.ensure(team_id, now):
+        raise NotFound("That prompt's reading plan no longer exists.")
     if plan.state is PlanState.CANCELLED:
         raise Conflict("That reading plan was cancelled, so it takes no reflections.")
     book = uow.books.get(plan.book_id)

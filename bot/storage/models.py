@@ -82,6 +82,8 @@ class MemberRow(Base):
     reminders_muted: Mapped[bool] = mapped_column(Boolean, default=False)
     quotable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # The last number given to one of their reflections: numbers are never given twice.
+    last_reflection_number: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class GroupRow(Base):

@@ -190,3 +190,22 @@ def test_quoted_reply_is_plain_text_with_names() -> None:
         digest.highlights[0].plain_text(names)
         == "@channel ask @Alice about this (https://x.example) & that"
     )
+
+
+def test_a_theme_is_something_several_texts_share_never_one_message_or_a_seam() -> None:
+    """Console: themes read "bob reply · reply platypus" (one message's words, and word
+    pairs spanning two messages). A theme must stand in at least two of the texts."""
+    from bot.domain.digests import themes
+
+    found = themes(
+        [
+            "The harbour is memory, says the old sailor",
+            "A harbour keeps secrets for the whole town",
+            "platypus OPTOUTLATER",
+            "reply bob",
+        ]
+    )
+    lowered = [t.lower() for t in found]
+    assert "harbour" in lowered
+    assert not any("platypus" in t or "optoutlater" in t or "bob" in t for t in lowered)
+    assert not any("sailor" in t and "harbour" in t for t in lowered)

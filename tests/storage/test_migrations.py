@@ -158,6 +158,10 @@ def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: E
                 )
             ).all()
             books = conn.execute(text("SELECT title, book_key FROM books ORDER BY id")).all()
+            counters = conn.execute(
+                text("SELECT user_id, last_reflection_number FROM members ORDER BY user_id")
+            ).all()
+        assert [tuple(c) for c in counters] == [("U1", 2), ("U2", 1)]  # 0004: never reused
         assert [tuple(r) for r in rows] == [
             (7, "U1", 1, 1, "a <b> & c"),
             (8, "U2", 1, 1, "bob's first"),
@@ -167,7 +171,14 @@ def test_wave_one_data_upgrades_to_per_member_numbers_and_decoded_text(engine: E
         assert books[1][1] == "the innovators dilemma\x1fclayton christensen"  # 0003: words
     finally:
         with engine.begin() as conn:
-            for table in ("reflections", "reading_plans", "books", "groups", "workspaces"):
+            for table in (
+                "reflections",
+                "reading_plans",
+                "books",
+                "groups",
+                "members",
+                "workspaces",
+            ):
                 conn.execute(text(f"DELETE FROM {table}"))
         upgrade(engine)
     check_models(engine)

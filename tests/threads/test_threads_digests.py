@@ -134,7 +134,8 @@ def test_two_thousand_message_step_digest_fits_slack(harness: Harness) -> None:
             )
         )
     before = len(harness.emulator.calls_to("chat.postMessage"))
-    posted = services.digests.post_on_demand(TEAM, CLUB, SummaryScope(DigestKind.STEP))
+    host = Caller(TEAM, ALICE, is_admin=True)
+    posted = services.digests.post_on_demand(host, CLUB, SummaryScope(DigestKind.STEP))
     calls = harness.emulator.calls_to("chat.postMessage")[before:]
     assert posted.messages == len(calls) >= 1
     assert all(c.status == 200 and c.response["ok"] for c in calls)

@@ -33,7 +33,7 @@ from bot.slack.blocks.books import (
     book_saved,
     remove_question,
 )
-from bot.slack.blocks.digests import digest_messages
+from bot.slack.blocks.digests import digest_for_one, digest_messages
 from bot.slack.blocks.plans import (
     plan_changed,
     plan_history,
@@ -93,6 +93,7 @@ __all__ = [
     "catch_up_message",
     "context",
     "deleted",
+    "digest_for_one",
     "digest_messages",
     "divider",
     "error",

@@ -74,6 +74,23 @@ def digest_messages(digest: Digest, permalinks: dict[str, str]) -> list[Message]
     return split_into_messages(f"{digest.book_title}: {digest.title}", all_blocks)
 
 
+#: Ephemeral answers through a response_url: Slack takes five per command.
+MAX_PRIVATE_MESSAGES = 4
+
+
+def digest_for_one(digest: Digest) -> list[Message]:
+    """The digest shown only to the member who asked (they may not post it for all)."""
+    messages = digest_messages(digest, {})[:MAX_PRIVATE_MESSAGES]
+    messages[0].blocks.insert(
+        0,
+        context(
+            ":eyes: Only you can see this digest. The plan's host or an admin can post it "
+            "for everyone with `/book summary`."
+        ),
+    )
+    return messages
+
+
 def participation(digest: Digest) -> str:
     """``3 shared reflections, 1 of them after its step closed, and 2 replies from 4 people.``"""
     reflections = plural(digest.reflection_count, "shared reflection")

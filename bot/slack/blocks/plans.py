@@ -78,7 +78,14 @@ def plan_status(view: PlanView, now: datetime, progress: Sequence[Progress]) -> 
         f"Step {current.number if current else '—'} of {len(plan.steps)} · "
         f"{plural(posted, 'prompt')} posted"
     )
-    if plan.state is PlanState.PAUSED:
+    if plan.state is PlanState.FINISHED:
+        ended = local_time(plan.finished_at, plan.timezone) if plan.finished_at else "—"
+        lines.append(
+            f":checkered_flag: There is no reading plan running here now: this one finished "
+            f"({ended}). Late reflections on it are welcome; `/book history` lists past "
+            "plans, `/book start <book>` reads the next one."
+        )
+    elif plan.state is PlanState.PAUSED:
         lines.append(":double_vertical_bar: Paused. The host can `/book resume`.")
     elif following is not None:
         lines.append(

@@ -76,25 +76,37 @@ def visibility_words(reflection: Reflection, echoed: bool, late: bool) -> str:
     return "It will be shared in the step's thread once the prompt is posted."
 
 
-def switch_button(reflection: Reflection) -> ButtonElement:
-    """One click to the other visibility."""
-    if reflection.visibility is Visibility.PRIVATE:
-        return button(
-            "Share it with the group", SWITCH_ACTION, f"{reflection.number}:{Visibility.SHARED}"
-        )
-    return button("Make it private", SWITCH_ACTION, f"{reflection.number}:{Visibility.PRIVATE}")
+def switch_button(*reflections: Reflection) -> ButtonElement:
+    """One click to the other visibility (for all of them: a text saved in parts)."""
+    numbers = ",".join(str(r.number) for r in reflections)
+    several = len(reflections) > 1
+    if reflections[0].visibility is Visibility.PRIVATE:
+        label = "Share them with the group" if several else "Share it with the group"
+        return button(label, SWITCH_ACTION, f"{numbers}:{Visibility.SHARED}")
+    label = "Make them private" if several else "Make it private"
+    return button(label, SWITCH_ACTION, f"{numbers}:{Visibility.PRIVATE}")
+
+
+def of_book(book_title: str | None) -> str:
+    return f" of *{escape(book_title)}*" if book_title else ""
 
 
 def reflection_saved(
-    reflection: Reflection, step: Step, echoed: bool, *, late: bool = False, verb: str = "Saved"
+    reflection: Reflection,
+    step: Step,
+    echoed: bool,
+    *,
+    late: bool = False,
+    verb: str = "Saved",
+    book_title: str | None = None,
 ) -> Message:
-    """The confirmation: what was saved, on which chapters, who can see it, and one click
-    to switch visibility."""
+    """The confirmation: what was saved, on which chapters of which book, who can see it,
+    and one click to switch visibility."""
     late_note = " The plan has finished; it counts as a late reflection." if late else ""
     edited = " (edited)" if verb != "Saved" else ""
     text = (
         f":memo: Saved your {reflection.visibility.value} reflection "
-        f"*#{reflection.number}*{edited} on {where(reflection, step)}. "
+        f"*#{reflection.number}*{edited} on {where(reflection, step)}{of_book(book_title)}. "
         f"{visibility_words(reflection, echoed, late)}{late_note}"
     )
     return Message(
@@ -115,7 +127,10 @@ def deleted(number: int, draft_id: int | None) -> Message:
     return Message(f"Deleted reflection #{number}.", blocks)
 
 
-def parts_saved(saved: Sequence[tuple[Reflection, Step, bool]]) -> Message:
+def parts_saved(
+    saved: Sequence[tuple[Reflection, Step, bool]], book_title: str | None = None
+) -> Message:
+    """A text saved in parts: where, who can see them, and one click to switch them all."""
     numbers = ", ".join(f"#{r.number}" for r, _s, _e in saved)
     first, step, echoed = saved[0]
     return Message(
@@ -123,8 +138,10 @@ def parts_saved(saved: Sequence[tuple[Reflection, Step, bool]]) -> Message:
         [
             section(
                 f":memo: Saved your text as {plural(len(saved), 'reflection')} ({numbers}) on "
-                f"{where(first, step)}. {visibility_words(first, echoed, False)}"
-            )
+                f"{where(first, step)}{of_book(book_title)}. "
+                f"{visibility_words(first, echoed, False)}"
+            ),
+            actions(switch_button(*(r for r, _s, _e in saved))),
         ],
     )
 

@@ -54,9 +54,9 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def work() -> None:
             COMMANDS.labels("/book").inc()
-            remember_names(deps, command)
             with replying(ephemeral_via(respond), "/book", typed):
                 run_book_command(deps, command, respond, client)
+            remember_names(deps, command)  # after: the command may have made the group
 
         deps.later(work, "/book")
 
@@ -206,7 +206,12 @@ def run_book_command(
             services.plans.set_questions(caller, channel, chapter, questions)
             reply(blocks.questions_saved(len(questions), chapter))
         case cmd.SummaryScope():
-            posted = services.digests.post_on_demand(team, channel, parsed)
+            caller = deps.caller(team, user, check_admin=True)
+            posted = services.digests.post_on_demand(caller, channel, parsed)
+            if posted.channel_id is None:
+                for message in blocks.digest_for_one(posted.digest):
+                    reply(message)
+                return
             where = "here" if posted.channel_id == channel else f"in <#{posted.channel_id}>"
             reply(blocks.notice(f"Posted the digest {where}."))
         case _:

@@ -11,7 +11,7 @@ once here (``from_slack``), and escaped once again wherever it is shown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -53,9 +53,9 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def work() -> None:
             COMMANDS.labels("/reflect").inc()
-            remember_names(deps, command)
             with replying(ephemeral_via(respond), "/reflect", typed):
                 run_reflect_command(deps, command, respond, client)
+            remember_names(deps, command)  # after: the command may have made the group
 
         deps.later(work, "/reflect")
 
@@ -90,12 +90,20 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def switch() -> None:
             with replying(ephemeral_via(respond), "visibility switch"):
-                if not is_number(number_text) or target not in {v.value for v in Visibility}:
+                numbers = number_text.split(",")
+                if not all(map(is_number, numbers)) or target not in {v.value for v in Visibility}:
                     raise InvalidInput("That button is out of date; use `/reflect edit <n>`.")
-                saved = services.reflections.edit(
-                    team, user, int(number_text), visibility=Visibility(target), echo=True
+                saved = [
+                    services.reflections.edit(
+                        team, user, int(n), visibility=Visibility(target), echo=True
+                    )
+                    for n in numbers
+                ]
+                replace_via(respond)(
+                    confirmation(saved[0], verb="Updated")
+                    if len(saved) == 1
+                    else parts_confirmation(saved)
                 )
-                replace_via(respond)(confirmation(saved, verb="Updated"))
 
         deps.later(switch, "visibility switch")
 
@@ -173,7 +181,18 @@ def _action_value(body: dict[str, Any]) -> str:
 
 def confirmation(saved: SavedReflection, *, verb: str = "Saved") -> Message:
     return blocks.reflection_saved(
-        saved.reflection, saved.step, saved.echoed, late=saved.late, verb=verb
+        saved.reflection,
+        saved.step,
+        saved.echoed,
+        late=saved.late,
+        verb=verb,
+        book_title=saved.view.book.title,
+    )
+
+
+def parts_confirmation(parts: Sequence[SavedReflection]) -> Message:
+    return blocks.parts_saved(
+        [(p.reflection, p.step, p.echoed) for p in parts], parts[0].view.book.title
     )
 
 
@@ -209,7 +228,16 @@ def open_new_reflection(
     client.views_open(trigger_id=trigger_id, view=modal.build())
 
 
-def open_edit(deps: SlackDeps, client: WebClient, trigger_id: str, saved: SavedReflection) -> None:
+def open_edit(
+    deps: SlackDeps,
+    client: WebClient,
+    trigger_id: str,
+    saved: SavedReflection,
+    *,
+    text: str | None = None,
+    hint: str | None = None,
+) -> None:
+    """The form to edit a reflection: its text, or ``text`` (a new text kept for it)."""
     reflection, step = saved.reflection, saved.step
     modal = ReflectionModal(
         channel_id=saved.view.group.channel_id,
@@ -218,9 +246,10 @@ def open_edit(deps: SlackDeps, client: WebClient, trigger_id: str, saved: SavedR
         step_id=step.id,
         step_number=step.number,
         reflection_number=reflection.number,
-        initial_text=reflection.text,
+        initial_text=reflection.text if text is None else text,
         initial_chapter=reflection.chapter,
         initial_visibility=reflection.visibility,
+        hint=hint,
     )
     client.views_open(trigger_id=trigger_id, view=modal.build())
 
@@ -263,8 +292,8 @@ def run_reflect_command(
                     "Digests and other members' exports may now quote your shared reflections "
                     "and replies. `/reflect quotable off` stops that."
                     if on
-                    else "Nobody else's export or digest will quote you. "
-                    "`/reflect quotable on` allows it."
+                    else "Nobody else's export or digest will quote you; digests already "
+                    "posted are updated to leave your words out. `/reflect quotable on` allows it."
                 )
             )
         case cmd.Typo(typed, _meant, rest):
@@ -300,13 +329,26 @@ def run_reflect_command(
                         ).id
                     ),
                 )
-        case cmd.ReflectEdit(number, None, None, None):
+        case cmd.ReflectEdit(number) if parsed.changes_nothing:
             saved = (
                 services.reflections.latest_own(team, user)
                 if number is None
                 else services.reflections.get_own(team, user, number)
             )
             open_edit(deps, client, trigger_id, saved)
+        case cmd.ReflectEdit(int() as number_given, question=cmd.VisibilityQuestion() as asked):
+            services.reflections.get_own(team, user, number_given)  # theirs, or a clear no
+            edit_draft = services.reflections.keep_draft(
+                team,
+                user,
+                channel,
+                asked.as_typed,
+                chapter=parsed.chapter,
+                visibility=Visibility.SHARED,  # the question's other answer
+                reflection_number=number_given,
+            )
+            assert edit_draft.id is not None
+            reply(blocks.visibility_question(edit_draft.id, asked))
         case cmd.ReflectEdit(int() as number_given, new_text, visibility, chapter):
             edited: int = number_given  # narrowed, for the closures below
             write_or_keep(
@@ -317,7 +359,13 @@ def run_reflect_command(
                 ),
                 keep=lambda long: (
                     services.reflections.keep_draft(
-                        team, user, channel, long, reflection_number=edited
+                        team,
+                        user,
+                        channel,
+                        long,
+                        chapter=chapter,
+                        visibility=visibility,
+                        reflection_number=edited,
                     ).id
                 ),
                 verb="Updated",
@@ -397,7 +445,7 @@ def answer_draft(
         )
         if draft.reflection_number is not None:
             saved = reflections.get_own(team, user, draft.reflection_number)
-            open_edit(deps, client, trigger_id, saved)
+            open_edit(deps, client, trigger_id, saved, text=cut, hint=note)
         else:
             open_new_reflection(
                 deps,
@@ -413,6 +461,7 @@ def answer_draft(
             )
         return
     draft = reflections.take_draft(team, user, draft_id)
+    editing = draft.reflection_number
     if choice == DraftChoice.RESTORE:
         saved = reflections.write(
             team,
@@ -428,17 +477,28 @@ def answer_draft(
         answer(confirmation(saved))
         return
     if choice == DraftChoice.PARTS:
-        parts = reflections.write_parts(
-            team,
-            draft.channel_id,
-            user,
-            draft.text,
-            chapter=draft.chapter,
-            visibility=draft.visibility,
-            step_id=draft.step_id,
-            echo=True,
-        )
-        answer(blocks.parts_saved([(p.reflection, p.step, p.echoed) for p in parts]))
+        if editing is not None:
+            parts = reflections.edit_parts(
+                team,
+                user,
+                editing,
+                draft.text,
+                draft.visibility,
+                chapter=draft.chapter,
+                echo=True,
+            )
+        else:
+            parts = reflections.write_parts(
+                team,
+                draft.channel_id,
+                user,
+                draft.text,
+                chapter=draft.chapter,
+                visibility=draft.visibility,
+                step_id=draft.step_id,
+                echo=True,
+            )
+        answer(parts_confirmation(parts))
         return
     visibility: Visibility | None
     if choice == DraftChoice.PRIVATE:
@@ -448,14 +508,38 @@ def answer_draft(
         text, visibility = draft.text, draft.visibility
     else:
         raise InvalidInput("That button is out of date; please type it again.")
-    saved = reflections.write(
-        team,
-        draft.channel_id,
-        user,
-        text,
-        chapter=draft.chapter,
-        visibility=visibility,
-        step_id=draft.step_id,
-        echo=True,
+
+    def save() -> SavedReflection:
+        if editing is not None:
+            return reflections.edit(
+                team, user, editing, text, visibility, chapter=draft.chapter, echo=True
+            )
+        return reflections.write(
+            team,
+            draft.channel_id,
+            user,
+            text,
+            chapter=draft.chapter,
+            visibility=visibility,
+            step_id=draft.step_id,
+            echo=True,
+        )
+
+    write_or_keep(
+        deps,
+        answer,
+        save,
+        keep=lambda long: (
+            reflections.keep_draft(
+                team,
+                user,
+                draft.channel_id,
+                long,
+                chapter=draft.chapter,
+                visibility=visibility,
+                step_id=draft.step_id,
+                reflection_number=editing,
+            ).id
+        ),
+        verb="Updated" if editing is not None else "Saved",
     )
-    answer(confirmation(saved))

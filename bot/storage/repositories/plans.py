@@ -119,15 +119,16 @@ class SqlPlans:
         return {DigestKey(r[0], DigestKind(r[1]), r[2]) for r in rows}
 
     def latest_for_group(self, group_id: int) -> Plan | None:
-        """The group's most recent plan that was not cancelled, running or finished."""
+        """The group's most recent plan, running or finished; None when that one was
+        cancelled (the group put the book before it away and has not started another)."""
         row = self.session.scalar(
             select(PlanRow)
-            .where(PlanRow.group_id == group_id, PlanRow.state != PlanState.CANCELLED.value)
+            .where(PlanRow.group_id == group_id)
             .options(selectinload(PlanRow.steps))
             .order_by(PlanRow.id.desc())
             .limit(1)
         )
-        return _plan(row) if row else None
+        return _plan(row) if row and row.state != PlanState.CANCELLED.value else None
 
     def for_group(self, group_id: int) -> list[Plan]:
         rows = self.session.scalars(

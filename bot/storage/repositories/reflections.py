@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Duplicate
 from bot.domain.model import Reflection, Visibility
-from bot.storage.models import ReflectionRow
-from bot.storage.repositories._common import affected
+from bot.storage.models import MemberRow, ReflectionRow
+from bot.storage.repositories._common import affected, insert_or_ignore
 
 #: How often a member's concurrent writes may race for the same number before giving up.
 MAX_NUMBER_RACES = 5
@@ -22,29 +22,20 @@ class SqlReflections:
         self.session = session
 
     def add(self, reflection: Reflection) -> Reflection:
-        """Store a new reflection as its author's next number (1, 2, 3… per member), or
-        as ``reflection.number`` when that is given and free (a deletion undone).
+        """Store a new reflection as its author's next number (1, 2, 3… per member, never
+        one given before), or as ``reflection.number`` when that is given and free (a
+        deletion undone).
 
-        The number is a database fact: unique per workspace and author. Two writes by the
-        same member at the same moment both try ``max + 1``; the loser takes the next one.
+        The number is a database fact: taken from the member's counter by one atomic
+        ``UPDATE … RETURNING`` (concurrent writes of one member wait for each other), and
+        unique per workspace and author.
         """
         if reflection.workspace_id is None:
             raise ValueError("a reflection needs its workspace")
         wanted = reflection.number
         for _attempt in range(MAX_NUMBER_RACES):
-            number = wanted or (
-                (
-                    self.session.scalar(
-                        select(func.max(ReflectionRow.number)).where(
-                            ReflectionRow.workspace_id == reflection.workspace_id,
-                            ReflectionRow.author_id == reflection.author_id,
-                        )
-                    )
-                    or 0
-                )
-                + 1
-            )
-            wanted = None  # taken meanwhile: the next free number then
+            number = wanted or self._next_number(reflection)
+            wanted = None  # taken meanwhile: a new number then
             row = ReflectionRow(
                 workspace_id=reflection.workspace_id,
                 number=number,
@@ -59,10 +50,34 @@ class SqlReflections:
                     self.session.add(row)
                     self.session.flush()
             except IntegrityError:
-                continue  # the same member's other write took this number first
+                continue  # the number was taken (an undo of a number in use)
             reflection.id, reflection.number = row.id, row.number
             return reflection
         raise Duplicate("could not number the reflection")
+
+    def _next_number(self, reflection: Reflection) -> int:
+        mine = (MemberRow.workspace_id == reflection.workspace_id) & (
+            MemberRow.user_id == reflection.author_id
+        )
+        insert_or_ignore(
+            self.session,
+            MemberRow,
+            workspace_id=reflection.workspace_id,
+            user_id=reflection.author_id,
+            reminders_muted=False,
+            quotable=False,
+            created_at=reflection.created_at,
+            last_reflection_number=0,
+        )
+        return int(
+            self.session.execute(
+                update(MemberRow)
+                .where(mine)
+                .values(last_reflection_number=MemberRow.last_reflection_number + 1)
+                .returning(MemberRow.last_reflection_number)
+                .execution_options(synchronize_session=False)
+            ).scalar_one()
+        )
 
     def by_number(self, workspace_id: int, author_id: str, number: int) -> Reflection | None:
         row = self.session.scalar(

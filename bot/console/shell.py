@@ -37,7 +37,7 @@ Console commands:
   :who                     the members, their time zones, who is in this conversation
   :where, :conversations   the conversations you are in, numbered, with unread bot messages
   :go <#name|@name|dm|n>   switch to one of your conversations (n: its number in :where)
-  :channel <name>          switch to, join or create a public channel (the bot invited)
+  :channel <name>          switch to, join or create a public channel, the bot in it (or :join)
   :private <name> [<member> …]  create or switch to a private channel with them and the bot
   :group <member> [<member> …]  a group DM of you, them and the bot (for a pair: :group bob)
   :dm [<member>]           your DM with the bot (read-only, as in the app's Messages tab),

@@ -247,10 +247,10 @@ class ConsoleWorld:
         if found is not None:
             return found.id
         names = ", ".join(u.name for u in self.members())
-        raise ConsoleError(
-            f"There is no member called {name!r} (:as {name.strip().lstrip('@').lower()} "
-            f"creates them). Members: {names}."
-        )
+        handle = name.strip().lstrip("@").lower()
+        can_join = MEMBER_NAME.fullmatch(handle) and handle not in RESERVED_NAMES
+        hint = f" (:as {handle} creates them)" if can_join else ""
+        raise ConsoleError(f"There is no member called {name!r}{hint}. Members: {names}.")
 
     def is_bot_name(self, name: str) -> bool:
         bot = self.user(self.bot_user_id)

@@ -579,7 +579,11 @@ class Shell:
         if ref.isdigit():
             if not 1 <= int(ref) <= len(mine):
                 raise ConsoleError(f"There is no conversation {ref}; {CONVERSATION_HINT}.")
-            self._go_to(mine[int(ref) - 1].id)
+            chosen = mine[int(ref) - 1]
+            if chosen.im_user is not None:
+                self._dm("")  # the app's Messages tab, opened as :dm opens it
+            else:
+                self._go_to(chosen.id)
             return
         if ref.startswith("@"):
             self._dm(ref)
@@ -591,7 +595,10 @@ class Shell:
             if not channel.is_im:
                 names.add(label.removeprefix("🔒").removeprefix("#"))
             if wanted in names:
-                self._go_to(channel.id)
+                if channel.im_user is not None:
+                    self._dm("")
+                else:
+                    self._go_to(channel.id)
                 return
         found = self.world.find_channel(wanted.lstrip("#"))
         if found is not None and not found.is_private:

@@ -94,7 +94,9 @@ def default_start(timezone: str) -> datetime:
 
 
 class ConsoleWorld:
-    """One workspace (``#book-club`` and a few members), the bot, and a virtual clock.
+    """One workspace (``#book-club``, a few members, and whoever and whatever the person at
+    the console adds: members, channels, private channels, group DMs, DMs), the bot, and a
+    virtual clock.
 
     Use as a context manager; every action waits for the work the app's listeners handed
     over after their acks (``executor.drain()``), so what the bot does is visible as soon

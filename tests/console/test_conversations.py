@@ -496,6 +496,7 @@ def test_members_and_conversations_are_there_next_session(tmp_path: Path) -> Non
         first.say(":as dave tz Asia/Tokyo\n:as alice")
         first.expect(START_IN_MENTORING)
         first.say(":private mentoring dave\n:group dave\n:dm bob\nsee you\n:advance 1h")
+        first.say(":as bob tz America/New_York\n:as dave\n:channel book-club\n:as alice")
         places = {
             c.id: first.world.label(c.id, first.world.user_id("alice"))
             for c in first.world.conversations_of(first.world.user_id("alice"))
@@ -507,7 +508,14 @@ def test_members_and_conversations_are_there_next_session(tmp_path: Path) -> Non
         } == places
         second.expect(
             [
-                (":who", "dave: Dave · Asia/Tokyo (Japan Standard Time, UTC+09:00)"),
+                (
+                    ":who",
+                    [
+                        "bob: Bob Reader · America/New_York (Eastern Standard Time, UTC-05:00)",
+                        "dave: Dave · Asia/Tokyo (Japan Standard Time, UTC+09:00)",
+                        "In #book-club: alice, bob, carol, readalong, dave.",
+                    ],
+                ),
                 (":as dave", "You are now dave."),
                 (":go mentoring", "You are in 🔒#mentoring."),
                 (":thread p1", "In the thread of p1"),

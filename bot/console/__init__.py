@@ -1,8 +1,9 @@
 """Console mode: the whole bot on one machine, no Slack workspace needed.
 
 ``readalong console`` runs SQLite, a loopback Slack emulator (a workspace with
-``#book-club``, alice, bob and carol) and the real bolt app in HTTP mode in one process,
-and gives a prompt where you act as a member. ``readalong demo`` plays a scripted tour
+``#book-club``, alice, bob and carol, and whoever else joins: ``:as dave``) and the real
+bolt app in HTTP mode in one process, and gives a prompt where you act as a member, in
+any conversation they are in (channels, private channels, group DMs, DMs). ``readalong demo`` plays a scripted tour
 through the same console. Entry points for ``bot.cli``: :func:`add_console_arguments`,
 :func:`console_main`, :func:`add_demo_arguments`, :func:`demo_main`.
 """
@@ -63,7 +64,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
         dest="as_user",
         default="alice",
         metavar="NAME",
-        help="the member you start as (alice, bob or carol; default alice)",
+        help="the member you start as (alice, bob, carol, or a new name, who joins the "
+        "workspace; default alice)",
     )
 
 

@@ -1,7 +1,10 @@
 """What is new in the workspace since the console last looked: a diff of the emulator's state.
 
-Channel messages and thread replies are shown once to whoever is at the console;
-ephemeral messages and DMs belong to one member and wait for them (switch with ``:as``).
+Conversations are shown to the members in them only. What happens in the conversation
+the member is looking at is shown in full, once, to whoever is at the console; so are the
+bot's DMs to the member and the answers only they see, wherever they are (those wait for
+their member: switch with ``:as``). What arrives in another of their conversations is
+announced in one line (``brief``), once per member, and shown in full when they go there.
 Messages get a number (``[3]``) the first time they are seen, and prompts also a prompt
 number (``p1``), so the person can refer to them in ``:thread``, ``:react`` and ``:click``.
 """
@@ -41,6 +44,7 @@ class Item:
     parent: int | None = None
     prompt: int | None = None
     ephemeral: int | None = None  # e<n>, for answers only this member sees
+    brief: bool = False  # in another conversation: announced, to be read there
 
 
 def is_prompt(message: Message) -> bool:
@@ -68,6 +72,7 @@ class Feed:
         self._refs: list[tuple[str, str]] = []
         self._prompts: list[tuple[str, str]] = []
         self._ephemerals: list[tuple[str, str]] = []
+        self._announced: dict[tuple[str, str, str], str] = {}
 
     # ------------------------------------------------------------------ numbering
 
@@ -128,11 +133,8 @@ class Feed:
     # ------------------------------------------------------------------ diffing
 
     def _channels(self, viewer: str) -> list[Channel]:
-        return [
-            c
-            for c in self.world.channels()
-            if not c.is_im and (not c.is_private or viewer in c.members)
-        ]
+        """The conversations ``viewer`` is in, but for their DM with the bot."""
+        return [c for c in self.world.channels() if viewer in c.members and c.im_user is None]
 
     def _item(self, scope: str, message: Message, kind: Kind) -> Item | None:
         key = (scope, message.channel, message.ts)
@@ -159,18 +161,67 @@ class Feed:
         number = self.number(message)
         return Item(message, kind, change, number, parent, self.prompt_number(message))
 
-    def news(self, viewer: str) -> list[Item]:
-        """Everything new or changed since the last call that ``viewer`` can see."""
-        candidates: list[tuple[str, Message, Kind]] = []
+    def news(self, viewer: str, here: str | None = None) -> list[Item]:
+        """Everything new or changed since the last call that ``viewer`` can see: in full
+        in the conversation ``here`` (everywhere when ``None``), in their DM with the bot
+        and in answers only they see; briefly (``Item.brief``) in their other conversations.
+        """
+        candidates: list[tuple[str, Message, Kind, bool]] = []
         for channel in self._channels(viewer):
-            candidates += [("", m, Kind.CHANNEL) for m in self.world.emulator.messages(channel.id)]
+            full = here is None or channel.id == here
+            candidates += [
+                ("", m, Kind.CHANNEL, full) for m in self.world.emulator.messages(channel.id)
+            ]
         dm = self.world.dm_channel(viewer)
         if dm is not None:
-            candidates += [(viewer, m, Kind.DM) for m in self.world.emulator.messages(dm)]
-        candidates += [(viewer, m, Kind.EPHEMERAL) for m in self.world.emulator.ephemerals(viewer)]
+            candidates += [(viewer, m, Kind.DM, True) for m in self.world.emulator.messages(dm)]
+        candidates += [
+            (viewer, m, Kind.EPHEMERAL, True) for m in self.world.emulator.ephemerals(viewer)
+        ]
         candidates.sort(key=lambda c: _ts_key(c[1].ts))
-        items = [self._item(scope, message, kind) for scope, message, kind in candidates]
+        items = [
+            self._item(scope, message, kind) if full else self._brief(viewer, message)
+            for scope, message, kind, full in candidates
+        ]
         return [i for i in items if i is not None]
+
+    def _brief(self, viewer: str, message: Message) -> Item | None:
+        """A message of another conversation, announced once to ``viewer`` (and once more if
+        it changes before they look); it stays unseen until shown in full."""
+        mark = fingerprint(message)
+        before = self._seen.get(("", message.channel, message.ts))
+        key = (viewer, message.channel, message.ts)
+        if before == mark or self._announced.get(key) == mark or message.deleted:
+            return None
+        self._announced[key] = mark
+        parent = None
+        if message.is_reply and message.thread_ts:
+            parent_message = self.world.emulator.workspace.find_message(
+                message.channel, message.thread_ts
+            )
+            parent = self.number(parent_message) if parent_message is not None else None
+        number = self.number(message)
+        return Item(
+            message,
+            Kind.REPLY if message.is_reply else Kind.CHANNEL,
+            Change.NEW if before is None else Change.EDITED,
+            number,
+            parent,
+            self.prompt_number(message),
+            brief=True,
+        )
+
+    def unread(self, viewer: str, channel_id: str) -> int:
+        """How many of the bot's messages in the conversation are new or changed since
+        they were last shown in full."""
+        scope = viewer if self.world.is_bot_dm(channel_id) else ""
+        return sum(
+            1
+            for m in self.world.emulator.messages(channel_id)
+            if m.bot_id is not None
+            and not m.deleted
+            and self._seen.get((scope, m.channel, m.ts)) != fingerprint(m)
+        )
 
     def catch_up(self, viewer: str) -> None:
         """Mark everything as seen (used once, at start)."""

@@ -2,8 +2,10 @@
 
 The database keeps books, plans and reflections; the emulated Slack workspace lives in
 memory. So that a second session can still reply in a prompt's thread (the plans refer
-to prompts by their Slack ``ts``), the console saves the virtual time and the channel and
-DM history, and replays it into the fresh emulator with the same timestamps.
+to prompts by their Slack ``ts``, groups to conversations by their id), the console saves
+the virtual time, the members (with their time zones), the conversations (with their ids
+and members) and their history, and replays it into the fresh emulator with the same ids
+and timestamps. A version 1 file (one channel, history only) still loads.
 """
 
 from __future__ import annotations
@@ -15,22 +17,36 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.emulator.models import Message
+from bot.emulator.models import Channel, Message
 from bot.emulator.workspace import SlackError, Workspace
 
 logger = logging.getLogger(__name__)
 
 STATE_SUFFIX = ".console.json"
-VERSION = 1
+VERSION = 2
 _KEPT = ("ts", "user", "text", "thread_ts", "blocks", "metadata", "subtype", "files")
+_MEMBER_KEPT = ("id", "name", "real_name", "tz", "is_admin")
+_CONVERSATION_KEPT = (
+    "id",
+    "name",
+    "created",
+    "is_private",
+    "is_im",
+    "is_mpim",
+    "members",
+    "im_user",
+    "creator",
+)
 
 
 @dataclass
 class SavedState:
-    """The virtual time and the messages of a previous session."""
+    """The virtual time, the members, conversations and messages of a previous session."""
 
     now: datetime
     messages: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    conversations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def state_file(db_path: Path) -> Path:
@@ -43,15 +59,26 @@ def load(db_path: Path) -> SavedState | None:
         data = json.loads(state_file(db_path).read_text(encoding="utf-8"))
         now = datetime.fromisoformat(data["now"])
         messages = list(data.get("messages") or [])
+        members = list(data.get("members") or [])
+        conversations = list(data.get("conversations") or [])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if state_file(db_path).exists():
             logger.warning("ignoring unreadable console state %s: %s", state_file(db_path), exc)
         return None
-    return SavedState(now, messages) if now.tzinfo else None
+    return SavedState(now, messages, members, conversations) if now.tzinfo else None
 
 
 def save(db_path: Path, now: datetime, workspace: Workspace) -> None:
-    """Write the virtual time and every live channel and DM message."""
+    """Write the virtual time, the members, the conversations and every live message."""
+    members = [
+        {key: getattr(user, key) for key in _MEMBER_KEPT}
+        for user in workspace.users()
+        if not user.is_bot
+    ]
+    conversations = [
+        {key: getattr(channel, key) for key in _CONVERSATION_KEPT}
+        for channel in workspace.channels()
+    ]
     messages = []
     for channel in workspace.channels():
         for message in workspace.messages(channel.id):
@@ -61,14 +88,60 @@ def save(db_path: Path, now: datetime, workspace: Workspace) -> None:
             record["from_bot"] = message.bot_id is not None
             record["reactions"] = message.reactions
             record["edited_ts"] = message.edited_ts
-            if channel.is_im:
+            record["channel"] = channel.id
+            if channel.im_user is not None:
                 record["dm_user"] = channel.im_user
-            else:
-                record["channel"] = channel.id
             messages.append(record)
     messages.sort(key=lambda m: _micros(str(m["ts"])))
-    body = {"version": VERSION, "now": now.isoformat(), "messages": messages}
+    body = {
+        "version": VERSION,
+        "now": now.isoformat(),
+        "members": members,
+        "conversations": conversations,
+        "messages": messages,
+    }
     state_file(db_path).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+
+
+def restore_people(
+    workspace: Workspace, members: list[dict[str, Any]], conversations: list[dict[str, Any]]
+) -> None:
+    """Put back the members (a seeded one keeps its saved time zone) and the conversations
+    (with their ids and members), before their messages are replayed."""
+    with workspace.lock:
+        for record in members:
+            try:
+                user_id, tz = str(record["id"]), str(record.get("tz") or "UTC")
+                if workspace.has_user(user_id):
+                    workspace.set_user_timezone(user_id, tz)
+                else:
+                    workspace.add_user(
+                        user_id,
+                        str(record["name"]),
+                        real_name=str(record.get("real_name") or record["name"]),
+                        tz=tz,
+                        is_admin=bool(record.get("is_admin")),
+                    )
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.warning("could not restore a console member: %s", exc)
+        for record in conversations:
+            try:
+                im_user = record.get("im_user")
+                workspace.add_conversation(
+                    Channel(
+                        id=str(record["id"]),
+                        name=str(record["name"]),
+                        created=int(record.get("created") or 0),
+                        is_private=bool(record.get("is_private")),
+                        is_im=bool(record.get("is_im")),
+                        is_mpim=bool(record.get("is_mpim")),
+                        members=[str(m) for m in record.get("members") or []],
+                        im_user=str(im_user) if im_user else None,
+                        creator=str(record.get("creator") or ""),
+                    )
+                )
+            except (SlackError, KeyError, TypeError, ValueError) as exc:
+                logger.warning("could not restore a console conversation: %s", exc)
 
 
 def restore(workspace: Workspace, messages: list[dict[str, Any]]) -> int:
@@ -89,7 +162,8 @@ def restore(workspace: Workspace, messages: list[dict[str, Any]]) -> int:
 
 
 def _replay(workspace: Workspace, record: dict[str, Any]) -> Message:
-    if record.get("dm_user"):
+    known = record.get("channel") and workspace.has_channel(str(record["channel"]))
+    if not known and record.get("dm_user"):  # a version 1 file: DMs by member
         channel_id = workspace.dm_channel(str(record["dm_user"]))
     else:
         channel_id = workspace.channel(str(record["channel"])).id

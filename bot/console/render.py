@@ -44,6 +44,11 @@ def emoji(name: str) -> str:
     return str(emojize(f":{bare}:", language="alias"))
 
 
+def emoji_text(text: str) -> str:
+    """Every ``:shortcode:`` in ``text`` as its character."""
+    return _EMOJI.sub(lambda m: emoji(m.group(1)), text)
+
+
 def _entity(match: re.Match[str], names: Names) -> str:
     inner = match.group(1)
     target, _, label = inner.partition("|")

@@ -1,10 +1,11 @@
 """The console's prompt: act as a member, see what the bot does.
 
-Lines starting with ``/`` are slash commands, sent as Slack sends them; lines starting
-with ``:`` are console commands (``:help`` lists them); anything else is a message in
-the current channel or thread. After each line the shell shows what is new in the
-workspace. When the input is not a terminal, each line is echoed after the prompt, so
-the output reads as a transcript of the conversation.
+Lines starting with ``/`` are slash commands, sent as Slack sends them from the current
+conversation; lines starting with ``:`` are console commands (``:help`` lists them);
+anything else is a message in the current conversation or thread. After each line the
+shell shows what is new: in full where the member is (and the bot's DMs to them), in one
+line elsewhere. When the input is not a terminal, each line is echoed after the prompt,
+so the output reads as a transcript of the conversation.
 """
 
 from __future__ import annotations
@@ -22,15 +23,25 @@ from bot.console.feed import Change, Feed, Item, Kind
 from bot.console.forms import Field, fields, parse_answer
 from bot.console.inputs import LineSource
 from bot.console.when import long_time, parse_duration, parse_moment
-from bot.console.world import CLUB_ID, ConsoleError, ConsoleWorld
-from bot.emulator.models import Message
+from bot.console.world import CLUB_ID, CONVERSATION_HINT, ConsoleError, ConsoleWorld
+from bot.emulator.models import Channel, Message
 
 HELP = """\
 As a member of the workspace, type:
-  /book …, /reflect …      slash commands, exactly as in Slack (/book help, /reflect help)
-  any other text           a message in the current channel, or in the current thread
+  /book …, /reflect …      slash commands, exactly as in Slack (/book help, /reflect help),
+                           sent from the conversation you are in
+  any other text           a message in the current conversation, or in the current thread
 Console commands:
-  :as <name>               act as another member (alice, bob, carol)
+  :as <name> [tz <zone>]   act as a member; a new name joins the workspace (:as dave);
+                           tz sets their Slack time zone (:as dave tz Asia/Tokyo)
+  :who                     the members, their time zones, who is in this conversation
+  :where, :conversations   the conversations you are in, numbered, with unread bot messages
+  :go <#name|@name|dm|n>   switch to one of your conversations (n: its number in :where)
+  :channel <name>          switch to, join or create a public channel, the bot in it (or :join)
+  :private <name> [<member> …]  create or switch to a private channel with them and the bot
+  :group <member> [<member> …]  a group DM of you, them and the bot (for a pair: :group bob)
+  :dm [<member>]           your DM with the bot (read-only, as in the app's Messages tab),
+                           or a DM with a member (the bot is never in it)
   :thread [n|pN]           enter the thread of message [n], or of prompt N (default: the latest prompt)
   :back                    leave the thread
   :react <n|pN> :emoji:    react to a message
@@ -38,12 +49,21 @@ Console commands:
   :advance 3d | 2h | 30m   move the clock forward; whatever the scheduler would do meanwhile happens
   :at 2026-12-07 09:00     move the clock to a moment (in the console's time zone)
   :home                    open your App Home
-  :now, :who               the virtual time; the members
+  :now                     the virtual time
   :help, :quit
+📬 marks what the bot sent to your DM or to another of your conversations.
 In a form, answer each field in turn: an empty answer keeps the [default], :cancel closes it."""
 
 COMMANDS = (
     "as",
+    "dm",
+    "group",
+    "private",
+    "channel",
+    "join",
+    "go",
+    "where",
+    "conversations",
     "thread",
     "back",
     "react",
@@ -60,6 +80,7 @@ COMMANDS = (
 )
 MAX_FORM_ROUNDS = 10
 MAX_BAD_ANSWERS = 3
+BRIEF_LENGTH = 72
 
 
 class Shell:
@@ -72,15 +93,25 @@ class Shell:
         self.source = source
         self.out = out
         self.feed = Feed(world)
-        self.user = world.user_id(user)
-        self.channel = CLUB_ID
+        self.user, self._new_at_start = world.ensure_member(user)
         self.thread: Message | None = None
+        # Where each member was, to go back there after an :as.
+        self._places: dict[str, str] = {}
+        self.channel = self._home_for(self.user)
         self.running = True
         self.failures = 0
         # After a script's form was closed, its remaining answer lines are not chat.
         self._skipping_answers = False
         self._commands: dict[str, Callable[[str], None]] = {
             "as": self._as,
+            "dm": self._dm,
+            "group": self._group,
+            "private": self._private,
+            "channel": self._channel,
+            "join": self._channel,
+            "go": self._go,
+            "where": self._where,
+            "conversations": self._where,
             "thread": self._thread,
             "back": self._back,
             "react": self._react,
@@ -113,8 +144,12 @@ class Shell:
         self.failures += 1
         self._say(f"⚠ {text}", style="yellow")
 
+    def here(self) -> str:
+        """The current conversation as the member reads it: #book-club, dm, group(…)…"""
+        return self.world.label(self.channel, self.user)
+
     def prompt(self) -> str:
-        where = "#" + self.world.channel(self.channel).name
+        where = self.here()
         if self.thread is not None:
             number = self.feed.prompt_number(self.thread)
             ref = f"p{number}" if number else f"[{self.feed.number(self.thread)}]"
@@ -137,14 +172,18 @@ class Shell:
 
     def banner(self) -> None:
         names = ", ".join(u.name for u in self.world.members())
-        club = self.world.channel(CLUB_ID).name
+        public = [c for c in self.world.channels() if not (c.is_private or c.is_im or c.is_mpim)]
+        channels = ", ".join("#" + c.name for c in public)
         self._print(Text("Readalong console", style="bold"))
         self._say(
-            f"A workspace with #{club} and {names}; the real bot answers over a loopback Slack.\n"
-            f"You are {self.user_name}. It is {long_time(self.world.now())}"
+            f"A workspace with {channels} and {names}; the real bot answers over a loopback "
+            f"Slack.\nYou are {self.user_name}. It is {long_time(self.world.now())}"
             f"{' (resumed)' if self.world.resumed else ''}. Database: {self.world.db_path}\n"
             "Type /book help, /reflect help or :help."
         )
+        if self._new_at_start:
+            self._joined(self.user)
+            self._say(f"You are in {self.here()}.", style="dim")
         self._print()
 
     # ------------------------------------------------------------------ the loop
@@ -214,23 +253,50 @@ class Shell:
         self.show_news()
         self._forms()
 
-    def show_news(self) -> None:
-        for item in self.feed.news(self.user):
-            self.show(item)
+    def show_news(self) -> int:
+        """Show what is new for the member here; returns how many messages were shown."""
+        items = self.feed.news(self.user, self.channel)
+        for item in items:
+            if item.brief:
+                self.show_brief(item)
+            else:
+                self.show(item)
+        return len(items)
+
+    def show_brief(self, item: Item) -> None:
+        """📬 one line for a message in another of the member's conversations."""
+        message = item.message
+        where = self.world.label(message.channel, self.user)
+        if item.kind is Kind.REPLY and item.parent is not None:
+            where += f" › thread {self._ref(item.parent)}"
+        author = self.world.user(message.user).name if message.user else "someone"
+        line = Text("  📬 ")
+        line.append("new" if item.change is Change.NEW else item.change.value)
+        line.append(f" in {where}: ", style="bold")
+        if item.number is not None:
+            line.append(f"[{item.number}] ", style="bold cyan")
+        line.append(f"{author}: ")
+        line.append(_summary(message, self.world.names()))
+        if item.prompt is not None:
+            line.append(f" · prompt p{item.prompt}", style="bold cyan")
+        line.append(f"  (:go {self.go_ref(message.channel)})", style="dim")
+        self._print(line)
 
     def show(self, item: Item, *, body: bool = True) -> None:
         """One message: a heading (number, where, who, when, tags), then what it shows."""
         message = item.message
         head = Text("  ")
+        dm = self.world.is_bot_dm(message.channel)
+        if dm and message.channel != self.channel and item.kind is Kind.DM:
+            head.append("📬 ")  # the bot wrote to you while you were elsewhere
         if item.number is not None:
             head.append(f"[{item.number}] ", style="bold cyan")
         elif item.ephemeral is not None:
             head.append(f"[e{item.ephemeral}] ", style="bold cyan")
-        channel = self.world.channel(message.channel)
-        if item.kind is Kind.DM or channel.is_im:
+        if dm:
             head.append("DM", style="magenta")
         else:
-            head.append(f"#{channel.name}")
+            head.append(self.world.label(message.channel, self.user))
         if item.kind is Kind.REPLY and item.parent is not None:
             head.append(f" › thread {self._ref(item.parent)}")
         author = self.world.user(message.user).name if message.user else "someone"
@@ -352,20 +418,214 @@ class Shell:
     # ------------------------------------------------------------------ console commands
 
     def _as(self, rest: str) -> None:
-        if not rest:
-            raise ConsoleError("Say who: :as bob")
-        self.user = self.world.user_id(rest)
-        if self.user not in self.world.channel(self.channel).members:
-            self.thread = None
-            self.channel = CLUB_ID
-        self._say(f"You are now {self.user_name}.", style="dim")
+        name, timezone = _as_arguments(rest)
+        zone = self.world.check_timezone(timezone) if timezone else None  # before any change
+        user_id, created = self.world.ensure_member(name, timezone=zone)
+        if created:
+            self._joined(user_id)
+        elif zone is not None:
+            self.world.set_timezone(user_id, zone)
+            self._say(
+                f"{self.world.user(user_id).name}'s time zone is now "
+                f"{self.world.timezone_of(user_id)}.",
+                style="dim",
+            )
+        self._places[self.user] = self.channel
+        before = self.channel
+        self.user = user_id
+        if not self.world.is_member(user_id, self.channel):
+            self._switch(self._home_for(user_id))
+        moved = f" You are in {self.here()}." if self.channel != before else ""
+        self._say(f"You are now {self.user_name}.{moved}", style="dim")
+        if created and all(c.is_im for c in self.world.conversations_of(user_id)):
+            club = self.world.channel(CLUB_ID).name
+            self._say(
+                f":channel {club} joins #{club}; :group or :private make a place for a pair.",
+                style="dim",
+            )
         self.show_news()
         self._forms()
+
+    def _joined(self, user_id: str) -> None:
+        user = self.world.user(user_id)
+        self._say(
+            f"{user.name} joined the workspace ({user.real_name}, {user.id}, time zone "
+            f"{self.world.timezone_of(user_id)}).",
+            style="bold",
+        )
+
+    def _home_for(self, user_id: str) -> str:
+        """Where a member lands: where they last were, else #book-club, else their DM."""
+        for place in (self._places.get(user_id), CLUB_ID):
+            if place is not None and self.world.is_member(user_id, place):
+                return place
+        return self.world.emulator.workspace.dm_channel(user_id)
+
+    def _switch(self, channel_id: str) -> None:
+        if channel_id != self.channel:
+            self.thread = None
+        self.channel = channel_id
+
+    def _go_to(self, channel_id: str, done: str = "", about: str = "") -> None:
+        """Switch to the conversation and show what is unread there: ``done`` says what
+        was just made or joined, ``about`` what the conversation is."""
+        self._switch(channel_id)
+        self.thread = None
+        for line in (done, f"You are in {self.here()}. {about}".strip()):
+            if line:
+                self._say(line, style="dim")
+        if not self.show_news() and not done:
+            self._say("(nothing new here)", style="dim")
+        self._forms()
+
+    def go_ref(self, channel_id: str) -> str:
+        """What to type after :go to get to the conversation."""
+        channel = self.world.channel(channel_id)
+        if channel.is_im:
+            return self.world.label(channel_id, self.user).replace("dm(", "@").rstrip(")")
+        if channel.is_mpim:
+            return self.world.label(channel_id, self.user)
+        return "#" + channel.name
+
+    def _check_can_see(self, message: Message, ref: str) -> None:
+        """Members see the messages of their own conversations only (and their own answers)."""
+        if message.ephemeral_to is not None and message.ephemeral_to != self.user:
+            raise ConsoleError(f"Message {ref} is not yours to see.")
+        if not self.world.is_member(self.user, message.channel):
+            raise ConsoleError(
+                f"Message {ref} is in a conversation you are not in ({CONVERSATION_HINT})."
+            )
+
+    def _members(self, words: list[str]) -> list[str]:
+        """Member ids for names (``bob``, ``@bob``, ``Bob``; commas are fine), checked first."""
+        ids = []
+        for word in words:
+            for name in word.split(","):
+                if not name.strip() or self.world.is_bot_name(name):
+                    continue
+                ids.append(self.world.user_id(name))
+        return list(dict.fromkeys(ids))
+
+    def _dm(self, rest: str) -> None:
+        words = rest.split()
+        if len(words) > 1:
+            raise ConsoleError("A DM is between two: :dm bob. For more people, :group bob carol.")
+        if not words or self.world.is_bot_name(words[0]):
+            channel_id = self.world.open_bot_dm(self.user)
+            self._go_to(
+                channel_id,
+                about="Your DM with readalong (the app's Messages tab): its nudges, files and "
+                "replies to you arrive here. It is read-only; its buttons work.",
+            )
+            return
+        other = self.world.user_id(words[0])
+        if other == self.user:
+            raise ConsoleError("That is you. :dm alone opens your DM with readalong.")
+        name = self.world.user(other).name
+        self._go_to(
+            self.world.open_person_dm(self.user, other),
+            about=f"readalong is not in a DM between two people and cannot be added: it hears "
+            f"nothing here, can't post here, and answers slash commands only to you. For a "
+            f"pair with the bot: :group {name}, or :private <name> {name}.",
+        )
+
+    def _group(self, rest: str) -> None:
+        others = [o for o in self._members(rest.split()) if o != self.user]
+        if not others:
+            raise ConsoleError("A group DM needs someone besides you: :group bob [carol …]")
+        channel_id, created = self.world.open_group(self.user, others)
+        names = ", ".join(self.world.user(o).name for o in others)
+        done = f"Opened a group DM with {names} and readalong." if created else ""
+        self._go_to(channel_id, done)
+
+    def _private(self, rest: str) -> None:
+        words = rest.split()
+        if not words:
+            raise ConsoleError("Name the channel: :private mentoring bob")
+        name, note = _channel_name(words[0])
+        others = self._members(words[1:])
+        channel_id, created, invited = self.world.open_private(self.user, name, others)
+        people = ", ".join(self.world.user(i).name for i in invited)
+        if created:
+            note += f" Created {self.world.label(channel_id, self.user)}"
+            note += f" with {people} and readalong." if people else " with readalong."
+        elif people:
+            note += f" Invited {people}."
+        self._go_to(channel_id, note.strip())
+
+    def _channel(self, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 1:
+            raise ConsoleError(
+                "Use :channel <name>, one word without spaces, e.g. :channel book-club"
+                + (f" (or :channel {'-'.join(words).lower()})" if len(words) > 1 else "")
+            )
+        name, note = _channel_name(words[0])
+        channel_id, what = self.world.open_channel(self.user, name)
+        if what == "created":
+            note += f" Created #{name}; readalong is in it."
+        elif what == "joined":
+            note += f" You joined #{name}."
+        self._go_to(channel_id, note.strip())
+
+    def _conversations(self) -> list[Channel]:
+        return self.world.conversations_of(self.user)
+
+    def _go(self, rest: str) -> None:
+        ref = rest.strip()
+        if not ref:
+            raise ConsoleError("Say where: :go #book-club, :go dm, :go @bob or :go 2 (see :where)")
+        mine = self._conversations()
+        if ref.isdigit():
+            if not 1 <= int(ref) <= len(mine):
+                raise ConsoleError(f"There is no conversation {ref}; {CONVERSATION_HINT}.")
+            chosen = mine[int(ref) - 1]
+            if chosen.im_user is not None:
+                self._dm("")  # the app's Messages tab, opened as :dm opens it
+            else:
+                self._go_to(chosen.id)
+            return
+        if ref.startswith("@"):
+            self._dm(ref)
+            return
+        wanted = ref.lower().removeprefix("🔒")
+        for channel in mine:
+            label = self.world.label(channel.id, self.user).lower()
+            names = {label, label.removeprefix("🔒"), channel.name.lower()}
+            if not channel.is_im:
+                names.add(label.removeprefix("🔒").removeprefix("#"))
+            if wanted in names:
+                if channel.im_user is not None:
+                    self._dm("")
+                else:
+                    self._go_to(channel.id)
+                return
+        found = self.world.find_channel(wanted.lstrip("#"))
+        if found is not None and not found.is_private:
+            raise ConsoleError(f"You are not in #{found.name}: :channel {found.name} joins it.")
+        raise ConsoleError(f"You are not in a conversation called {ref} ({CONVERSATION_HINT}).")
+
+    def _where(self, rest: str) -> None:
+        self._say(f"Conversations {self.user_name} is in:")
+        for number, channel in enumerate(self._conversations(), start=1):
+            line = f"  {number}. {self.world.label(channel.id, self.user)}"
+            if channel.im_user is not None:
+                line += " (your DM with readalong)"
+            elif channel.is_im:
+                line += " (readalong is not in it)"
+            unread = self.feed.unread(self.user, channel.id)
+            if unread:
+                line += f"  📬 {unread} unread from readalong"
+            if channel.id == self.channel:
+                line += "  ← you are here"
+            self._say(line)
+        self._say(":go <number or name> switches.", style="dim")
 
     def _thread(self, rest: str) -> None:
         message = self.feed.resolve(rest) if rest else self.feed.latest_prompt()
         if message is None:
             raise ConsoleError("No prompt has been posted yet. Try :advance to let time pass.")
+        self._check_can_see(message, rest or "p" + str(self.feed.prompt_number(message)))
         channel = self.world.channel(message.channel)
         if channel.is_im or message.ephemeral_to:
             raise ConsoleError("That message has no thread to join (it is not in a channel).")
@@ -373,7 +633,8 @@ class Shell:
         if message.is_reply and message.thread_ts:
             found = self.world.emulator.workspace.find_message(message.channel, message.thread_ts)
             parent = found.copy() if found is not None else message
-        self.channel, self.thread = parent.channel, parent
+        self._switch(parent.channel)
+        self.thread = parent
         self.show_news()
         items = self.feed.thread(parent)
         self._say(
@@ -385,13 +646,14 @@ class Shell:
 
     def _back(self, rest: str) -> None:
         self.thread = None
-        self._say(f"Back in #{self.world.channel(self.channel).name}.", style="dim")
+        self._say(f"Back in {self.here()}.", style="dim")
 
     def _react(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) != 2:
             raise ConsoleError("Use :react <n> :emoji:, e.g. :react p1 :fire:")
         message = self.feed.resolve(parts[0])
+        self._check_can_see(message, parts[0])
         if message.ephemeral_to:
             raise ConsoleError("Slack does not allow reactions on messages only you can see.")
         name = parts[1].strip(":")
@@ -407,6 +669,7 @@ class Shell:
         if not ref:
             raise ConsoleError("Use :click <n> [button], e.g. :click p1 Reflect")
         message = self.feed.resolve(ref)
+        self._check_can_see(message, ref)
         buttons = _buttons(message)
         if not buttons:
             raise ConsoleError(f"Message {ref} has no buttons.")
@@ -444,9 +707,15 @@ class Shell:
             self._print(line)
 
     def _who(self, rest: str) -> None:
+        here = self.world.channel(self.channel)
         for user in self.world.members():
             marker = " (you)" if user.id == self.user else ""
-            self._say(f"{user.name}: {user.real_name}{marker}")
+            admin = " · admin" if user.is_admin else ""
+            self._say(
+                f"{user.name}: {user.real_name}{marker} · {self.world.timezone_of(user.id)}{admin}"
+            )
+        people = [self.world.user(m).name for m in here.members]
+        self._say(f"In {self.here()}: {', '.join(people)}.", style="dim")
 
     def _quit(self, rest: str) -> None:
         self.running = False
@@ -468,3 +737,40 @@ def _buttons(message: Message) -> list[tuple[str | None, str, str]]:
                     (str(block_id) if block_id else None, str(element.get("action_id")), label)
                 )
     return found
+
+
+def _as_arguments(rest: str) -> tuple[str, str | None]:
+    """``dave`` or ``dave tz Asia/Tokyo`` → (name, zone)."""
+    words = rest.split()
+    if not words:
+        raise ConsoleError("Say who: :as bob, or :as dave tz Asia/Tokyo")
+    if len(words) == 1:
+        return words[0], None
+    if words[1].lower() == "tz":
+        if len(words) == 3:
+            return words[0], words[2]
+        raise ConsoleError("Give one time zone after tz, e.g. :as dave tz Asia/Tokyo")
+    joined = ".".join(w.lower() for w in words)
+    raise ConsoleError(
+        f"A member's name is one word, without spaces (try :as {joined}); "
+        ":as <name> tz <Area/City> sets a time zone."
+    )
+
+
+def _channel_name(typed: str) -> tuple[str, str]:
+    """A channel's name as Slack's composer makes it (lower case, no ``#``), and a note
+    when it changed what was typed."""
+    name = typed.strip().lstrip("#")
+    lowered = name.lower()
+    note = f"(Channel names are lower case: {lowered}.)" if lowered != name else ""
+    return lowered, note
+
+
+def _summary(message: Message, names: dict[str, str]) -> str:
+    """The first line of a message, as a person reads it, cut to one line."""
+    text = message.text
+    if not text and message.files:
+        text = "📎 " + str(message.files[0].get("name") or "a file")
+    first = render.decode(text, names).strip().split("\n")[0].replace("*", "")
+    first = render.emoji_text(first)
+    return first if len(first) <= BRIEF_LENGTH else first[: BRIEF_LENGTH - 1] + "…"

@@ -9,9 +9,12 @@ moving it runs what the scheduler would have run in between.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import secrets
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -24,10 +27,13 @@ from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.console import persist
 from bot.domain import timeline
+from bot.domain.errors import InvalidInput
+from bot.domain.schedule import parse_timezone
 from bot.emulator import payloads
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.models import Channel, Message, User
 from bot.emulator.server import SlackEmulator
+from bot.emulator.workspace import SlackError
 from bot.services.ports import FakeClock
 from bot.serving import HttpServer
 from bot.storage.db import make_engine, upgrade
@@ -62,6 +68,21 @@ MEMBERS = (
 CLUB_ID = "C0BOOKCLUB1"
 CLUB_NAME = "book-club"
 
+#: manifest.yaml's ``features.app_home.messages_tab_read_only_enabled`` (a test holds the
+#: two together): in the app's Messages tab people can read the bot's DMs and click their
+#: buttons, but Slack shows no composer, so they cannot type messages or slash commands.
+MESSAGES_TAB_READ_ONLY = True
+READ_ONLY_DM = (
+    "Sending messages to this app has been turned off: its Messages tab is read-only "
+    "(manifest.yaml). Buttons here work; type slash commands in a channel or group DM."
+)
+#: Slack's old username rule, which keeps a name one mention-able word: @dave.smith.
+MEMBER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,20}")
+RESERVED_NAMES = frozenset({"channel", "here", "everyone", "slackbot", "dm", "group"})
+#: A group DM holds at most 9 people, the app counted.
+MAX_GROUP_DM = 9
+CONVERSATION_HINT = ":where lists yours"
+
 
 class ConsoleError(Exception):
     """Something the person typed cannot be done; the message says why."""
@@ -73,7 +94,9 @@ def default_start(timezone: str) -> datetime:
 
 
 class ConsoleWorld:
-    """One workspace (``#book-club`` and a few members), the bot, and a virtual clock.
+    """One workspace (``#book-club``, a few members, and whoever and whatever the person at
+    the console adds: members, channels, private channels, group DMs, DMs), the bot, and a
+    virtual clock.
 
     Use as a context manager; every action waits for the work the app's listeners handed
     over after their acks (``executor.drain()``), so what the bot does is visible as soon
@@ -148,6 +171,7 @@ class ConsoleWorld:
             CLUB_ID, CLUB_NAME, members=[*(m.user_id for m in MEMBERS), emulator.bot_user_id]
         )
         if self.saved is not None:
+            persist.restore_people(emulator.workspace, self.saved.members, self.saved.conversations)
             persist.restore(emulator.workspace, self.saved.messages)
         # Event and file ids of this session must differ from every earlier session's:
         # the bot remembers handled event ids and would take a reused one for a repeat.
@@ -211,14 +235,78 @@ class ConsoleWorld:
     def user(self, user_id: str) -> User:
         return self.emulator.workspace.user(user_id)
 
-    def user_id(self, name: str) -> str:
-        """The id of the member called ``name`` (``alice``, ``@alice`` or an id)."""
+    def find_member(self, name: str) -> User | None:
+        """The member called ``name`` (``alice``, ``@alice``, ``Alice`` or an id), if any."""
         wanted = name.strip().lstrip("@").lower()
         for user in self.members():
             if wanted in (user.name.lower(), user.id.lower()):
-                return user.id
+                return user
+        return None
+
+    def user_id(self, name: str) -> str:
+        """The id of the member called ``name`` (``alice``, ``@alice`` or an id)."""
+        found = self.find_member(name)
+        if found is not None:
+            return found.id
         names = ", ".join(u.name for u in self.members())
-        raise ConsoleError(f"There is no member called {name!r}. Members: {names}.")
+        handle = name.strip().lstrip("@").lower()
+        can_join = MEMBER_NAME.fullmatch(handle) and handle not in RESERVED_NAMES
+        hint = f" (:as {handle} creates them)" if can_join else ""
+        raise ConsoleError(f"There is no member called {name!r}{hint}. Members: {names}.")
+
+    def is_bot_name(self, name: str) -> bool:
+        bot = self.user(self.bot_user_id)
+        return name.strip().lstrip("@").lower() in (bot.name.lower(), bot.id.lower(), "bot")
+
+    def ensure_member(self, name: str, *, timezone: str | None = None) -> tuple[str, bool]:
+        """The member called ``name``, created in the workspace if new: (id, created).
+
+        A new member's name is a Slack handle (lower case, one word); their id is made from
+        it (``U0…``, the same every time, so transcripts are reproducible), their real name
+        from its parts, their time zone ``timezone`` (checked) or the console's.
+        """
+        found = self.find_member(name)
+        if found is not None:
+            return found.id, False
+        handle = name.strip().lstrip("@").lower()
+        if not MEMBER_NAME.fullmatch(handle):
+            raise ConsoleError(
+                f"{name.strip()!r} can't be a member's name: one word of letters, digits, "
+                "'.', '_' or '-' (at most 21), e.g. dave or dave.smith."
+            )
+        if self.is_bot_name(handle) or handle in RESERVED_NAMES:
+            raise ConsoleError(
+                f"{handle!r} is taken (Slack keeps it for itself); pick another name."
+            )
+        workspace = self.emulator.workspace
+        user_id = _member_id(handle, lambda candidate: workspace.has_user(candidate))
+        real_name = " ".join(part.capitalize() for part in re.split(r"[._-]+", handle) if part)
+        zone = self.check_timezone(timezone) if timezone else self.timezone
+        workspace.add_user(user_id, handle, real_name=real_name or handle, tz=zone)
+        return user_id, True
+
+    def check_timezone(self, text: str) -> str:
+        """``text`` as the canonical IANA zone Slack would store for a member, or why not."""
+        try:
+            return parse_timezone(text)
+        except InvalidInput as exc:
+            hint = next((s.replacement for s in exc.suggestions), None)
+            raise ConsoleError(
+                f"{text.strip()!r} is not an IANA time zone such as Asia/Tokyo or "
+                "America/New_York" + (f"; did you mean {hint}?" if hint else ".")
+            ) from None
+
+    def set_timezone(self, user_id: str, timezone: str) -> None:
+        """The member's Slack time zone (``users.info`` ``tz``), checked with :meth:`check_timezone`."""
+        self.emulator.workspace.set_user_timezone(user_id, self.check_timezone(timezone))
+
+    def timezone_of(self, user_id: str) -> str:
+        """``Asia/Tokyo (Japan Standard Time, UTC+09:00)``, as Slack describes it now."""
+        info = self.emulator.workspace.user_json(self.user(user_id))
+        offset = int(info["tz_offset"])
+        sign = "+" if offset >= 0 else "-"
+        hours, minutes = divmod(abs(offset) // 60, 60)
+        return f"{info['tz']} ({info['tz_label']}, UTC{sign}{hours:02d}:{minutes:02d})"
 
     def channel(self, channel_id: str) -> Channel:
         return self.emulator.workspace.channel(channel_id)
@@ -230,6 +318,119 @@ class ConsoleWorld:
         """The bot's DM with ``user_id``, if the bot ever opened one."""
         workspace = self.emulator.workspace
         return workspace.dm_channel(user_id) if workspace.has_dm(user_id) else None
+
+    # ------------------------------------------------------------------ conversations
+
+    def is_member(self, user_id: str, channel_id: str) -> bool:
+        return user_id in self.channel(channel_id).members
+
+    def is_bot_dm(self, channel_id: str) -> bool:
+        """A member's DM with the bot: the app's Messages tab."""
+        return self.channel(channel_id).im_user is not None
+
+    def conversations_of(self, user_id: str) -> list[Channel]:
+        """The conversations ``user_id`` is in, oldest first, their DM with the bot last."""
+        mine = [c for c in self.channels() if user_id in c.members and c.im_user is None]
+        return [*mine, self.channel(self.emulator.workspace.dm_channel(user_id))]
+
+    def label(self, channel_id: str, viewer: str) -> str:
+        """How ``viewer`` reads the conversation: ``#book-club``, ``🔒#mentoring``,
+        ``group(alice,bob)``, ``dm`` (their DM with the bot) or ``dm(bob)``."""
+        channel = self.channel(channel_id)
+        if channel.im_user is not None:
+            return "dm"
+        if channel.is_im:
+            others = [m for m in channel.members if m != viewer] or channel.members
+            return f"dm({self.user(others[0]).name})"
+        if channel.is_mpim:
+            people = [self.user(m).name for m in channel.members if m != self.bot_user_id]
+            return f"group({','.join(people)})"
+        return ("🔒#" if channel.is_private else "#") + channel.name
+
+    def open_bot_dm(self, user_id: str) -> str:
+        """The member opens the app's Messages tab (``app_home_opened``, tab ``messages``)."""
+        self._checked(self.slack.app_home_opened(user_id, tab="messages"), "the Messages tab")
+        return self.emulator.workspace.dm_channel(user_id)
+
+    def open_person_dm(self, user_id: str, other_id: str) -> str:
+        """The DM between two people; the bot is not in it and cannot be."""
+        return self.emulator.workspace.person_dm(user_id, other_id)
+
+    def open_group(self, user_id: str, others: list[str]) -> tuple[str, bool]:
+        """A group DM of ``user_id``, ``others`` and the bot: (id, created)."""
+        people = list(dict.fromkeys([user_id, *others]))
+        if len(people) < 2:
+            raise ConsoleError("A group DM needs someone besides you: :group bob [carol …]")
+        if len(people) + 1 > MAX_GROUP_DM:
+            raise ConsoleError(
+                f"A group DM holds at most {MAX_GROUP_DM} people, readalong included: "
+                f"name up to {MAX_GROUP_DM - 2} others (or use :private <name> …)."
+            )
+        workspace = self.emulator.workspace
+        wanted = {*people, self.bot_user_id}
+        existed = any(c.is_mpim and set(c.members) == wanted for c in self.channels())
+        return workspace.mpim_channel(people, creator=user_id), not existed
+
+    def find_channel(self, name: str) -> Channel | None:
+        """The channel (public or private) called ``name``."""
+        channel_id = self.emulator.workspace.channel_id_by_name(name)
+        return self.channel(channel_id) if channel_id else None
+
+    def open_channel(self, user_id: str, name: str) -> tuple[str, str]:
+        """Switch to, join or create the public channel ``name`` (the bot invited to a new
+        one): (id, ``"here"`` | ``"joined"`` | ``"created"``)."""
+        channel = self.find_channel(name)
+        if channel is not None and channel.is_private:
+            if user_id in channel.members:
+                return channel.id, "here"
+            raise ConsoleError(_taken(name))
+        if channel is not None:
+            if user_id in channel.members:
+                return channel.id, "here"
+            self._join(user_id, channel.id, inviter=None)
+            return channel.id, "joined"
+        channel_id = self._create(user_id, name, is_private=False)
+        return channel_id, "created"
+
+    def open_private(
+        self, user_id: str, name: str, others: list[str]
+    ) -> tuple[str, bool, list[str]]:
+        """Switch to (inviting ``others`` not in it yet) or create the private channel
+        ``name`` with ``others`` and the bot: (id, created, who was invited)."""
+        channel = self.find_channel(name)
+        if channel is not None and not channel.is_private:
+            raise ConsoleError(f"#{name} is a public channel: :channel {name} goes there.")
+        if channel is not None and user_id not in channel.members:
+            raise ConsoleError(_taken(name))
+        created = channel is None
+        channel_id = (
+            channel.id if channel is not None else self._create(user_id, name, is_private=True)
+        )
+        invited = []
+        for other in dict.fromkeys(others):
+            if other != user_id and not self.is_member(other, channel_id):
+                self._join(other, channel_id, inviter=user_id)
+                invited.append(other)
+        return channel_id, created, invited
+
+    def _create(self, user_id: str, name: str, *, is_private: bool) -> str:
+        """A person creates the channel, then invites the bot (``/invite @readalong``)."""
+        try:
+            channel_id = self.emulator.workspace.create_conversation(
+                name, creator=user_id, is_private=is_private
+            )
+        except SlackError as exc:
+            raise ConsoleError(_channel_name_refused(name, exc.error)) from None
+        self._join(self.bot_user_id, channel_id, inviter=user_id)
+        return channel_id
+
+    def _join(self, user_id: str, channel_id: str, *, inviter: str | None) -> None:
+        try:
+            response = self.slack.member_joins(user_id, channel_id, inviter=inviter)
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        if response is not None:
+            self._checked(response, "the join")
 
     def names(self) -> dict[str, str]:
         """Every user and channel id mapped to its name, for rendering mentions."""
@@ -258,7 +459,9 @@ class ConsoleWorld:
         return response
 
     def slash(self, user_id: str, channel_id: str, line: str) -> None:
-        """Type a slash command (``/book list``) in a channel."""
+        """Type a slash command (``/book list``) in a conversation."""
+        if MESSAGES_TAB_READ_ONLY and self.is_bot_dm(channel_id):
+            raise ConsoleError(READ_ONLY_DM)
         command, _, text = line.strip().partition(" ")
         command = command.lower()  # Slack's command names are lower case: /Book is /book
         response = self.slack.slash_command(
@@ -282,9 +485,14 @@ class ConsoleWorld:
             )
 
     def post(self, user_id: str, channel_id: str, text: str, thread_ts: str | None) -> str:
-        """Post a message (a reply when ``thread_ts``); the bot gets the message event."""
+        """Post a message (a reply when ``thread_ts``); the bot gets the message event when it
+        is in the conversation (Slack sends it nothing from a DM between two people)."""
+        if MESSAGES_TAB_READ_ONLY and self.is_bot_dm(channel_id):
+            raise ConsoleError(READ_ONLY_DM)
         try:
             wire = payloads.typed_message(self.emulator.workspace, text)
+            if not self.slack.app_hears(channel_id):
+                return self.slack.user_posts_unheard(user_id, channel_id, wire, thread_ts=thread_ts)
             ts, response = self.slack.user_posts(user_id, channel_id, wire, thread_ts=thread_ts)
         except ValueError as exc:
             raise ConsoleError(str(exc)) from None
@@ -292,8 +500,11 @@ class ConsoleWorld:
         return ts
 
     def react(self, user_id: str, channel_id: str, ts: str, emoji: str) -> None:
-        """Add a reaction; the bot gets ``reaction_added``."""
+        """Add a reaction; the bot gets ``reaction_added`` where it is a member."""
         try:
+            if not self.slack.app_hears(channel_id):
+                self.slack.user_reacts_unheard(user_id, channel_id, ts, emoji)
+                return
             response = self.slack.user_reacts(user_id, channel_id, ts, emoji)
         except ValueError as exc:
             raise ConsoleError(str(exc)) from None
@@ -376,3 +587,42 @@ class ConsoleWorld:
             moments += timeline.moments_of_interest(view.plan, lead)
         upcoming = [m for m in moments if after < m < end]
         return min(upcoming, default=None)
+
+
+def _member_id(handle: str, taken: Callable[[str], bool]) -> str:
+    """``U0`` and nine base-36 characters from the name, like the seeded ``U0ALICE0001``."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for attempt in range(1000):
+        seed = handle if attempt == 0 else f"{handle}#{attempt}"
+        number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
+        out = ""
+        for _ in range(9):
+            number, rest = divmod(number, 36)
+            out += digits[rest]
+        candidate = "U0" + out
+        if not taken(candidate):
+            return candidate
+    raise ConsoleError(f"Could not find a free user id for {handle!r}.")
+
+
+def _taken(name: str) -> str:
+    return (
+        f"#{name} is taken by a channel you are not in (private channels are only seen by "
+        "their members); pick another name."
+    )
+
+
+_NAME_REFUSALS = {
+    "invalid_name_required": "Say which channel: a name such as mentoring.",
+    "invalid_name_maxlength": "A channel's name has at most 80 characters.",
+    "invalid_name_punctuation": "A channel's name needs a letter or a digit.",
+    "name_taken": "That name is taken (by a channel or a member); pick another.",
+}
+
+
+def _channel_name_refused(name: str, error: str) -> str:
+    return _NAME_REFUSALS.get(
+        error,
+        f"{name!r} can't be a channel's name: lower-case letters, digits, '-' and '_' "
+        "only, no spaces or dots (Slack says {error}).".replace("{error}", error),
+    )

@@ -403,17 +403,20 @@ class SlackAppClient:
         }
         return self._send_payload(payload)
 
-    def app_home_opened(self, user_id: str) -> AppResponse:
-        """The person opened the app's Home tab."""
+    def app_home_opened(self, user_id: str, *, tab: str = "home") -> AppResponse:
+        """The person opened the app's Home tab (or, ``tab="messages"``, its Messages tab:
+        their DM with the app). The current Home view comes along with the Home tab only."""
         self._user(user_id)
+        if tab not in ("home", "messages"):
+            raise ValueError(f"an app has no {tab!r} tab")
         event: dict[str, Any] = {
             "type": "app_home_opened",
             "user": user_id,
             "channel": self._ws.dm_channel(user_id),
-            "tab": "home",
+            "tab": tab,
             "event_ts": self._ws.next_ts(),
         }
-        home = self._ws.home_view(user_id)
+        home = self._ws.home_view(user_id) if tab == "home" else None
         if home is not None:
             event["view"] = home
         return self.event(event)
@@ -450,6 +453,61 @@ class SlackAppClient:
         )
         event = payloads.message_event(self._ws, message, channel)
         return message.ts, self.event(event)
+
+    def app_hears(self, channel_id: str) -> bool:
+        """Whether Slack sends the app the messages and reactions of this conversation: only
+        where the app is a member (never a DM between two people)."""
+        return self._ws.bot_user_id in self._channel(channel_id).members
+
+    def user_posts_unheard(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
+    ) -> str:
+        """The person posts where the app is not a member (see :meth:`app_hears`): the
+        message is in the conversation, and Slack sends the app nothing. Returns its ts."""
+        channel = self._check_member(user_id, channel_id)
+        if self.app_hears(channel.id):
+            raise ValueError(f"the app is in {channel_id}: use user_posts")
+        message = self._ws.post_message(
+            channel.id,
+            user=user_id,
+            text=text,
+            blocks=payloads.rich_text_blocks(text) if text else None,
+            thread_ts=thread_ts,
+            client_msg_id=str(uuid.uuid4()),
+        )
+        return message.ts
+
+    def user_reacts_unheard(self, user_id: str, channel_id: str, ts: str, reaction: str) -> None:
+        """A reaction where the app is not a member: nothing is sent to the app."""
+        channel = self._check_member(user_id, channel_id)
+        if self.app_hears(channel.id):
+            raise ValueError(f"the app is in {channel_id}: use user_reacts")
+        try:
+            self._ws.react(channel.id, ts, user_id, reaction)
+        except SlackError as exc:
+            raise ValueError(f"no message {ts} in {channel_id}") from exc
+
+    def member_joins(
+        self, user_id: str, channel_id: str, *, inviter: str | None = None
+    ) -> AppResponse | None:
+        """The person joins a channel (or ``inviter`` adds them, the app included). The app
+        gets ``member_joined_channel`` if it is a member by then (for its own join too);
+        ``None`` when nothing was sent (already a member, or the app is not in it)."""
+        user = self._user(user_id)
+        channel = self._channel(channel_id)
+        if channel.is_im or channel.is_mpim:
+            raise ValueError(f"{channel_id} is a DM: nobody can join it")
+        if inviter is not None:
+            self._check_member(inviter, channel.id)
+        if user.id in channel.members:
+            return None
+        self._ws.join(channel.id, user.id)
+        if not self.app_hears(channel.id):
+            return None
+        event = payloads.member_joined_channel_event(
+            self._ws, user.id, channel, self._ws.next_ts(), inviter=inviter
+        )
+        return self.event(event)
 
     def user_edits(self, user_id: str, channel_id: str, ts: str, text: str) -> AppResponse:
         """The person edits their message: ``message_changed``."""

@@ -180,6 +180,24 @@ def reaction_event(
     }
 
 
+def member_joined_channel_event(
+    ws: Workspace, user_id: str, channel: Channel, event_ts: str, *, inviter: str | None
+) -> dict[str, Any]:
+    """``member_joined_channel``: ``channel_type`` is ``C`` for a public channel, ``G`` for
+    a private one (Slack's letters here, not the message events' words)."""
+    event: dict[str, Any] = {
+        "type": "member_joined_channel",
+        "user": user_id,
+        "channel": channel.id,
+        "channel_type": "G" if channel.is_private else "C",
+        "team": ws.team_id,
+        "event_ts": event_ts,
+    }
+    if inviter:
+        event["inviter"] = inviter
+    return event
+
+
 def slack_entities(text: str) -> str:
     """``&``, ``<`` and ``>`` as Slack's entities, as Slack encodes what people type."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -117,7 +118,24 @@ _TZ_LABELS = {
     "PDT": "Pacific Daylight Time",
     "IST": "India Standard Time",
     "JST": "Japan Standard Time",
+    "KST": "Korean Standard Time",
+    "AEST": "Australian Eastern Standard Time",
+    "AEDT": "Australian Eastern Daylight Time",
+    "NZST": "New Zealand Standard Time",
+    "NZDT": "New Zealand Daylight Time",
+    "EET": "Eastern European Time",
+    "EEST": "Eastern European Summer Time",
+    "WET": "Western European Time",
+    "WEST": "Western European Summer Time",
+    "HST": "Hawaii-Aleutian Standard Time",
+    "AKST": "Alaska Standard Time",
+    "AKDT": "Alaska Daylight Time",
+    "SAST": "South Africa Standard Time",
 }
+
+#: Slack's channel names: lower-case letters, digits, hyphens and underscores, at most 80.
+CHANNEL_NAME_MAX = 80
+_CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
 
 
 class Workspace:
@@ -202,6 +220,56 @@ class Workspace:
                 is_bot=is_bot,
             )
 
+    def set_user_timezone(self, user_id: str, tz: str) -> None:
+        """The member changed their time zone (Slack's profile setting; ``users.info`` ``tz``)."""
+        with self.lock:
+            self.user(user_id).tz = tz
+
+    def add_conversation(self, channel: Channel) -> None:
+        """Put a conversation back as it was (ids, kind, members), e.g. a saved one; an
+        existing one with that id takes its members. Every member must be a user."""
+        with self.lock:
+            for member in channel.members:
+                self.user(member)
+            existing = self._s.channels.get(channel.id)
+            if existing is not None:
+                existing.members = list(channel.members)
+                return
+            self._s.channels[channel.id] = copy.deepcopy(channel)
+            self._s.history.setdefault(channel.id, [])
+
+    def _unused_id(self, prefix: str) -> str:
+        with self.lock:
+            while True:
+                candidate = self.new_id(prefix)
+                if candidate not in self._s.channels and candidate not in self._s.users:
+                    return candidate
+
+    def create_conversation(self, name: str, *, creator: str, is_private: bool = False) -> str:
+        """A person creates a channel (as ``conversations.create`` does): its creator is its
+        only member. Refused in Slack's words: ``invalid_name_required``,
+        ``invalid_name_maxlength``, ``invalid_name_punctuation``, ``invalid_name_specials``
+        (upper case included), ``name_taken``."""
+        with self.lock:
+            self.user(creator)
+            if not name:
+                raise SlackError("invalid_name_required")
+            if len(name) > CHANNEL_NAME_MAX:
+                raise SlackError("invalid_name_maxlength")
+            if not _CHANNEL_NAME.fullmatch(name):
+                raise SlackError("invalid_name_specials")
+            if not name.strip("-_"):
+                raise SlackError("invalid_name_punctuation")
+            taken = any(c.name == name for c in self._s.channels.values() if not c.is_im) or any(
+                u.name == name for u in self._s.users.values()
+            )
+            if taken:
+                raise SlackError("name_taken")
+            # New channels get C ids, private ones too (G ids are from before 2021).
+            channel_id = self._unused_id("C")
+            self.add_channel(channel_id, name, is_private=is_private, members=[creator])
+            return channel_id
+
     def add_channel(
         self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] = ()
     ) -> None:
@@ -240,6 +308,10 @@ class Workspace:
     def has_user(self, user_id: str) -> bool:
         with self.lock:
             return user_id in self._s.users
+
+    def has_channel(self, channel_id: str) -> bool:
+        with self.lock:
+            return channel_id in self._s.channels
 
     def user_id_by_name(self, name: str) -> str | None:
         """The id of the user whose ``name`` (or real name) is ``name`` (``@`` optional)."""
@@ -303,7 +375,7 @@ class Workspace:
             for channel in self._s.channels.values():
                 if channel.is_im and channel.im_user == user_id:
                     return channel.id
-            channel_id = self.new_id("D")
+            channel_id = self._unused_id("D")
             self._s.channels[channel_id] = Channel(
                 id=channel_id,
                 name=user_id,
@@ -321,8 +393,34 @@ class Workspace:
         with self.lock:
             return any(c.is_im and c.im_user == user_id for c in self._s.channels.values())
 
-    def mpim_channel(self, user_ids: list[str]) -> str:
-        """A group DM between the bot and ``user_ids``, created on first use."""
+    def person_dm(self, user_id: str, other_id: str) -> str:
+        """The DM between two people, created on first use. The app is not in it and cannot
+        be added: it gets no events from it and cannot post there."""
+        with self.lock:
+            self.user(user_id)
+            self.user(other_id)
+            if self.bot_user_id in (user_id, other_id) or user_id == other_id:
+                raise SlackError("invalid_arguments")
+            wanted = {user_id, other_id}
+            for channel in self._s.channels.values():
+                if channel.is_im and channel.im_user is None and set(channel.members) == wanted:
+                    return channel.id
+            channel_id = self._unused_id("D")
+            self._s.channels[channel_id] = Channel(
+                id=channel_id,
+                name=other_id,
+                created=int(self.clock()),
+                is_private=True,
+                is_im=True,
+                members=[user_id, other_id],
+                creator=user_id,
+            )
+            self._s.history[channel_id] = []
+            return channel_id
+
+    def mpim_channel(self, user_ids: list[str], *, creator: str | None = None) -> str:
+        """A group DM between the bot and ``user_ids``, created on first use (by the bot's
+        ``conversations.open``, or by ``creator``, a person who adds the app to it)."""
         with self.lock:
             for user_id in user_ids:
                 self.user(user_id)
@@ -330,7 +428,7 @@ class Workspace:
             for channel in self._s.channels.values():
                 if channel.is_mpim and set(channel.members) == wanted:
                     return channel.id
-            channel_id = self.new_id("G")
+            channel_id = self._unused_id("G")
             names = "--".join(self._s.users[u].name for u in user_ids)
             self._s.channels[channel_id] = Channel(
                 id=channel_id,
@@ -339,7 +437,7 @@ class Workspace:
                 is_private=True,
                 is_mpim=True,
                 members=[*user_ids, self.bot_user_id],
-                creator=self.bot_user_id,
+                creator=creator or self.bot_user_id,
             )
             self._s.history[channel_id] = []
             return channel_id

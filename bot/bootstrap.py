@@ -19,6 +19,7 @@ from bot.executor import DrainableExecutor
 from bot.scheduler import PromptScheduler
 from bot.services.container import Services
 from bot.services.digests import DigestPolicy
+from bot.services.pairs import PairPolicy
 from bot.services.ports import Clock, SystemClock
 from bot.services.prompts import PromptPolicy
 from bot.slack.app import build_app, notifier_client
@@ -52,6 +53,13 @@ def digest_policy(settings: Settings) -> DigestPolicy:
         weekly=settings.digest_schedule == "weekly",
         weekday=WEEKDAY_NAMES.index(settings.digest_weekday),
         at=settings.digest_time,
+    )
+
+
+def pair_policy(settings: Settings) -> PairPolicy:
+    return PairPolicy(
+        quiet_days=settings.pair_quiet_days,
+        admins=frozenset(settings.mentoring_admins) | frozenset(settings.slack_admins),
     )
 
 
@@ -101,6 +109,7 @@ def _services(
         notifier,
         prompt_policy(settings),
         digest_policy(settings),
+        pairs=pair_policy(settings),
     )
     return session_factory, services
 

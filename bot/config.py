@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # lets a request being acknowledged cut in sooner on background work.
     gil_switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
 
+    # Mentoring pairs: who runs the programme (the cohort view, quiet-pair alerts; the
+    # Slack admins above too), and after how many quiet days a pair is flagged to them.
+    mentoring_admins: list[str] = Field(default_factory=list)
+    pair_quiet_days: int = Field(default=21, ge=1, le=365)
+
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

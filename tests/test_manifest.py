@@ -8,6 +8,7 @@ import yaml
 
 from bot.slack.app import BOT_SCOPES
 from bot.slack.listeners.threads import IGNORED_SUBTYPES
+from bot.slack.manifest import SLASH_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_manifest_matches_the_code() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
-    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    assert commands == {"/book", "/reflect"}
+    commands = {c["command"]: c["should_escape"] for c in manifest["features"]["slash_commands"]}
+    # /mentor (issue 11) takes mentions: Slack sends them as <@U…|name> only with escaping.
+    assert commands == SLASH_COMMANDS == {"/book": False, "/reflect": False, "/mentor": True}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {
         "app_home_opened",

@@ -21,10 +21,10 @@ from datetime import date, time
 from bot.domain.digests import DigestKind
 from bot.domain.errors import InvalidInput, is_number
 from bot.domain.matching import close_word
-from bot.domain.model import Visibility
+from bot.domain.model import Role, Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS
 from bot.domain.schedule import WEEKDAY_NAMES, parse_date, parse_time, parse_weekday
-from bot.domain.text import number
+from bot.domain.text import from_slack, number
 
 __all__ = ["MAX_REFLECTION_CHARS"]
 
@@ -499,12 +499,15 @@ _CHAPTER = re.compile(
 )
 _CHAPTER_ANY_DIGITS = re.compile(r"^(ch\.?|chapter)\s*(\d+)\b", re.IGNORECASE)
 _BARE_CH = re.compile(r"^ch\.?(\s|$)", re.IGNORECASE)
-# `private`, `(private)`, `[private]`, `private:`, `private -`; also `shared`.
+# `private`, `(private)`, `[private]`, `private:`, `private -`; also `shared`, and
+# `mentor` / `for my mentor` (in a mentoring pair).
 _KEYWORD = re.compile(
-    r"^(?P<open>[(\[“\"‘'])?(?P<word>private|shared)\b(?P<close>[)\]”\"’'])?"
+    r"^(?P<open>[(\[“\"‘'])?(?P<word>private|shared|mentor|for\s+(?:my\s+)?mentor)\b"
+    r"(?P<close>[)\]”\"’'])?"
     r"(?P<sep>\s*[:\-–—,.](?=\s|$)|[:：])?\s*",
     re.IGNORECASE,
 )
+_KEYWORD_VISIBILITY = {"private": Visibility.PRIVATE, "shared": Visibility.SHARED}
 #: A near miss of "private" at the start ("prvate:", "privat", "privately:"): asked about.
 _NEAR_PRIVATE = re.compile(
     r"^[(\[“\"‘']?(?P<word>[A-Za-z]{3,12})[)\]”\"’']?(?P<sep>\s*[:\-–—,.：](?=\s|$)|[:：]|\s)\s*"
@@ -663,7 +666,7 @@ def parse_options(body: str) -> Options:
         keyword_match = _KEYWORD.match(rest)
         if keyword_match is not None and visibility is None and question is None:
             word = keyword_match.group("word").lower()
-            meant = Visibility.PRIVATE if word == "private" else Visibility.SHARED
+            meant = _KEYWORD_VISIBILITY.get(word, Visibility.MENTOR)
             after = rest[keyword_match.end() :]
             if keyword_match.group("open") and not keyword_match.group("close"):
                 # “private: …” with the closing quote at the end: the opening one stays
@@ -742,3 +745,96 @@ def _reflection_number(word: str, verb: str) -> int | None:
 
 def _short(word: str) -> str:
     return word if len(word) <= 30 else word[:29] + "…"
+
+
+# --- /mentor ----------------------------------------------------------------------------
+
+MENTOR_HELP = """\
+*Readalong: `/mentor`* (a mentee and a mentor read together)
+• `/mentor @name`: ask them to be your mentor. `/mentor mentee @name`: offer to mentor them. They accept with a button; then the two of you get a group DM with me, where `/book start <book>` starts your reading.
+• In a pair, `/reflect <text>` is *for your mentor* by default: only the two of you see it, and your mentor can reply privately. `/reflect shared: …` posts it in your conversation's thread, `/reflect private: …` keeps it to yourself.
+• `/mentor goals`: what you want from this, and a few goals to agree on. `/mentor actions`: your action items (`/mentor action <text>` adds one, `/mentor done <n>` ticks one off).
+• `/mentor publish`: build a post from your reflections; your mentor's replies go in only where they agree.
+• `/mentor list`: your pairs. `/mentor leave`: leave the pair of this conversation.
+• `/mentor cohort`: for the mentoring programme's admins, how every pair is doing (counts only).
+• `/mentor help`: this list."""
+
+SIMPLE_MENTOR = {"list", "help", "leave", "goals", "actions", "publish", "cohort"}
+MENTOR_SUBCOMMANDS = (*sorted(SIMPLE_MENTOR), "mentee", "offer", "ask", "action", "done")
+#: A real mention as Slack sends it when the command is declared with should_escape:
+#: ``<@U123|name>`` (or ``<@U123>``); never what a member typed (that arrives encoded).
+_MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True, slots=True)
+class MentorAsk:
+    """Propose a pair: ``user_id`` is to be the asker's ``role`` partner."""
+
+    user_id: str
+    role: Role  # the other person's role: MENTOR ("/mentor @bob"), MENTEE ("mentee @carol")
+
+
+@dataclass(frozen=True, slots=True)
+class MentorAction:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MentorDone:
+    number: int
+
+
+MentorCommand = MentorAsk | MentorAction | MentorDone | Simple | Typo
+
+
+def parse_mentor(raw: str) -> MentorCommand:
+    """``/mentor`` as Slack sends it: mentions as ``<@U…|name>`` tokens, everything else
+    with ``&<>`` as entities (decoded here, once: a member who types ``<@U1>`` sends
+    ``&lt;@U1&gt;``, which is text, never a mention)."""
+    words = raw.split()
+    if not words:
+        return Simple("help")
+    first = words[0].lower()
+    if _MENTION.match(words[0]) and len(words) == 1:
+        return MentorAsk(_mention_id(words[0]), Role.MENTOR)
+    if first in ("ask", "mentor") and len(words) == 2:
+        return MentorAsk(_person(words[1]), Role.MENTOR)
+    if first in ("mentee", "offer") and len(words) == 2:
+        return MentorAsk(_person(words[1]), Role.MENTEE)
+    if first in SIMPLE_MENTOR and len(words) == 1:
+        return Simple(f"mentor-{first}")
+    if first == "action":
+        text = from_slack(raw.split(maxsplit=1)[1] if len(words) > 1 else "").strip()
+        if not text:
+            raise InvalidInput("Say what you plan to do: `/mentor action <text>`.")
+        return MentorAction(text)
+    if first == "done":
+        if len(words) != 2 or not is_number(words[1].removeprefix("#")):
+            raise InvalidInput(
+                "Say which one: `/mentor done <n>`. `/mentor actions` lists them with numbers."
+            )
+        return MentorDone(int(words[1].removeprefix("#")))
+    if first.startswith("@") or (len(words) == 1 and first.startswith("&lt;@")):
+        _person(words[0])  # raises: a name typed as text
+    meant = close_word(first, MENTOR_SUBCOMMANDS)
+    if meant is not None:
+        return Typo(words[0], meant, " ".join(words[1:]))
+    raise InvalidInput(
+        "I don't know that one. `/mentor @name` asks someone to be your mentor; "
+        "`/mentor help` lists the rest."
+    )
+
+
+def _mention_id(token: str) -> str:
+    found = _MENTION.match(token)
+    assert found is not None
+    return found.group("id")
+
+
+def _person(token: str) -> str:
+    if _MENTION.match(token):
+        return _mention_id(token)
+    raise InvalidInput(
+        f"“{_short(from_slack(token))}” is not a mention I can follow: type @ and pick the "
+        "person from Slack's list, so their name turns into a link."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -50,14 +50,20 @@ def member_post(
     quotable: Collection[str],
     names: Names,
     today: date,
+    chosen: bool = False,
+    notes: Mapping[int, Sequence[str]] | None = None,
+    notes_by: str | None = None,
 ) -> str:
     """A Jekyll-style post: front matter, then one section per chapter with the member's own text.
 
-    ``reflections`` are the member's own shared reflections. Of ``others`` (other members'
-    reflections on the plan), only shared ones by ``quotable`` members are quoted. Slack
-    markup (mentions, links, emphasis) becomes Markdown, with names instead of ids.
+    ``reflections`` are the member's own: only shared ones, unless ``chosen`` (the
+    member picked each one for this post, whoever could see it). Of ``others`` (other
+    members' reflections on the plan), only shared ones by ``quotable`` members are
+    quoted. ``notes`` (reflection id → texts) are a mentor's replies the mentor agreed to
+    have quoted, each under the reflection it answers, signed ``notes_by``. Slack markup
+    (mentions, links, emphasis) becomes Markdown, with names instead of ids.
     """
-    front = {
+    front: dict[str, Any] = {
         "title": f"Reflections on {book.title}",
         "date": today.isoformat(),
         "categories": ["reading", slug(book.title)],
@@ -65,6 +71,8 @@ def member_post(
         "book_author": book.author,
         "author": author_name,
     }
+    if notes and notes_by:
+        front["mentor"] = notes_by
     lines = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(), "---", ""]
     lines.append(
         f"# Reflections on *{markdown_literal(book.title)}* by {markdown_literal(book.author)}"
@@ -83,8 +91,12 @@ def member_post(
     sections: dict[tuple[int, int], list[str]] = {}
     for reflection in reflections:
         key = section_of(reflection)
-        if key is not None and reflection.visibility is Visibility.SHARED:
-            sections.setdefault(key, []).append(_markdown(reflection.text, names))
+        if key is None or not (chosen or reflection.visibility is Visibility.SHARED):
+            continue
+        parts = [_markdown(reflection.text, names)]
+        for note in (notes or {}).get(reflection.id or 0, []):
+            parts.append(_quoted(_markdown(note, names), f"{notes_by}, my mentor"))
+        sections.setdefault(key, []).append("\n\n".join(parts))
     quoted: dict[tuple[int, int], list[tuple[str, str]]] = {}
     for other in others:
         key = section_of(other)
@@ -108,12 +120,16 @@ def member_post(
         for text in sections.get((first, last), []):
             lines += [text, ""]
         for text, who in quoted.get((first, last), []):
-            lines.append("> " + text.replace("\n", "\n> "))
-            lines += [f"> — {who}", ""]
+            lines += [_quoted(text, who), ""]
     if not sections:
         lines.append("_No shared reflections yet._")
         lines.append("")
     return "\n".join(lines)
+
+
+def _quoted(text: str, who: str) -> str:
+    """A Markdown block quote, signed."""
+    return "> " + text.replace("\n", "\n> ") + f"\n> — {markdown_literal(who)}"
 
 
 def digest_label(kind: str, period: str) -> str:

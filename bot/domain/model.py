@@ -35,8 +35,9 @@ OPEN_STEP_STATES = frozenset({StepState.PENDING, StepState.CLAIMED})
 
 
 class Visibility(enum.StrEnum):
-    PRIVATE = "private"
-    SHARED = "shared"
+    PRIVATE = "private"  # only the author
+    SHARED = "shared"  # the group: the step's thread, digests (with consent)
+    MENTOR = "mentor"  # in a mentoring pair: the author and their mentor, nobody else
 
 
 class CadenceKind(enum.StrEnum):
@@ -212,6 +213,10 @@ class Reflection:
     number: int | None = None  # the author's own numbering: their first reflection is #1
     workspace_id: int | None = None
     id: int | None = None
+    # Written for the mentor: where the mentor's copy is (their DM: "channel ts"), and
+    # when the mentor marked it read.
+    mentor_copy: str | None = None
+    mentor_read_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -229,6 +234,115 @@ class Draft:
     step_id: int | None = None
     visibility: Visibility | None = None
     reflection_number: int | None = None  # editing this reflection of theirs
+    id: int | None = None
+
+
+class PairState(enum.StrEnum):
+    PROPOSED = "proposed"  # asked; waiting for the other person's answer
+    ACTIVE = "active"  # accepted: the two read together in their conversation
+    DECLINED = "declined"  # the other person said no
+    EXPIRED = "expired"  # never answered in time
+    ENDED = "ended"  # one of them left
+
+
+#: A pair in one of these states holds its two people together (at most one per two).
+OPEN_PAIR_STATES = frozenset({PairState.PROPOSED, PairState.ACTIVE})
+
+
+class Role(enum.StrEnum):
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+
+
+@dataclass(slots=True)
+class Pair:
+    """A mentee and a mentor who read together, in a conversation of their own.
+
+    ``channel_id`` is that conversation (a group DM with the bot, or a private channel of
+    just the two), known once the pair is accepted. The agreement (``hopes``, ``goals``)
+    and the look-back are private to the two.
+    """
+
+    workspace_id: int
+    mentee_id: str
+    mentor_id: str
+    proposed_by: str
+    created_at: datetime
+    state: PairState = PairState.PROPOSED
+    channel_id: str | None = None
+    accepted_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    hopes: str | None = None  # the mentee's "where do I want to be in five years?"
+    goals: list[str] = field(default_factory=list)
+    goals_by: str | None = None  # who wrote the goals as they stand
+    goals_agreed_at: datetime | None = None  # the other one agreed to them
+    look_back: dict[str, str] = field(default_factory=dict)  # user id → their look-back
+    look_back_asked_at: datetime | None = None
+    quiet_flagged_at: datetime | None = None
+    id: int | None = None
+
+    def role_of(self, user_id: str) -> Role | None:
+        if user_id == self.mentee_id:
+            return Role.MENTEE
+        if user_id == self.mentor_id:
+            return Role.MENTOR
+        return None
+
+    def partner_of(self, user_id: str) -> str:
+        return self.mentor_id if user_id == self.mentee_id else self.mentee_id
+
+    @property
+    def people(self) -> tuple[str, str]:
+        return (self.mentee_id, self.mentor_id)
+
+
+@dataclass(slots=True)
+class Feedback:
+    """One message of the private conversation on a reflection written for the mentor:
+    the mentor's reply, the mentee's answer, and so on."""
+
+    reflection_id: int
+    pair_id: int
+    author_id: str
+    text: str
+    created_at: datetime
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class ActionItem:
+    """Something one of the pair plans to do, often taken from a line of feedback."""
+
+    pair_id: int
+    text: str
+    created_by: str
+    created_at: datetime
+    feedback_id: int | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+    id: int | None = None
+
+
+class PublicationState(enum.StrEnum):
+    REQUESTED = "requested"  # the mentee asked; the mentor decides, note by note
+    SENT = "sent"  # the mentor approved; the file went to the mentee
+    DECLINED = "declined"  # the mentor said no; nothing was sent
+
+
+@dataclass(slots=True)
+class Publication:
+    """A post the mentee builds from their reflections, with the mentor's replies quoted
+    only where the mentor consents, one by one; sent only once the mentor approves."""
+
+    pair_id: int
+    plan_id: int
+    reflection_ids: list[int]
+    requested_feedback_ids: list[int]  # the mentor's replies the mentee would like to quote
+    created_at: datetime
+    state: PublicationState = PublicationState.REQUESTED
+    allowed_feedback_ids: list[int] = field(default_factory=list)  # the mentor's consent
+    decided_at: datetime | None = None
     id: int | None = None
 
 

@@ -63,6 +63,9 @@ class PromptContent:
     host_user_id: str = ""
     reminder: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # In a mentoring pair's conversation: its open action items, (number, text).
+    pair_id: int | None = None
+    open_actions: tuple[tuple[int, str], ...] = ()
 
     @property
     def chapter_label(self) -> str:

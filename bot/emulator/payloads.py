@@ -216,6 +216,19 @@ def typed_message(ws: Workspace, text: str) -> str:
     return re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", mention, encoded)
 
 
+def escaped_command_text(ws: Workspace, text: str) -> str:
+    """A command's text as Slack sends it for a command declared with should_escape:
+    entities for ``&<>``, and ``@name`` of a member as ``<@U…|name>``."""
+    encoded = slack_entities(text)
+    users = {u.name.lower(): u for u in ws.users() if not u.deleted}
+
+    def mention(found: re.Match[str]) -> str:
+        user = users.get(found.group(1).lower())
+        return f"<@{user.id}|{user.name}>" if user else found.group(0)
+
+    return re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", mention, encoded)
+
+
 def slash_command_form(
     ws: Workspace,
     *,
@@ -245,7 +258,13 @@ def slash_command_form(
         ("command", command),
         # Slack sends &, < and > in a command's text as entities (with should_escape
         # false, nothing else changes): "Pride & Prejudice" arrives as "Pride &amp; Prejudice".
-        ("text", slack_entities(text)),
+        # With should_escape true, @mentions also arrive as <@U…|name>.
+        (
+            "text",
+            escaped_command_text(ws, text)
+            if command in ws.escaped_commands
+            else slack_entities(text),
+        ),
         ("api_app_id", ws.app_id),
         ("is_enterprise_install", "false"),
         ("response_url", response_url),

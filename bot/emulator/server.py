@@ -23,6 +23,7 @@ from bot.emulator.faults import FaultInjector
 from bot.emulator.models import ApiCall, Message, UploadedFile
 from bot.emulator.webapi import METHODS, Params, decode_json_params, error_body
 from bot.emulator.workspace import SlackError, Workspace
+from bot.slack.manifest import ESCAPED_COMMANDS
 
 _MAX_BODY = 50 * 1024 * 1024
 
@@ -49,6 +50,7 @@ class SlackEmulator:
         bot_name: str = "readalong",
         bot_id: str | None = None,
         app_id: str = "A0READALONG",
+        escaped_commands: Iterable[str] = ESCAPED_COMMANDS,
     ) -> None:
         self.bot_token = bot_token
         self.clock = clock
@@ -61,6 +63,8 @@ class SlackEmulator:
             app_id=app_id,
             clock=clock,
         )
+        # Commands the app declares with should_escape: mentions arrive as <@U…|name>.
+        self.workspace.escaped_commands = frozenset(escaped_commands)
         self.workspace.add_user(bot_user_id, bot_name, real_name="Readalong", is_bot=True)
         self.faults = FaultInjector()
         self._calls: list[ApiCall] = []

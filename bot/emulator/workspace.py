@@ -161,6 +161,7 @@ class Workspace:
         self.app_id = app_id
         self.clock = clock
         self.base_url = "http://127.0.0.1"
+        self.escaped_commands: frozenset[str] = frozenset()
         self._s = _State()
         self._last_micros = 0
         self._ids = itertools.count(1)

@@ -11,6 +11,7 @@ from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.home import HomeService
+from bot.services.pairs import PairPolicy, PairService
 from bot.services.people import PeopleService
 from bot.services.plans import PlanService
 from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
@@ -33,6 +34,7 @@ class Services:
     exports: ExportService
     home: HomeService
     people: PeopleService
+    pairs: PairService
 
     @classmethod
     def build(
@@ -44,6 +46,7 @@ class Services:
         policy: PromptPolicy,
         digests: DigestPolicy | None = None,
         directory: Directory | None = None,
+        pairs: PairPolicy | None = None,
     ) -> Services:
         """Every service over one unit of work, clock and notifier. ``directory`` (names of
         people and channels) defaults to the notifier when it is one (Slack's is)."""
@@ -65,11 +68,14 @@ class Services:
             exports=ExportService(uow, clock, directory),
             home=HomeService(uow, clock, notifier, directory),
             people=PeopleService(uow, clock),
+            pairs=PairService(uow, clock, notifier, directory, pairs),
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:
-        """Everything the scheduler does at ``now``: prompts, reminders, then digests."""
+        """Everything the scheduler does at ``now``: prompts, reminders, digests, then
+        what mentoring pairs have due (expired invitations, look-backs, quiet pairs)."""
         now = now or self.clock.now()
         report = self.prompts.run_due(now)
         report.digests = self.digests.run_due(now)
+        report.pairs = self.pairs.run_due(now)
         return report

@@ -89,7 +89,9 @@ class DigestService:
                 f"thread on {digest.chapters_label}, so I haven't posted a digest."
             )
         digest = self._named(digest, stored)
-        if not can_manage(view.plan, caller):
+        with self.uow() as uow:
+            pair = uow.pairs.active_for_channel(view.group.workspace_id, view.group.channel_id)
+        if not can_manage(view.plan, caller, pair):
             return PostedDigest(digest, None, 0)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)

@@ -14,8 +14,13 @@ from bot.services.ports import Clock, UnitOfWork
 
 MAX_REMEMBERED = 100_000  # (member, channel) pairs held in memory at most
 
-#: What Slack sends as ``channel_name`` where a conversation has no name of its own.
-PLACEHOLDER_CHANNEL_NAMES = frozenset({"directmessage", "privategroup", "mpdm"})
+#: What Slack sends as ``channel_name`` where a conversation has no name of its own
+#: (a group DM's is ``mpdm-alice--bob-1``).
+PLACEHOLDER_CHANNEL_NAMES = frozenset({"directmessage", "privategroup"})
+
+
+def is_placeholder(channel_name: str | None) -> bool:
+    return channel_name in PLACEHOLDER_CHANNEL_NAMES or str(channel_name).startswith("mpdm")
 
 
 class PeopleService:
@@ -51,12 +56,12 @@ class PeopleService:
                     member.display_name = user_name
                     uow.members.save(member)
             group = None
-            if channel_name and channel_name not in PLACEHOLDER_CHANNEL_NAMES:
+            if channel_name and not is_placeholder(channel_name):
                 group = uow.groups.get(workspace_id, channel_id)
                 if group is not None and group.name != channel_name:
                     uow.groups.save(replace(group, name=channel_name))
             uow.commit()
-        if group is None and channel_name not in PLACEHOLDER_CHANNEL_NAMES:
+        if group is None and not is_placeholder(channel_name):
             return  # the channel may start reading later: its name is kept then
         if len(self._known) < MAX_REMEMBERED:
             with self._lock:

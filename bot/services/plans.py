@@ -32,8 +32,10 @@ NO_PLAN = "There is no reading plan in this channel. Start one with `/book start
 __all__ = ["NO_PLAN", "PlanChange", "PlanService", "PlanView", "latest_view", "running_view"]
 
 CANT_SEE_CHANNEL = (
-    "I can't post in this conversation. Invite me first (`/invite @Readalong`), then start "
-    "the plan."
+    "I can't post in this conversation. In a channel, invite me first (`/invite @Readalong`), "
+    "then start the plan. A direct message between two people can't have me in it: read "
+    "together in a group DM with me or a private channel (`/mentor @name` makes one for a "
+    "mentoring pair)."
 )
 
 
@@ -214,7 +216,8 @@ class PlanService:
                     f"finished, so there is nothing to {action}. `/book start <book>` reads "
                     "the next one."
                 )
-            require_manager(view.plan, caller, action)
+            pair = uow.pairs.active_for_channel(view.group.workspace_id, view.group.channel_id)
+            require_manager(view.plan, caller, action, pair)
             touched = apply(view.plan, now)
             uow.plans.save(view.plan)
             uow.commit()

@@ -41,12 +41,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import timeline
 from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
-from bot.domain.prompts import DEFAULT_QUESTIONS, Due, classify_due, prompt_content, retry_delay
+from bot.domain.prompts import (
+    DEFAULT_QUESTIONS,
+    Due,
+    PromptContent,
+    classify_due,
+    prompt_content,
+    retry_delay,
+)
 from bot.services.echoes import EchoService
 from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
 
@@ -91,6 +98,7 @@ class TickReport:
     lost: list[int] = field(default_factory=list)  # claims another process took over
     reminded: int = 0
     digests: int = 0
+    pairs: int = 0  # mentoring-pair messages due (expired invitations, look-backs, quiet)
     max_lag_seconds: float = 0.0  # how late the latest-posted prompt of this tick was
 
     def record(self, outcome: TickOutcome, step_id: int) -> None:
@@ -269,8 +277,10 @@ class PromptService:
         """Post one claimed step; returns what became of it (and when to retry it)."""
         due = job.due
         step = job.plan.step(due.number)
-        content = prompt_content(
-            job.plan, job.book, step, late=job.late, defaults=self.policy.questions
+        content = self._with_open_actions(
+            prompt_content(job.plan, job.book, step, late=job.late, defaults=self.policy.questions),
+            job.plan,
+            due.channel_id,
         )
         recovered = False
         try:
@@ -300,6 +310,28 @@ class PromptService:
         if recovered:
             return TickOutcome.RECOVERED, None
         return (TickOutcome.LATE if job.late else TickOutcome.POSTED), None
+
+    def _with_open_actions(
+        self, content: PromptContent, plan: Plan, channel_id: str
+    ) -> PromptContent:
+        """A pair's prompt reminds them of their open action items ("Last time you
+        planned to …"), only where nobody but the two reads the conversation."""
+        with self.uow() as uow:
+            workspace_id = uow.groups.by_id(plan.group_id).workspace_id
+            pair = uow.pairs.active_for_channel(workspace_id, channel_id)
+            items = uow.pairs.actions(pair.id, open_only=True) if pair and pair.id else []
+        if pair is None or not items:
+            return content
+        try:
+            readers = set(self.notifier.channel_members(channel_id))
+        except DeliveryFailed as exc:
+            logger.warning("members of %s unknown (%s): no action items", channel_id, exc.reason)
+            return content
+        if not readers <= set(pair.people):
+            return content  # someone else reads this conversation: the items stay private
+        return replace(
+            content, pair_id=pair.id, open_actions=tuple((n, i.text) for n, i in items[:5])
+        )
 
     def _renew_for_post(self, due: DueStep, token: str) -> bool:
         """Renew the claim just before its post, marked in flight until the post is over

@@ -14,6 +14,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import (
     Draft,
     Member,
+    Pair,
     Plan,
     PlanState,
     Progress,
@@ -22,6 +23,7 @@ from bot.domain.model import (
     StepState,
     Visibility,
 )
+from bot.domain.privacy import check_visibility, default_visibility, visibility_choices
 from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress, split_text
 from bot.domain.text import clean
 from bot.services.books import require_chapter
@@ -43,17 +45,14 @@ class SavedReflection:
     step: Step
     echoed: bool = False  # it shows in the step's thread now
     late: bool = False  # written on a plan that has finished
+    # Who the author may address it to (a mentee in their pair: also the mentor).
+    choices: tuple[Visibility, ...] = (Visibility.SHARED, Visibility.PRIVATE)
 
 
 @dataclass(frozen=True, slots=True)
 class Deleted:
     reflection: Reflection
     undo_draft_id: int | None  # a draft that restores it, with one click
-
-
-def default_visibility(view: PlanView) -> Visibility:
-    """What a reflection is when the member does not say: shared, in a reading group."""
-    return Visibility.SHARED
 
 
 class ReflectionService:
@@ -93,6 +92,9 @@ class ReflectionService:
         with self.uow() as uow:
             view = _plan_for(uow, team_id, channel_id, step_id, now)
             step = _step_for(view, chapter, step_id, step_number, now)
+            pair = _pair_of(uow, view)
+            chosen = visibility or default_visibility(pair, user_id)
+            check_visibility(chosen, pair, user_id)
             reflection = uow.reflections.add(
                 Reflection(
                     workspace_id=view.group.workspace_id,
@@ -101,7 +103,7 @@ class ReflectionService:
                     chapter=chapter,
                     author_id=user_id,
                     text=cleaned,
-                    visibility=visibility or default_visibility(view),
+                    visibility=chosen,
                     created_at=now,
                     number=number,
                 )
@@ -110,7 +112,12 @@ class ReflectionService:
             uow.commit()
         echoed = self.echoes.sync(_id(reflection.id)) if echo else False
         return SavedReflection(
-            reflection, view, step, echoed, late=view.plan.state is PlanState.FINISHED
+            reflection,
+            view,
+            step,
+            echoed,
+            late=view.plan.state is PlanState.FINISHED,
+            choices=visibility_choices(pair, user_id),
         )
 
     def publish(self, team_id: str, user_id: str, number: int) -> SavedReflection:
@@ -120,14 +127,20 @@ class ReflectionService:
         return replace(found, echoed=echoed)
 
     def form_target(
-        self, team_id: str, channel_id: str, step_id: int | None = None
-    ) -> tuple[PlanView, Step]:
-        """The plan and step a new reflection's form is for: the button's step, or the
-        step the channel is reading (or last read, when the plan has finished)."""
+        self, team_id: str, channel_id: str, user_id: str, step_id: int | None = None
+    ) -> tuple[PlanView, Step, tuple[Visibility, ...]]:
+        """The plan and step a new reflection's form is for (the button's step, or the
+        step the channel is reading, or last read when the plan has finished), and who
+        the member may address it to, the default first."""
         now = self.clock.now()
         with self.uow() as uow:
             view = _plan_for(uow, team_id, channel_id, step_id, now)
-            return view, _step_for(view, None, step_id, None, now)
+            pair = _pair_of(uow, view)
+            return (
+                view,
+                _step_for(view, None, step_id, None, now),
+                visibility_choices(pair, user_id),
+            )
 
     def write_parts(
         self,
@@ -207,12 +220,15 @@ class ReflectionService:
         with self.uow() as uow:
             reflection, view = _own(uow, team_id, user_id, number, now)
             old_step, old_echo = reflection.step_number, reflection.message_ts
+            old_mentor_copy = reflection.mentor_copy
+            choices = visibility_choices(_pair_of(uow, view), user_id)
             changed = False
             if cleaned is not None and cleaned != reflection.text:
                 reflection.text = cleaned
                 reflection.edit_count += 1
                 changed = True
             if visibility is not None and visibility is not reflection.visibility:
+                check_visibility(visibility, _pair_of(uow, view), user_id)
                 reflection.visibility = visibility
                 changed = True
             if chapter is not None and chapter != reflection.chapter:
@@ -232,12 +248,19 @@ class ReflectionService:
                 uow.commit()
         if reflection.step_number != old_step:
             self.echoes.move(_id(reflection.id), view.group.channel_id, old_echo)
-        if not echo and reflection.visibility is Visibility.PRIVATE and old_echo:
-            echo = True  # made private: its copy leaves the thread now, never later
+        if not echo and reflection.visibility is not Visibility.SHARED and old_echo:
+            echo = True  # no longer shared: its copy leaves the thread now, never later
+        if not echo and reflection.visibility is not Visibility.MENTOR and old_mentor_copy:
+            echo = True  # no longer for the mentor: their copy is taken back now
         echoed = self.echoes.sync(_id(reflection.id)) if echo else bool(old_echo)
         step = view.plan.step(reflection.step_number)
         return SavedReflection(
-            reflection, view, step, echoed, late=view.plan.state is PlanState.FINISHED
+            reflection,
+            view,
+            step,
+            echoed,
+            late=view.plan.state is PlanState.FINISHED,
+            choices=choices,
         )
 
     def mark_echoed(self, reflection_id: int, message_ts: str | None) -> None:
@@ -303,6 +326,7 @@ class ReflectionService:
                 step,
                 echoed=bool(reflection.message_ts),
                 late=view.plan.state is PlanState.FINISHED,
+                choices=visibility_choices(_pair_of(uow, view), user_id),
             )
 
     def latest_own(self, team_id: str, user_id: str) -> SavedReflection:
@@ -473,6 +497,11 @@ def _number(reflection: Reflection) -> int:
     if reflection.number is None:
         raise ValueError("reflection has no number")
     return reflection.number
+
+
+def _pair_of(uow: Unit, view: PlanView) -> Pair | None:
+    """The pair whose conversation the plan is read in, if it is a pair's."""
+    return uow.pairs.latest_for_channel(view.group.workspace_id, view.group.channel_id)
 
 
 def _plan_for(

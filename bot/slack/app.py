@@ -29,6 +29,7 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "im:write",
+    "mpim:write",
     "users:read",
     "channels:history",
     "groups:history",

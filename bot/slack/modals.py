@@ -307,6 +307,7 @@ class ReflectionModal:
     initial_chapter: int | None = None
     initial_visibility: Visibility = Visibility.SHARED
     hint: str | None = None
+    choices: tuple[Visibility, ...] = (Visibility.SHARED, Visibility.PRIVATE)
 
     def build(self) -> View:
         chapters = [
@@ -321,10 +322,21 @@ class ReflectionModal:
         initial_chapter = chapters[0]
         if self.initial_chapter is not None and self.initial_chapter < len(chapters):
             initial_chapter = chapters[self.initial_chapter]
-        visibility = [
-            Option(value=Visibility.SHARED.value, label="Shared with the group"),
-            Option(value=Visibility.PRIVATE.value, label="Private: only me"),
-        ]
+        in_pair = Visibility.MENTOR in self.choices
+        labels = {
+            Visibility.MENTOR: "For my mentor: only the two of us",
+            Visibility.SHARED: "Shared in our conversation" if in_pair else "Shared with the group",
+            Visibility.PRIVATE: "Private: only me",
+        }
+        choices = (
+            self.choices
+            if self.initial_visibility in self.choices
+            else (
+                self.initial_visibility,
+                *self.choices,
+            )
+        )
+        visibility = [Option(value=v.value, label=labels[v]) for v in choices]
         editing = self.reflection_number is not None
         blocks: list[Block] = [
             section(
@@ -363,9 +375,7 @@ class ReflectionModal:
                 element=RadioButtonsElement(
                     action_id="value",
                     options=visibility,
-                    initial_option=visibility[
-                        0 if self.initial_visibility is Visibility.SHARED else 1
-                    ],
+                    initial_option=visibility[choices.index(self.initial_visibility)],
                 ),
             ),
         ]
@@ -401,7 +411,7 @@ class ReflectionModal:
         )
         visibility_value = _value(state, "visibility", "value") or Visibility.SHARED.value
         if visibility_value not in {v.value for v in Visibility}:
-            errors["visibility"] = "Choose shared or private."
+            errors["visibility"] = "Choose who can see it."
         if errors:
             raise FieldErrors(errors)
         return ReflectionInput(text=text, chapter=chapter, visibility=Visibility(visibility_value))

@@ -18,6 +18,8 @@ from slack_sdk.models.metadata import Metadata
 from bot.domain.digests import Digest
 from bot.domain.errors import InvalidInput
 from bot.domain.model import PlanView, Reflection, Step
+from bot.domain.notes import MessageRef, Note
+from bot.domain.pairs import Person
 from bot.domain.prompts import PromptContent
 from bot.domain.schedule import zone
 from bot.services.ports import DeliveryFailed
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 PERMANENT_ERRORS = {
     "channel_not_found",
+    "message_not_found",
+    "user_not_found",
     "not_in_channel",
     "is_archived",
     "invalid_auth",
@@ -302,7 +306,43 @@ class SlackNotifier:
             initial_comment=comment,
         )
 
+    # --- notes to people (mentoring pairs) ---------------------------------------------
+
+    def send_note(self, user_id: str, note: Note) -> MessageRef:
+        dm = self._call("conversations_open", users=user_id)["channel"]["id"]
+        return MessageRef(dm, self._post(dm, blocks.note_message(note)))
+
+    def post_note(self, channel_id: str, note: Note) -> MessageRef:
+        return MessageRef(channel_id, self._post(channel_id, blocks.note_message(note)))
+
+    def update_note(self, ref: MessageRef, note: Note) -> None:
+        message = blocks.note_message(note)
+        self._call(
+            "chat_update",
+            channel=ref.channel_id,
+            ts=ref.ts,
+            text=message.text,
+            blocks=message.blocks,
+        )
+
+    def open_conversation(self, user_ids: Sequence[str]) -> str:
+        return str(self._call("conversations_open", users=",".join(user_ids))["channel"]["id"])
+
     # --- Directory ---------------------------------------------------------------------
+
+    def person(self, user_id: str) -> Person:
+        try:
+            user = dict(self._call("users_info", user=user_id).get("user") or {})
+        except DeliveryFailed as exc:
+            if exc.reason == "user_not_found":
+                return Person(user_id, found=False)
+            raise
+        return Person(
+            user_id,
+            found=bool(user),
+            is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+            deleted=bool(user.get("deleted")),
+        )
 
     def user_names(self, user_ids: Sequence[str]) -> dict[str, str]:
         names: dict[str, str] = {}

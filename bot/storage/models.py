@@ -215,6 +215,10 @@ class ReflectionRow(Base):
     updated_at: Mapped[datetime | None]
     edit_count: Mapped[int] = mapped_column(default=0)
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Written for the mentor: their DM copy ("channel ts", or a claim while it is posted),
+    # claimed by compare-and-set like the thread copy; and when the mentor read it.
+    mentor_copy: Mapped[str | None] = mapped_column(String(80))
+    mentor_read_at: Mapped[datetime | None]
 
 
 class ThreadMessageRow(Base):
@@ -293,3 +297,98 @@ class DraftRow(Base):
     visibility: Mapped[str | None] = mapped_column(String(16))
     reflection_number: Mapped[int | None]  # set when the draft edits an existing reflection
     created_at: Mapped[datetime]
+
+
+#: The partial unique indexes' conditions: a pair that holds its two people together,
+#: and the one pair a conversation belongs to.
+OPEN_PAIR_WHERE = "state IN ('proposed', 'active')"
+ACTIVE_PAIR_WHERE = "state = 'active'"
+
+
+class PairRow(Base):
+    """A mentee and a mentor. Two people have at most one open pair: a database fact."""
+
+    __tablename__ = "pairs"
+    __table_args__ = (
+        Index(
+            "uq_pairs_open_people",
+            "workspace_id",
+            "people_key",
+            unique=True,
+            sqlite_where=text(OPEN_PAIR_WHERE),
+            postgresql_where=text(OPEN_PAIR_WHERE),
+        ),
+        Index(
+            "uq_pairs_active_channel",
+            "workspace_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_PAIR_WHERE),
+            postgresql_where=text(ACTIVE_PAIR_WHERE),
+        ),
+        Index("ix_pairs_mentee", "workspace_id", "mentee_id"),
+        Index("ix_pairs_mentor", "workspace_id", "mentor_id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    mentee_id: Mapped[str] = mapped_column(String(32))
+    mentor_id: Mapped[str] = mapped_column(String(32))
+    people_key: Mapped[str] = mapped_column(String(70))  # both ids, sorted: one pair per two
+    proposed_by: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+    hopes: Mapped[str | None] = mapped_column(Text)
+    goals: Mapped[list[Any]] = mapped_column(default=list)
+    goals_by: Mapped[str | None] = mapped_column(String(32))
+    goals_agreed_at: Mapped[datetime | None]
+    look_back: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    look_back_asked_at: Mapped[datetime | None]
+    quiet_flagged_at: Mapped[datetime | None]
+
+
+class FeedbackRow(Base):
+    """The private conversation on a reflection written for the mentor."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_reflection", "reflection_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    reflection_id: Mapped[int] = mapped_column(ForeignKey("reflections.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ActionItemRow(Base):
+    """What one of a pair plans to do; numbered per pair (1, 2, 3…)."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("pair_id", "number"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class PublicationRow(Base):
+    """A post the mentee asked to publish; sent only once the mentor approved it."""
+
+    __tablename__ = "publications"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    reflection_ids: Mapped[list[Any]] = mapped_column(default=list)
+    requested_feedback_ids: Mapped[list[Any]] = mapped_column(default=list)
+    allowed_feedback_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -20,6 +20,7 @@ from bot.storage.repositories import (
     SqlDrafts,
     SqlGroups,
     SqlMembers,
+    SqlPairs,
     SqlPlans,
     SqlPromptQueue,
     SqlReflections,
@@ -43,6 +44,7 @@ class SqlAlchemyUnit:
         self.discussions = SqlDiscussions(session)
         self.summaries = SqlSummaries(session)
         self.drafts = SqlDrafts(session)
+        self.pairs = SqlPairs(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

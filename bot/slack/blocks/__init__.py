@@ -34,6 +34,7 @@ from bot.slack.blocks.books import (
     remove_question,
 )
 from bot.slack.blocks.digests import digest_for_one, digest_messages
+from bot.slack.blocks.pairs import note_message
 from bot.slack.blocks.plans import (
     plan_changed,
     plan_history,
@@ -99,6 +100,7 @@ __all__ = [
     "error",
     "header",
     "help_message",
+    "note_message",
     "notice",
     "parts_saved",
     "plan_changed",

@@ -11,11 +11,13 @@ from bot.domain.prompts import PromptContent
 from bot.slack.blocks.base import (
     MAX_MESSAGE_BLOCKS,
     Message,
+    actions,
     context,
     header,
     section,
     text_sections,
 )
+from bot.slack.blocks.pairs import done_button
 from bot.slack.blocks.reflections import reflect_button
 from bot.slack.text import escape, local_time
 
@@ -48,6 +50,12 @@ def prompt_message(content: PromptContent) -> Message:
             context(
                 f":hourglass: Posted late: this prompt was due {local_time(content.due_at, content.timezone)}."
             ),
+        )
+    if content.open_actions and content.pair_id is not None:
+        items = "\n".join(f"{n}. {escape(text)}" for n, text in content.open_actions)
+        blocks.append(section(f"*Last time you planned to*\n{items}"))
+        blocks.append(
+            actions(*(done_button(content.pair_id, n) for n, _text in content.open_actions))
         )
     blocks.append(reflect_button(content.step_id))
     return Message(

@@ -62,13 +62,30 @@ def reflection_label(reflection: Reflection, book_title: str | None = None) -> s
         f"chapter {reflection.chapter}" if reflection.chapter else f"step {reflection.step_number}"
     )
     book = f" · {book_title}" if book_title else ""
-    return f"#{reflection.number}{book} · {place} · {reflection.visibility.value}"
+    return f"#{reflection.number}{book} · {place} · {visibility_label(reflection.visibility)}"
+
+
+def visibility_label(visibility: Visibility) -> str:
+    """``private``, ``shared``, ``for your mentor``: how a reflection's visibility reads."""
+    return "for your mentor" if visibility is Visibility.MENTOR else visibility.value
+
+
+def _kind(reflection: Reflection) -> str:
+    """``private reflection``, ``shared reflection``, ``reflection for your mentor``."""
+    if reflection.visibility is Visibility.MENTOR:
+        return "reflection for your mentor"
+    return f"{reflection.visibility.value} reflection"
 
 
 def visibility_words(reflection: Reflection, echoed: bool, late: bool) -> str:
     """Where the reflection can be seen, said plainly: the confirmation's promise."""
     if reflection.visibility is Visibility.PRIVATE:
         return "Only you can see it."
+    if reflection.visibility is Visibility.MENTOR:
+        return (
+            "Only you and your mentor can see it: it reaches them privately, and they can "
+            "reply to you privately."
+        )
     if echoed:
         return "It is shared in the step's thread."
     if late:
@@ -76,15 +93,27 @@ def visibility_words(reflection: Reflection, echoed: bool, late: bool) -> str:
     return "It will be shared in the step's thread once the prompt is posted."
 
 
-def switch_button(*reflections: Reflection) -> ButtonElement:
-    """One click to the other visibility (for all of them: a text saved in parts)."""
+_SWITCH_LABELS = {
+    Visibility.PRIVATE: ("Make it private", "Make them private"),
+    Visibility.SHARED: ("Share it with the group", "Share them with the group"),
+    Visibility.MENTOR: ("Only for my mentor", "Only for my mentor"),
+}
+
+
+def switch_buttons(
+    *reflections: Reflection,
+    choices: Sequence[Visibility] = (Visibility.SHARED, Visibility.PRIVATE),
+) -> list[ButtonElement]:
+    """One click to each other visibility the author may choose (for all of them: a text
+    saved in parts)."""
     numbers = ",".join(str(r.number) for r in reflections)
     several = len(reflections) > 1
-    if reflections[0].visibility is Visibility.PRIVATE:
-        label = "Share them with the group" if several else "Share it with the group"
-        return button(label, SWITCH_ACTION, f"{numbers}:{Visibility.SHARED}")
-    label = "Make them private" if several else "Make it private"
-    return button(label, SWITCH_ACTION, f"{numbers}:{Visibility.PRIVATE}")
+    current = reflections[0].visibility
+    return [
+        button(_SWITCH_LABELS[target][several], SWITCH_ACTION, f"{numbers}:{target}")
+        for target in choices
+        if target is not current
+    ]
 
 
 def of_book(book_title: str | None) -> str:
@@ -99,21 +128,22 @@ def reflection_saved(
     late: bool = False,
     verb: str = "Saved",
     book_title: str | None = None,
+    choices: Sequence[Visibility] = (Visibility.SHARED, Visibility.PRIVATE),
 ) -> Message:
     """The confirmation: what was saved, on which chapters of which book, who can see it,
     and one click to switch visibility."""
     late_note = " The plan has finished; it counts as a late reflection." if late else ""
     edited = " (edited)" if verb != "Saved" else ""
     text = (
-        f":memo: Saved your {reflection.visibility.value} reflection "
-        f"*#{reflection.number}*{edited} on {where(reflection, step)}{of_book(book_title)}. "
+        f":memo: Saved your {_kind(reflection)} *#{reflection.number}*{edited} on "
+        f"{where(reflection, step)}{of_book(book_title)}. "
         f"{visibility_words(reflection, echoed, late)}{late_note}"
     )
     return Message(
         f"Saved reflection #{reflection.number} ({reflection.visibility.value})",
         [
             section(text),
-            actions(switch_button(reflection)),
+            actions(*switch_buttons(reflection, choices=choices)),
             context(f"`/reflect edit {reflection.number}` to change it, `/reflect list` for all."),
         ],
     )
@@ -128,7 +158,9 @@ def deleted(number: int, draft_id: int | None) -> Message:
 
 
 def parts_saved(
-    saved: Sequence[tuple[Reflection, Step, bool]], book_title: str | None = None
+    saved: Sequence[tuple[Reflection, Step, bool]],
+    book_title: str | None = None,
+    choices: Sequence[Visibility] = (Visibility.SHARED, Visibility.PRIVATE),
 ) -> Message:
     """A text saved in parts: where, who can see them, and one click to switch them all."""
     numbers = ", ".join(f"#{r.number}" for r, _s, _e in saved)
@@ -141,7 +173,7 @@ def parts_saved(
                 f"{where(first, step)}{of_book(book_title)}. "
                 f"{visibility_words(first, echoed, False)}"
             ),
-            actions(switch_button(*(r for r, _s, _e in saved))),
+            actions(*switch_buttons(*(r for r, _s, _e in saved), choices=choices)),
         ],
     )
 

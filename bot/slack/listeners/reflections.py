@@ -75,6 +75,7 @@ def register(app: App, deps: SlackDeps) -> None:
                     body["trigger_id"],
                     body["team"]["id"],
                     channel,
+                    user,
                     step_id=int(step_value) if is_number(step_value) else None,
                 )
 
@@ -187,12 +188,15 @@ def confirmation(saved: SavedReflection, *, verb: str = "Saved") -> Message:
         late=saved.late,
         verb=verb,
         book_title=saved.view.book.title,
+        choices=saved.choices,
     )
 
 
 def parts_confirmation(parts: Sequence[SavedReflection]) -> Message:
     return blocks.parts_saved(
-        [(p.reflection, p.step, p.echoed) for p in parts], parts[0].view.book.title
+        [(p.reflection, p.step, p.echoed) for p in parts],
+        parts[0].view.book.title,
+        parts[0].choices,
     )
 
 
@@ -205,6 +209,7 @@ def open_new_reflection(
     trigger_id: str,
     team: str,
     channel: str,
+    user: str,
     *,
     step_id: int | None = None,
     text: str | None = None,
@@ -213,7 +218,7 @@ def open_new_reflection(
     hint: str | None = None,
 ) -> None:
     """The form for a new reflection on ``step_id`` (a button's step) or the channel's."""
-    view, step = deps.services.reflections.form_target(team, channel, step_id)
+    view, step, choices = deps.services.reflections.form_target(team, channel, user, step_id)
     modal = ReflectionModal(
         channel_id=view.group.channel_id,
         book=view.book,
@@ -222,8 +227,9 @@ def open_new_reflection(
         step_number=step.number,
         initial_text=text,
         initial_chapter=chapter,
-        initial_visibility=visibility or Visibility.SHARED,
+        initial_visibility=visibility if visibility in choices else choices[0],
         hint=hint,
+        choices=choices,
     )
     client.views_open(trigger_id=trigger_id, view=modal.build())
 
@@ -250,6 +256,7 @@ def open_edit(
         initial_chapter=reflection.chapter,
         initial_visibility=reflection.visibility,
         hint=hint,
+        choices=saved.choices,
     )
     client.views_open(trigger_id=trigger_id, view=modal.build())
 
@@ -270,7 +277,7 @@ def run_reflect_command(
         case cmd.Simple("help"):
             reply(blocks.help_message(cmd.REFLECT_HELP))
         case cmd.Simple("form"):
-            open_new_reflection(deps, client, trigger_id, team, channel)
+            open_new_reflection(deps, client, trigger_id, team, channel, user)
         case cmd.Simple("list"):
             reply(blocks.reflection_list(*services.reflections.list_with_titles(team, user)))
         case cmd.Simple("progress"):
@@ -314,7 +321,14 @@ def run_reflect_command(
                 reply(blocks.visibility_question(asked.id, question))
             elif not body:
                 open_new_reflection(
-                    deps, client, trigger_id, team, channel, chapter=chapter, visibility=visibility
+                    deps,
+                    client,
+                    trigger_id,
+                    team,
+                    channel,
+                    user,
+                    chapter=chapter,
+                    visibility=visibility,
                 )
             else:
                 write_or_keep(
@@ -453,6 +467,7 @@ def answer_draft(
                 trigger_id,
                 team,
                 draft.channel_id,
+                user,
                 step_id=draft.step_id,
                 text=cut,
                 chapter=draft.chapter,

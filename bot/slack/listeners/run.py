@@ -8,6 +8,7 @@ question.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -17,12 +18,27 @@ from bot.slack import blocks
 from bot.slack.listeners.common import SlackDeps, ephemeral_via, replying
 from bot.slack.text import escape
 
+_MENTION_TOKEN = re.compile(r"(<@[UW][A-Z0-9]+(?:\|[^<>]*)?>)")
+
+
+def escape_keeping_mentions(text: str) -> str:
+    """Escape everything but Slack's own mention tokens."""
+    return "".join(
+        part if _MENTION_TOKEN.fullmatch(part) else escape(part)
+        for part in _MENTION_TOKEN.split(text)
+    )
+
 
 def register(app: App, deps: SlackDeps) -> None:
     from bot.slack.listeners.books import run_book_command
+    from bot.slack.listeners.pairs import run_mentor_command
     from bot.slack.listeners.reflections import run_reflect_command
 
-    runners = {"/book": run_book_command, "/reflect": run_reflect_command}
+    runners = {
+        "/book": run_book_command,
+        "/reflect": run_reflect_command,
+        "/mentor": run_mentor_command,
+    }
 
     def run_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
@@ -39,8 +55,9 @@ def register(app: App, deps: SlackDeps) -> None:
             "team_id": body["team"]["id"],
             "user_id": user,
             "channel_id": channel,
-            # As Slack would send it: &, < and > as entities (decoded once by the command).
-            "text": escape(text),
+            # As Slack would send it: &, < and > as entities (decoded once by the command),
+            # mentions as Slack's own tokens (they came from Slack into our button).
+            "text": escape_keeping_mentions(text),
             "trigger_id": body.get("trigger_id") or "",
         }
 

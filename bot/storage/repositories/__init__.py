@@ -7,6 +7,7 @@ from bot.storage.repositories._common import flush, insert_or_ignore
 from bot.storage.repositories.books import SqlBooks
 from bot.storage.repositories.discussions import SqlDiscussions
 from bot.storage.repositories.drafts import SqlDrafts
+from bot.storage.repositories.pairs import SqlPairs
 from bot.storage.repositories.plans import SqlPlans
 from bot.storage.repositories.queue import SqlPromptQueue
 from bot.storage.repositories.reflections import SqlReflections
@@ -19,6 +20,7 @@ __all__ = [
     "SqlDrafts",
     "SqlGroups",
     "SqlMembers",
+    "SqlPairs",
     "SqlPlans",
     "SqlPromptQueue",
     "SqlReflections",

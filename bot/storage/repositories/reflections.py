@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -110,6 +111,31 @@ class SqlReflections:
         )
         return affected(result) > 0
 
+    def swap_mentor_copy(self, reflection_id: int, expected: str | None, new: str | None) -> bool:
+        """Compare-and-set of where the mentor's DM copy is, like :meth:`swap_echo`."""
+        current = (
+            ReflectionRow.mentor_copy.is_(None)
+            if expected is None
+            else ReflectionRow.mentor_copy == expected
+        )
+        result = self.session.execute(
+            update(ReflectionRow)
+            .where(ReflectionRow.id == reflection_id, current)
+            .values(mentor_copy=new)
+            .execution_options(synchronize_session=False)
+        )
+        return affected(result) > 0
+
+    def mark_read(self, reflection_id: int, now: datetime) -> bool:
+        """The mentor read it: the first time counts; False if it was read already."""
+        result = self.session.execute(
+            update(ReflectionRow)
+            .where(ReflectionRow.id == reflection_id, ReflectionRow.mentor_read_at.is_(None))
+            .values(mentor_read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return affected(result) > 0
+
     def save(self, reflection: Reflection) -> None:
         row = self.session.get_one(ReflectionRow, reflection.id)
         _write_reflection(row, reflection)
@@ -166,4 +192,6 @@ def _reflection(row: ReflectionRow) -> Reflection:
         message_ts=row.message_ts,
         number=row.number,
         workspace_id=row.workspace_id,
+        mentor_copy=row.mentor_copy,
+        mentor_read_at=row.mentor_read_at,
     )

@@ -11,6 +11,7 @@ import pytest
 from bot.domain.discussions import MessageChange, MessageEvent
 from bot.domain.export import record_markdown, split_front_matter
 from bot.domain.model import Book, Cadence, Caller, Member, Visibility
+from bot.domain.pairs import Person
 from bot.services.books import BookService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
@@ -40,6 +41,9 @@ class FakeDirectory:
 
     def user_timezone(self, user_id: str) -> str | None:
         return None
+
+    def person(self, user_id: str) -> Person:
+        return Person(user_id, found=user_id in self.users)
 
 
 DIRECTORY = FakeDirectory(

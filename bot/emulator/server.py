@@ -233,6 +233,59 @@ class SlackEmulator:
         """Files completed through files.completeUploadExternal."""
         return self.workspace.files()
 
+    def shown(self, since: tuple[int, int, int] = (0, 0, 0)) -> list[tuple[frozenset[str], str]]:
+        """Everything the app showed anyone, with who could see it, as Slack would:
+        messages (posted or updated) the members of their conversation, ephemerals and
+        answers through a response_url their user (or the conversation, in_channel or
+        replacing a message there), modals and App Home their user, files their
+        conversation. The text is the JSON of what was sent. ``since``: from these
+        counts of (calls, response_url posts, files) on (see :meth:`shown_mark`)."""
+        ws = self.workspace
+        seen: list[tuple[frozenset[str], str]] = []
+
+        def members(channel_id: object) -> frozenset[str]:
+            try:
+                channel = ws.channel(str(channel_id))
+            except SlackError:
+                return frozenset()
+            return frozenset(m for m in channel.members if m != ws.bot_user_id)
+
+        for call in self.calls[since[0] :]:
+            text = json.dumps(call.params, ensure_ascii=False)
+            if call.method in ("chat.postMessage", "chat.update"):
+                seen.append((members(call.params.get("channel")), text))
+            elif call.method == "chat.postEphemeral":
+                seen.append((frozenset({str(call.params.get("user"))}), text))
+            elif call.method == "views.publish":
+                seen.append((frozenset({str(call.params.get("user_id"))}), text))
+            elif call.method in ("views.open", "views.push"):
+                seen.append(
+                    (frozenset({ws.trigger_user(str(call.params.get("trigger_id")))}), text)
+                )
+            elif call.method == "views.update":
+                seen.append((frozenset({ws.view_user(str(call.params.get("view_id")))}), text))
+        for post in self.response_url_posts()[since[1] :]:
+            record = ws.response_url_record(urlsplit(str(post["url"])).path)
+            payload = post["payload"] if isinstance(post["payload"], dict) else {}
+            text = json.dumps(payload, ensure_ascii=False)
+            if record is None:
+                continue
+            public = payload.get("response_type") == "in_channel" or (
+                payload.get("replace_original") and not record.source_ephemeral
+            )
+            seen.append(
+                (members(record.channel_id) if public else frozenset({record.user_id}), text)
+            )
+        for file in self.uploaded_files()[since[2] :]:
+            seen.append((members(file.channel), (file.content or b"").decode(errors="replace")))
+        return seen
+
+    def shown_mark(self) -> tuple[int, int, int]:
+        """Where :meth:`shown` stands now, to look at only what comes after."""
+        with self._calls_lock:
+            calls = len(self._calls)
+        return (calls, len(self.response_url_posts()), len(self.uploaded_files()))
+
     # ------------------------------------------------------------------ faults
 
     def fail_next(

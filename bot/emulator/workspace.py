@@ -616,6 +616,22 @@ class Workspace:
             self._s.triggers[trigger_id] = Trigger(user_id=user_id, issued_at=self.clock())
             return trigger_id
 
+    def trigger_user(self, trigger_id: str) -> str:
+        """Whose interaction a ``trigger_id`` was issued for ("" if none)."""
+        with self.lock:
+            trigger = self._s.triggers.get(trigger_id)
+            return trigger.user_id if trigger else ""
+
+    def view_user(self, view_id: str) -> str:
+        """Whose view ``view_id`` is ("" if none)."""
+        with self.lock:
+            record = self._s.views.get(view_id)
+            return record.user_id if record else ""
+
+    def response_url_record(self, path: str) -> ResponseUrl | None:
+        with self.lock:
+            return self._s.response_urls.get(path)
+
     def exchange_trigger(self, trigger_id: str) -> str:
         """Use a trigger (once, within 3 s); returns its user id."""
         with self.lock:

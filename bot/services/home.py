@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.errors import InvalidInput
-from bot.domain.model import PlanState, PlanView, Progress, Reflection
+from bot.domain.model import (
+    ActionItem,
+    Feedback,
+    Pair,
+    PairState,
+    PlanState,
+    PlanView,
+    Progress,
+    Reflection,
+    Role,
+    Visibility,
+)
+from bot.domain.privacy import may_see
 from bot.domain.reflections import progress
 from bot.domain.schedule import zone
-from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, UnitOfWork
+from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 from bot.services.reflections import book_titles
 
 logger = logging.getLogger(__name__)
@@ -27,6 +39,18 @@ class HomeGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class HomePair:
+    """A pair the member is in, as they may see it: the reflections written for the
+    mentor (the mentee's own, or those addressed to this mentor) and the replies."""
+
+    pair: Pair
+    role: Role
+    for_mentor: list[Reflection] = field(default_factory=list)
+    replies: dict[int, list[Feedback]] = field(default_factory=dict)  # reflection id → replies
+    open_actions: list[tuple[int, ActionItem]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Home:
     timezone: str
     now: datetime
@@ -34,6 +58,7 @@ class Home:
     finished: list[HomeGroup] = field(default_factory=list)  # the last book each group read
     reflections: list[Reflection] = field(default_factory=list)
     titles: dict[int, str] = field(default_factory=dict)  # plan id → book title
+    pairs: list[HomePair] = field(default_factory=list)
 
 
 class HomeService:
@@ -57,8 +82,14 @@ class HomeService:
                 assert book is not None
                 latest[group_id] = PlanView(plan, book, uow.groups.by_id(group_id))
             mine = list(uow.reflections.by_author(workspace_id, user_id))
+            pairs = [
+                self._home_pair(uow, pair, user_id)
+                for pair in uow.pairs.for_user(workspace_id, user_id)
+                if pair.state is PairState.ACTIVE
+            ]
             titles = {view.plan.id: view.book.title for view in latest.values() if view.plan.id}
-            titles |= book_titles(uow, {r.plan_id for r in mine} - set(titles))
+            wanted = {r.plan_id for r in mine} | {r.plan_id for p in pairs for r in p.for_mentor}
+            titles |= book_titles(uow, wanted - set(titles))
             uow.commit()
         reading: list[HomeGroup] = []
         finished: list[HomeGroup] = []
@@ -76,6 +107,28 @@ class HomeService:
             finished=finished,
             reflections=mine,
             titles=titles,
+            pairs=pairs,
+        )
+
+    def _home_pair(self, uow: Unit, pair: Pair, user_id: str) -> HomePair:
+        """What the member may see of their pair: the mentee's reflections written for
+        the mentor (never their private ones), and the replies on them."""
+        role = pair.role_of(user_id)
+        assert role is not None and pair.id is not None
+        written = [
+            r
+            for r in uow.reflections.by_author(pair.workspace_id, pair.mentee_id)
+            if r.visibility is Visibility.MENTOR and may_see(r, user_id, pair)
+        ]
+        replies: dict[int, list[Feedback]] = {}
+        for f in uow.pairs.feedback_on([r.id for r in written if r.id is not None]):
+            replies.setdefault(f.reflection_id, []).append(f)
+        return HomePair(
+            pair,
+            role,
+            for_mentor=written[-10:],
+            replies=replies,
+            open_actions=uow.pairs.actions(pair.id, open_only=True),
         )
 
     def _members(self, channel_id: str) -> set[str]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.domain.model import PlanState, Progress
+from bot.domain.model import PlanState, Progress, Role
 from bot.domain.text import plural
-from bot.services.home import Home
+from bot.services.home import Home, HomePair
 from bot.slack.blocks import (
     context,
     divider,
@@ -19,7 +19,8 @@ from bot.slack.blocks import (
     reflection_label,
     section,
 )
-from bot.slack.text import channel_link, escape, local_time, quote
+from bot.slack.blocks.pairs import feedback_count, read_receipt
+from bot.slack.text import channel_link, escape, local_time, mention, quote
 
 MAX_HOME_BLOCKS = 100
 
@@ -33,7 +34,7 @@ class HomeTab:
     def build(self) -> View:
         home = self.home
         blocks: list[Block] = [header("📚 Readalong")]
-        if not home.reading and not home.finished:
+        if not home.reading and not home.finished and not home.pairs:
             blocks.append(
                 section(
                     "You are not in a reading group yet. In a channel, `/book add` a book and "
@@ -74,6 +75,8 @@ class HomeTab:
                         "`/reflect` in the channel."
                     )
                 )
+        for pair in home.pairs[:5]:
+            blocks += [divider(), *_pair_blocks(pair, home)]
         if home.reflections:
             blocks += [divider(), section("*Your latest reflections*")]
             room = MAX_HOME_BLOCKS - len(blocks) - 1
@@ -86,6 +89,44 @@ class HomeTab:
                 )
         blocks.append(context(f"Times shown in your time zone ({escape(home.timezone)})."))
         return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])
+
+
+def _pair_blocks(entry: HomePair, home: Home) -> list[Block]:
+    """A pair: who, open action items, and the reflections written for the mentor with
+    their replies (the mentee sees whether the mentor has read them)."""
+    pair, mentee = entry.pair, entry.role is Role.MENTEE
+    partner = pair.partner_of(pair.mentee_id if mentee else pair.mentor_id)
+    head = (
+        f"*Mentoring* · you and your mentor {mention(partner)}"
+        if mentee
+        else f"*Mentoring* · you mentor {mention(partner)}"
+    )
+    where = f" · {channel_link(pair.channel_id)}" if pair.channel_id else ""
+    blocks: list[Block] = [section(head + where)]
+    if entry.open_actions:
+        items = "\n".join(f"{n}. {escape(i.text)}" for n, i in entry.open_actions[:5])
+        blocks.append(section(f"*Open action items*\n{items}"))
+    for reflection in entry.for_mentor[-4:][::-1]:
+        replies = entry.replies.get(reflection.id or 0, [])
+        status = (
+            read_receipt(reflection)
+            if mentee
+            else ("read" if reflection.mentor_read_at else "unread")
+        )
+        last = (
+            f"\n_Last reply, {mention(replies[-1].author_id)}:_\n{quote(replies[-1].text, 300)}"
+            if replies
+            else ""
+        )
+        title = home.titles.get(reflection.plan_id, "")
+        blocks.append(
+            section(
+                f"*#{reflection.number}{' · ' + escape(title) if title else ''}* · {status} · "
+                f"{feedback_count(replies)}\n{quote(reflection.text, 300)}{last}"
+            )
+        )
+    blocks.append(context("Only the two of you can see this."))
+    return blocks
 
 
 def _progress_line(progress: Progress) -> str:

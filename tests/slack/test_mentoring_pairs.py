@@ -130,6 +130,16 @@ def test_a_pair_reads_reflects_talks_plans_looks_back_and_publishes_together(
     harness.submit(form["id"], {"text": {"value": "Let's talk Thursday. Try the jobs lens."}}, BOB)
     reply = last_with(harness, ALICE, pair_blocks.ACTION_FROM_ACTION)
     assert "Try the jobs lens" in html.unescape(block_text(reply.blocks))
+    assert "✓ read by your mentor" in harness.say(ALICE, "/reflect", "list", channel=pair_channel)
+    for person in (ALICE, BOB, CAROL):
+        harness.slack.app_home_opened(person)
+    harness.drain()
+    home = {
+        p: html.unescape(json.dumps(harness.emulator.home_view(p))) for p in (ALICE, BOB, CAROL)
+    }
+    assert "Try the jobs lens" in home[ALICE] and "read by your mentor" in home[ALICE]
+    assert "Need to talk to Bob" in home[BOB]  # written for him
+    assert "Need to talk to Bob" not in home[CAROL] and "jobs lens" not in home[CAROL]
 
     # The mentee answers back, and turns the reply into an action item.
     click_in(harness, ALICE, reply, pair_blocks.REPLY_ACTION)

@@ -271,12 +271,19 @@ def reflection_list(
         return notice("You have no reflections yet. Write one with `/reflect <text>`.")
     titles = titles or {}
     lines = [
-        f"*{escape(reflection_label(r, titles.get(r.plan_id)))}*\n{quote(r.text, 200)}"
+        f"*{escape(reflection_label(r, titles.get(r.plan_id)))}*{_read(r)}\n{quote(r.text, 200)}"
         for r in reflections
     ]
     return Message(
         plural(len(reflections), "reflection"), [header("Your reflections"), *text_sections(lines)]
     )
+
+
+def _read(reflection: Reflection) -> str:
+    """Whether the mentor has read a reflection written for them."""
+    if reflection.visibility is not Visibility.MENTOR:
+        return ""
+    return " · ✓ read by your mentor" if reflection.mentor_read_at else " · not read yet"
 
 
 def progress_message(progress: Progress, view: PlanView) -> Message:

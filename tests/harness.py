@@ -65,7 +65,10 @@ class Harness:
         assert response.status == 200, response.text
         assert response.body in (b"", b"{}"), f"ack carried a body: {response.text}"
         self.drain()
-        return [p["payload"] for p in self.emulator.response_url_posts()[before:]]
+        posts = self.emulator.response_url_posts()[before:]
+        refused = [(p["status"], p["response"]) for p in posts if p["status"] != 200]
+        assert not refused, f"Slack refused the bot's answer: {refused}"
+        return [p["payload"] for p in posts]
 
     def say(self, user: str, command: str, text: str = "", channel: str = CLUB) -> str:
         """The text of the bot's replies to a command, as a person reads it (entities decoded)."""

@@ -30,7 +30,8 @@ from bot.slack.text import SECTION_LIMIT, escape, mention, quote
 REFLECT_ACTION = "reflect_open"
 
 
-SWITCH_ACTION = "reflect_switch"  # value: "<number>:<visibility>"
+SWITCH_ACTION = "reflect_switch"  # value: "<number>:<visibility>"; more in a block: ":<n>"
+SWITCH_ACTIONS = re.compile(rf"^{SWITCH_ACTION}(:\d+)?$")
 DRAFT_ACTION = "reflect_draft"  # value: "<draft id>:<choice>"; action id: "reflect_draft:<choice>"
 DRAFT_ACTIONS = re.compile(rf"^{DRAFT_ACTION}(:\w+)?$")
 
@@ -109,10 +110,15 @@ def switch_buttons(
     numbers = ",".join(str(r.number) for r in reflections)
     several = len(reflections) > 1
     current = reflections[0].visibility
+    targets = [target for target in choices if target is not current]
+    # Buttons in one block need distinct action ids: the first is SWITCH_ACTION itself.
     return [
-        button(_SWITCH_LABELS[target][several], SWITCH_ACTION, f"{numbers}:{target}")
-        for target in choices
-        if target is not current
+        button(
+            _SWITCH_LABELS[target][several],
+            f"{SWITCH_ACTION}:{i}" if i else SWITCH_ACTION,
+            f"{numbers}:{target}",
+        )
+        for i, target in enumerate(targets)
     ]
 
 

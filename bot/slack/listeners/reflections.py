@@ -108,7 +108,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         deps.later(switch, "visibility switch")
 
-    app.action(blocks.SWITCH_ACTION)(switch_visibility)
+    app.action(blocks.SWITCH_ACTIONS)(switch_visibility)
 
     def draft_choice(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """An answer to one of the bot's questions about text it kept (a draft)."""

@@ -6,15 +6,24 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.app import BOT_SCOPES
 from bot.slack.listeners.threads import IGNORED_SUBTYPES
+from bot.slack.manifest import bot_scopes, manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_the_package_ships_the_repository_manifest() -> None:
+    """The installed package reads its own copy (OAuth scopes, `readalong check`): it must
+    be the manifest.yaml people paste into Slack."""
+    assert manifest() == yaml.safe_load((ROOT / "manifest.yaml").read_text()), (
+        "manifest.yaml and bot/slack/manifest.yaml differ: copy manifest.yaml over the other"
+    )
+
+
 def test_manifest_matches_the_code() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(bot_scopes())
+    assert {"commands", "chat:write", "channels:read", "users:read"} <= set(bot_scopes())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/book", "/reflect"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])

@@ -20,23 +20,9 @@ from bot.config import Settings
 from bot.observability import InstrumentedWebClient
 from bot.slack.listeners import register_all
 from bot.slack.listeners.common import SlackDeps
+from bot.slack.manifest import bot_scopes
 
 logger = logging.getLogger(__name__)
-
-BOT_SCOPES = [
-    "commands",
-    "chat:write",
-    "channels:read",
-    "groups:read",
-    "im:write",
-    "users:read",
-    "channels:history",
-    "groups:history",
-    "mpim:history",
-    "reactions:read",
-    "files:write",
-]
-
 
 NOTIFIER_TIMEOUT_SECONDS = 30
 
@@ -105,7 +91,7 @@ def build_app(
             oauth_settings=OAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret,
-                scopes=BOT_SCOPES,
+                scopes=list(bot_scopes()),
                 installation_store=installations,
                 state_store=states,
             ),

@@ -134,6 +134,17 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    """Is the Slack app set up right for these settings? 0 when it is, 1 with what to fix."""
+    from bot.check import run_checks
+
+    if settings.log_level != "DEBUG":  # the report is the output; the app's INFO lines are noise
+        logging.getLogger().setLevel(logging.WARNING)
+    report = run_checks(settings, url=args.url, timeout=args.timeout)
+    print(report.render(), flush=True)
+    return 0 if report.ok else 1
+
+
 def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     """Socket Mode: no public URL needed; needs SLACK_APP_TOKEN (xapp-…)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -235,6 +246,26 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--now", default=None, help="act as if it were this ISO-8601 time")
     tick.set_defaults(handler=_tick)
 
+    check = sub.add_parser(
+        "check",
+        help="check the Slack app's setup: token, scopes, signing secret, database, "
+        "/slack/events, channels",
+        description="Check the configured settings against Slack and the database. Exits 0 "
+        "when all is well, 1 with a list of what to fix.",
+    )
+    check.add_argument(
+        "--url",
+        default=None,
+        help="send the signed test request to this deployed Request URL (e.g. "
+        "https://readalong.example.com/slack/events) instead of serving the app from these "
+        "settings on a loopback port",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)"
+    )
+    # A setting that cannot be read is one more thing to fix, not a usage error.
+    check.set_defaults(handler=_check, config_error_status=1)
+
     run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     run.set_defaults(handler=_run_socket_mode)
 
@@ -274,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except (ConfigError, DatabaseNotReady) as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return int(getattr(args, "config_error_status", 2))
     except KeyboardInterrupt:
         return 130
 

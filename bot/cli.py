@@ -11,6 +11,7 @@ what start-up built, for the ack path's sake.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import logging
 import sys
@@ -106,8 +107,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # --port 0 asks for a free port: 0 is a choice here, not "unset".
     port = settings.port if args.port is None else args.port
-    overrides = {"host": args.host or settings.host, "port": port}
-    settings = settings.model_copy(update=overrides)
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=port)
     _require_slack(settings)
     sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     runtime = build_runtime(settings)

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bot.config import Settings
 from bot.storage.db import DatabaseNotReady, ensure_reachable, head_revision, make_engine
@@ -395,13 +394,7 @@ def _target(settings: Settings, url: str | None) -> Iterator[tuple[str, str]]:
     """(the URL to send to, how to name it): ``url``, or the app served from ``settings``
     on a loopback port for as long as the block runs (no scheduler)."""
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"--url must be an http(s) URL, not {url!r}")
-        if parts.path in ("", "/"):
-            parts = parts._replace(path=EVENTS_PATH)
-        target = urlunsplit(parts)
-        yield target, target
+        yield url, url
         return
     from bot.bootstrap import build_runtime
     from bot.serving import HttpServer

@@ -170,6 +170,18 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def _request_url(value: str) -> str:
+    """``--url``: an http(s) URL; a bare host means its /slack/events."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    if parts.path in ("", "/"):
+        parts = parts._replace(path="/slack/events")
+    return urlunsplit(parts)
+
+
 def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     """Socket Mode: no public URL needed; needs SLACK_APP_TOKEN (xapp-…)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -286,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--url",
+        type=_request_url,
         default=None,
         help="send the signed test request to this deployed Request URL (e.g. "
         "https://readalong.example.com/slack/events) instead of serving the app from these "

@@ -339,3 +339,11 @@ def test_unreadable_settings_are_a_fix_too(
     )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("config error: PORT: ")
+
+
+def test_the_url_option_takes_http_urls_only(
+    emulator: SlackEmulator, database: str, tmp_path: Path
+) -> None:
+    status, _out = check(emulator, database, tmp_path, "--url", "ftp://readalong.example.com")
+    assert status == 2  # a usage error, before anything is checked
+    assert emulator.calls == []

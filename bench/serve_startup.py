@@ -12,6 +12,11 @@ migrated database, or ``python -m bench.servers bare-fast`` — and measures:
 
 The last Readalong run then serves ``--load-commands`` ``/book status`` commands (in a
 channel with a running plan) and waits for every lazy reply, and its RSS is read again.
+
+Then ``readalong tick`` (what cron runs every minute) is run ``--tick-runs`` times on the
+same database, with a running plan whose next step is a week away (nothing due): the
+time from spawn to exit, and the process's peak RSS (``ru_maxrss`` from ``wait4``).
+
 SQLite always; PostgreSQL too when ``BENCH_DATABASE_URL`` (or ``TEST_DATABASE_URL``) is set.
 The first run of each target may pay for a cold page cache; later runs do not.
 """
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +40,7 @@ from bench.common import (
     READER,
     SECRET,
     ReadalongProcess,
+    bench_settings,
     count_replies,
     fresh_postgres,
     markdown_table,
@@ -46,9 +54,16 @@ from bench.common import (
     start_running_plan,
     wait_for_replies,
 )
+from bot.bootstrap import build_runtime
+from bot.domain.model import Cadence, Caller
 from bot.emulator.client import SlackAppClient
 from bot.emulator.server import SlackEmulator
-from tests.process_helpers import ServerProcess, sqlite_database
+from tests.process_helpers import (
+    ServerProcess,
+    console_script,
+    readalong_env,
+    sqlite_database,
+)
 
 IDLE_SECONDS = 1.0
 
@@ -60,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=5,
         help="fresh processes per target (default 5)",
+    )
+    group.add_argument(
+        "--tick-runs",
+        type=int,
+        default=5,
+        help="`readalong tick` runs per database, nothing due (default 5)",
     )
     group.add_argument(
         "--load-commands",
@@ -172,6 +193,60 @@ def _load(emulator: SlackEmulator, server: ServerProcess, commands: int) -> dict
     }
 
 
+def _seed_plan_not_due(emulator: SlackEmulator, url: str) -> None:
+    """A book and a plan in :data:`CHANNEL` whose first step is a week away."""
+    from datetime import UTC, datetime, timedelta
+    from datetime import time as clock_time
+
+    runtime = build_runtime(bench_settings(emulator, url))
+    try:
+        services = runtime.services
+        services.books.add(emulator.team_id, READER, "Tick Book", "Bench Author", "12")
+        services.plans.start(
+            Caller(emulator.team_id, READER),
+            TICK_CHANNEL,
+            "Tick Book",
+            Cadence.weekly(0, clock_time(9)),
+            1,
+            datetime.now(UTC).date() + timedelta(days=7),
+            "Europe/Berlin",
+        )
+    finally:
+        runtime.close()
+
+
+TICK_CHANNEL = "C0BENCHTICK"
+
+
+def _tick_runs(emulator: SlackEmulator, url: str, runs: int) -> list[dict[str, Any]]:
+    """``readalong tick`` ``runs`` times: seconds from spawn to exit, and peak RSS."""
+    emulator.add_channel(TICK_CHANNEL, "bench-tick", members=[READER, emulator.bot_user_id])
+    _seed_plan_not_due(emulator, url)
+    env = readalong_env(emulator, url, secret=SECRET, LOG_LEVEL="WARNING")
+    samples: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="readalong-tick-") as cwd:
+        for _ in range(runs):
+            with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+                started = time.perf_counter()
+                process = subprocess.Popen(
+                    [console_script("readalong"), "tick"],
+                    env=env,
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.DEVNULL,
+                )
+                _pid, status, usage = os.wait4(process.pid, 0)
+                elapsed = time.perf_counter() - started
+                process.returncode = os.waitstatus_to_exitcode(status)
+                out.seek(0)
+                said = out.read()
+            if process.returncode != 0 or "posted 0" not in said:
+                raise RuntimeError(f"readalong tick exited {process.returncode}: {said!r}")
+            samples.append({"tick_ms": round(elapsed * 1000, 1), "max_rss_kib": usage.ru_maxrss})
+    return samples
+
+
 def _mib(kib: float) -> float:
     return kib / 1024
 
@@ -181,6 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = max(1, args.startup_runs)
     emulator = start_emulator()
     targets: list[dict[str, Any]] = []
+    ticks: list[dict[str, Any]] = []
     try:
         print("… bare bolt, process_before_response=True", flush=True)
         targets.append(
@@ -207,6 +283,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "after_load": after_load,
                     }
                 )
+                if args.tick_runs > 0:
+                    print(f"… readalong tick, {backend}", flush=True)
+                    ticks.append(
+                        {
+                            "target": f"readalong tick, {backend}",
+                            "database": backend,
+                            "samples": _tick_runs(emulator, url, args.tick_runs),
+                        }
+                    )
     finally:
         emulator.stop()
 
@@ -269,8 +354,40 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "answering = GET /healthz 200 for readalong serve; "
         "the first acked slash command for the bare app (it has no /healthz)."
     )
+    if ticks:
+        tick_rows: list[list[object]] = []
+        for tick in ticks:
+            times = [s["tick_ms"] for s in tick["samples"]]
+            peaks = [_mib(s["max_rss_kib"]) for s in tick["samples"]]
+            tick["summary"] = {
+                "tick_ms_median": statistics.median(times),
+                "tick_ms_min": min(times),
+                "tick_ms_max": max(times),
+                "max_rss_mib_median": round(statistics.median(peaks), 1),
+            }
+            tick_rows.append(
+                [
+                    tick["target"],
+                    len(times),
+                    statistics.median(times),
+                    min(times),
+                    max(times),
+                    round(statistics.median(peaks), 1),
+                ]
+            )
+        print()
+        print("`readalong tick` with nothing due, spawn → exit (what cron pays every minute)")
+        print()
+        print(
+            markdown_table(
+                ["target", "runs", "ms (median)", "min", "max", "peak RSS MiB (median)"],
+                tick_rows,
+            )
+        )
     return {
+        "ticks": ticks,
         "config": {
+            "tick_runs": args.tick_runs,
             "runs": runs,
             "idle_seconds": IDLE_SECONDS,
             "load_commands": args.load_commands,

@@ -1,4 +1,9 @@
-"""The composition root: builds everything from the settings, in one place."""
+"""The composition root: builds everything from the settings, in one place.
+
+:func:`build_services` is what a command that only runs use cases needs (`readalong
+tick`, `export`, `check`): no bolt, no HTTP, no scheduler are imported for it.
+:func:`build_runtime` adds those for a process that serves Slack.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,19 +20,21 @@ from bot.config import Settings
 from bot.domain.plans import PlanDefaults
 from bot.domain.schedule import WEEKDAY_NAMES
 from bot.executor import DrainableExecutor
-from bot.scheduler import PromptScheduler
 from bot.services.container import Services
 from bot.services.digests import DigestPolicy
 from bot.services.pairs import PairPolicy
 from bot.services.ports import Clock, SystemClock
 from bot.services.prompts import PromptPolicy
-from bot.slack.app import build_app, notifier_client
-from bot.slack.listeners.common import SlackDeps
+from bot.slack.clients import notifier_client
 from bot.slack.notifier import ChannelPacer, SlackNotifier
 from bot.storage.db import current_revision, ensure_ready, make_engine
-from bot.storage.leadership import leadership_for
 from bot.storage.uow import SqlAlchemyUnitOfWork
-from bot.web import ReadalongWSGI
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.scheduler import PromptScheduler
+    from bot.web import ReadalongWSGI
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +134,12 @@ def build_runtime(
     settings: Settings, *, clock: Clock | None = None, check_schema: bool = True
 ) -> Runtime:
     """Everything `readalong serve` (and the console, and the tests) run: one process's worth."""
+    from bot.scheduler import PromptScheduler
+    from bot.slack.app import build_app
+    from bot.slack.listeners.common import SlackDeps
+    from bot.storage.leadership import leadership_for
+    from bot.web import ReadalongWSGI
+
     engine = make_engine(settings.database_url)
     if check_schema:
         ensure_ready(engine)

@@ -1,32 +1,49 @@
-"""The ``readalong`` command line."""
+"""The ``readalong`` command line.
+
+Start-up time matters here (`readalong tick` runs from cron every minute; `serve` should
+answer within a second): this module imports next to nothing itself, each command
+imports what it uses, and the garbage collector is off while a command starts up (start-up
+allocates much and frees little, and every collection would walk all of it). A command
+turns it back on when its start-up is over (:func:`started`); `serve` first freezes
+what start-up built, for the ack path's sake.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.console import add_console_arguments, add_demo_arguments, console_main, demo_main
-from bot.observability import configure_logging
-from bot.storage.db import (
-    DatabaseNotReady,
-    check_models,
-    ensure_reachable,
-    ensure_ready,
-    make_engine,
-    upgrade,
-)
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+Handler = Callable[[argparse.Namespace, "Settings"], int]
+
+
+def started(*, freeze: bool = False, collect: bool = False) -> None:
+    """Start-up is over: the collector runs again.
+
+    ``freeze`` first moves everything built so far out of its sight (else the first
+    collection would walk all of it: ~0.1 s); ``collect`` frees start-up's garbage before
+    that, as a server does (what it froze lives as long as the process, and no full
+    collection walks it again to pause acknowledgements)."""
+    if collect:
+        gc.collect()
+    if freeze:
+        gc.freeze()
+    gc.enable()
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import ensure_reachable, ensure_ready, make_engine, upgrade
+
     engine = make_engine(settings.database_url)
     try:
         ensure_reachable(engine)  # a one-line error, not a traceback, when it cannot connect
@@ -40,6 +57,8 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _db_check_models(args: argparse.Namespace, settings: Settings) -> int:
     """Build a scratch SQLite database from the migrations and diff it against the models."""
+    from bot.storage.db import check_models, make_engine, upgrade
+
     engine = make_engine("sqlite://")
     try:
         upgrade(engine)
@@ -51,6 +70,8 @@ def _db_check_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import ensure_ready, make_engine
+
     engine = make_engine(settings.database_url)
     try:
         ensure_ready(engine)
@@ -73,6 +94,9 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
         "No SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET configured: starting the console.\n"
         "(For Slack, copy config.example.yaml to config.yaml and fill in the Slack settings.)"
     )
+    from bot.console import console_main
+
+    started()
     return console_main(args, settings)
 
 
@@ -83,18 +107,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # --port 0 asks for a free port: 0 is a choice here, not "unset".
     port = settings.port if args.port is None else args.port
-    overrides = {"host": args.host or settings.host, "port": port}
-    settings = settings.model_copy(update=overrides)
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=port)
     _require_slack(settings)
     sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, settings.host, settings.port)
-    # Everything built so far lives as long as the process: keep the collector from
-    # walking it again and again (full collections would pause acknowledgements).
-    gc.collect()
-    gc.freeze()
     if settings.scheduler_enabled and not args.no_scheduler:
         runtime.scheduler.start()
+    # Everything built so far lives as long as the process: keep the collector from
+    # walking it again and again (full collections would pause acknowledgements).
+    started(collect=True, freeze=True)
     print(
         f"Readalong listening on {server.url}/slack/events (health: {server.url}/healthz)",
         flush=True,
@@ -108,7 +130,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _tick(args: argparse.Namespace, settings: Settings) -> int:
     """Run everything due once (for cron deployments and operators), then exit."""
-    from bot.bootstrap import build_runtime
+    from bot.bootstrap import build_services
+    from bot.config import ConfigError
     from bot.services.ports import FakeClock
 
     clock = None
@@ -121,11 +144,13 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
             ) from None
         clock = FakeClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     _require_slack(settings)
-    runtime = build_runtime(settings, clock=clock)
+    # Only the use cases: no bolt app, HTTP server or scheduler to build for one pass.
+    services, close = build_services(settings, clock=clock)
+    started(freeze=True)  # a short-lived process: its start-up's garbage may stay
     try:
-        report = runtime.services.run_due()
+        report = services.run_due()
     finally:
-        runtime.close()
+        close()
     print(
         f"posted {len(report.posted)} (late {len(report.late)}, recovered {len(report.recovered)}), "
         f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}, "
@@ -134,11 +159,35 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    """Is the Slack app set up right for these settings? 0 when it is, 1 with what to fix."""
+    from bot.check import run_checks
+
+    if settings.log_level != "DEBUG":  # the report is the output; the app's INFO lines are noise
+        logging.getLogger().setLevel(logging.WARNING)
+    report = run_checks(settings, url=args.url, timeout=args.timeout)
+    print(report.render(), flush=True)
+    return 0 if report.ok else 1
+
+
+def _request_url(value: str) -> str:
+    """``--url``: an http(s) URL; a bare host means its /slack/events."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    if parts.path in ("", "/"):
+        parts = parts._replace(path="/slack/events")
+    return urlunsplit(parts)
+
+
 def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     """Socket Mode: no public URL needed; needs SLACK_APP_TOKEN (xapp-…)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.bootstrap import build_runtime
+    from bot.config import ConfigError
 
     if not settings.slack_app_token:
         raise ConfigError(
@@ -146,6 +195,7 @@ def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         )
     _require_slack(settings)
     runtime = build_runtime(settings)
+    started(collect=True, freeze=True)
     try:
         SocketModeHandler(runtime.app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
     finally:
@@ -154,6 +204,8 @@ def _run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _require_slack(settings: Settings) -> None:
+    from bot.config import ConfigError
+
     if not settings.slack_signing_secret:
         raise ConfigError(
             "config error: SLACK_SIGNING_SECRET: required to verify requests from Slack"
@@ -196,6 +248,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot.console import add_console_arguments, add_demo_arguments, console_main, demo_main
+
     parser = argparse.ArgumentParser(
         prog="readalong",
         description="Readalong: a Slack bot for reading groups and mentoring pairs.",
@@ -235,6 +289,27 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--now", default=None, help="act as if it were this ISO-8601 time")
     tick.set_defaults(handler=_tick)
 
+    check = sub.add_parser(
+        "check",
+        help="check the Slack app's setup: token, scopes, signing secret, database, "
+        "/slack/events, channels",
+        description="Check the configured settings against Slack and the database. Exits 0 "
+        "when all is well, 1 with a list of what to fix.",
+    )
+    check.add_argument(
+        "--url",
+        type=_request_url,
+        default=None,
+        help="send the signed test request to this deployed Request URL (e.g. "
+        "https://readalong.example.com/slack/events) instead of serving the app from these "
+        "settings on a loopback port",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)"
+    )
+    # A setting that cannot be read is one more thing to fix, not a usage error.
+    check.set_defaults(handler=_check, config_error_status=1)
+
     run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     run.set_defaults(handler=_run_socket_mode)
 
@@ -263,18 +338,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    collecting = gc.isenabled()
+    gc.disable()  # until the command's start-up is over (see the module's docstring)
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+# Commands that say themselves when their start-up is over (they call started()).
+_LONG_STARTS = frozenset({"serve", "run", "tick", "start"})
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.config import ConfigError, load_settings
+    from bot.observability import configure_logging
+    from bot.storage.db import DatabaseNotReady
+
     try:
         settings = load_settings()
         # Every command logs the same way: LOG_LEVEL, LOG_FORMAT (text or json), and nothing
         # private (tokens, response URLs, request bodies) whatever a library prints. The
         # console and the demo then quiet the libraries further (their output is the show).
         configure_logging(settings.log_level, settings.log_format)
+        if args.command not in _LONG_STARTS:
+            started()
         handler: Handler = args.handler
         return handler(args, settings)
     except (ConfigError, DatabaseNotReady) as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return int(getattr(args, "config_error_status", 2))
     except KeyboardInterrupt:
         return 130
 

@@ -12,13 +12,13 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC
-from typing import Protocol
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from typing import TYPE_CHECKING, Protocol
 
 from bot.observability import PROMPTS, SCHEDULER_LAG, SCHEDULER_TICKS
 from bot.services.prompts import TickReport
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class PromptScheduler:
         self.run_due = run_due
         self.leadership = leadership
         self.interval_seconds = interval_seconds
-        self._scheduler = BackgroundScheduler(timezone=UTC)
+        # Made by start(): a process that never schedules (`serve --no-scheduler`, the
+        # console's manual ticks) never imports APScheduler.
+        self._scheduler: BackgroundScheduler | None = None
         self._lock = threading.Lock()
         self._ticked = False
 
@@ -93,6 +95,10 @@ class PromptScheduler:
             self._lock.release()
 
     def start(self) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        self._scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.tick,
             IntervalTrigger(seconds=self.interval_seconds, timezone=UTC),
@@ -106,6 +112,6 @@ class PromptScheduler:
         logger.info("scheduler started (every %ss)", self.interval_seconds)
 
     def shutdown(self) -> None:
-        if self._scheduler.running:
+        if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.leadership.release()

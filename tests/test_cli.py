@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.cli import main
-from bot.config import Settings
+from bot.config import setting_names
 from bot.storage.db import make_engine
 from bot.storage.models import Base
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness
@@ -23,7 +23,7 @@ UNREACHABLE = "postgresql://nobody:hunter2@127.0.0.1:1/none?connect_timeout=3"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    names = {name.upper() for name in Settings.model_fields} | {"READALONG_CONFIG"}
+    names = {name.upper() for name in setting_names()} | {"READALONG_CONFIG"}
     for key in list(os.environ):
         if key.upper() in names:
             monkeypatch.delenv(key)

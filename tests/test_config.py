@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings, setting_names
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No setting leaks in from the environment or a config.yaml in the working directory."""
-    names = {name.upper() for name in Settings.model_fields} | {"READALONG_CONFIG"}
+    names = {name.upper() for name in setting_names()} | {"READALONG_CONFIG"}
     for key in list(os.environ):
         if key.upper() in names:
             monkeypatch.delenv(key)
@@ -171,3 +171,56 @@ def test_malformed_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: s
     message = config_error()
     assert message.startswith("config error: READALONG_CONFIG: ")
     assert str(path) in message and "not valid YAML" in message
+
+
+def test_environment_values_are_read_as_their_setting_types(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCHEDULER_ENABLED", "no")
+    monkeypatch.setenv("slack_admins", '["U1", "U2"]')
+    monkeypatch.setenv("REMINDER_LEAD_HOURS", "1.5")
+    monkeypatch.setenv("DIGEST_TIME", "7:05:30")
+    s = load_settings()
+    assert s.scheduler_enabled is False and s.slack_admins == ["U1", "U2"]
+    assert s.reminder_lead_hours == 1.5 and s.digest_time == time(7, 5, 30)
+    monkeypatch.setenv("SCHEDULER_ENABLED", "On")
+    assert load_settings().scheduler_enabled is True
+
+
+@pytest.mark.parametrize(
+    ("body", "setting", "words"),
+    [
+        ("digest_time: 17:00\n", "DIGEST_TIME", "write the time in quotes"),  # YAML: 1020
+        ("host: 127\n", "HOST", "must be text"),
+        ("slack_client_id: 1234567890.1234\n", "SLACK_CLIENT_ID", "put it in quotes"),
+        ("gil_switch_interval_ms: 0\n", "GIL_SWITCH_INTERVAL_MS", "greater than 0"),
+        ("claim_lease_seconds: 4\n", "CLAIM_LEASE_SECONDS", "greater than or equal to 5"),
+        ("port: 3000.5\n", "PORT", "integer"),
+        ("port: true\n", "PORT", "integer"),
+        ("slack_admins: U1\n", "SLACK_ADMINS", "list"),
+        ("digest_schedule: daily\n", "DIGEST_SCHEDULE", "'step' or 'weekly'"),
+        ("Database_URL: mysql://x\n", "DATABASE_URL", "sqlite:/// or postgresql://"),
+    ],
+)
+def test_more_bad_yaml_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, setting: str, words: str
+) -> None:
+    write_yaml(tmp_path, monkeypatch, body)
+    message = config_error()
+    assert message.startswith(f"config error: {setting}: "), message
+    assert words in message
+
+
+def test_a_copy_is_validated_and_reads_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    settings = load_settings(port=4000)
+    monkeypatch.setenv("PORT", "not a port")  # a copy names every setting: this is not read
+    copy = dataclasses.replace(settings, host="0.0.0.0", database_url="postgresql://u@db/r")
+    assert (copy.host, copy.port) == ("0.0.0.0", 4000)
+    assert copy.database_url == "postgresql+psycopg://u@db/r"
+    with pytest.raises(ConfigError, match=r"^config error: PORT: must be less than"):
+        dataclasses.replace(settings, port=70000)
+    with pytest.raises(ConfigError, match=r"^config error: COLOUR: unknown setting"):
+        load_settings(colour="blue")
+    assert "port" in setting_names() and "PORT" not in setting_names()

@@ -6,19 +6,30 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.app import BOT_SCOPES
 from bot.slack.listeners.threads import IGNORED_SUBTYPES
-from bot.slack.manifest import SLASH_COMMANDS
+from bot.slack.manifest import bot_scopes, escaped_commands, manifest, slash_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_the_package_ships_the_repository_manifest() -> None:
+    """The installed package reads its own copy (OAuth scopes, `readalong check`): it must
+    be the manifest.yaml people paste into Slack."""
+    assert manifest() == yaml.safe_load((ROOT / "manifest.yaml").read_text()), (
+        "manifest.yaml and bot/slack/manifest.yaml differ: copy manifest.yaml over the other"
+    )
+
+
 def test_manifest_matches_the_code() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(bot_scopes())
+    assert {"commands", "chat:write", "channels:read", "users:read", "mpim:write"} <= set(
+        bot_scopes()
+    )  # mpim:write: a mentoring pair's group DM (conversations.open with two people)
     commands = {c["command"]: c["should_escape"] for c in manifest["features"]["slash_commands"]}
     # /mentor (issue 11) takes mentions: Slack sends them as <@U…|name> only with escaping.
-    assert commands == SLASH_COMMANDS == {"/book": False, "/reflect": False, "/mentor": True}
+    assert commands == slash_commands() == {"/book": False, "/reflect": False, "/mentor": True}
+    assert escaped_commands() == {"/mentor"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {
         "app_home_opened",

@@ -9,6 +9,7 @@ moving it runs what the scheduler would have run in between.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -180,17 +181,16 @@ class ConsoleWorld:
         self._stack.callback(emulator.stop)
         self.emulator = emulator
         secret = secrets.token_hex(16)
-        self.settings = self._base_settings.model_copy(
-            update={
-                "slack_bot_token": emulator.bot_token,
-                "slack_signing_secret": secret,
-                "slack_api_url": emulator.api_url,
-                "slack_app_token": None,
-                "slack_client_id": None,
-                "slack_client_secret": None,
-                "database_url": url,
-                "scheduler_enabled": False,
-            }
+        self.settings = dataclasses.replace(
+            self._base_settings,
+            slack_bot_token=emulator.bot_token,
+            slack_signing_secret=secret,
+            slack_api_url=emulator.api_url,
+            slack_app_token=None,
+            slack_client_id=None,
+            slack_client_secret=None,
+            database_url=url,
+            scheduler_enabled=False,
         )
         runtime = build_runtime(self.settings, clock=self.clock)
         self._stack.callback(runtime.close)

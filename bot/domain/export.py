@@ -6,9 +6,6 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import yaml
-from slugify import slugify
-
 from bot.domain.markup import Names, markdown_literal, to_markdown
 from bot.domain.model import Book, Plan, PlanState, Reflection, Step, StepState, Visibility
 from bot.domain.privacy import may_quote
@@ -23,6 +20,8 @@ WITHHELD_NOTE = (
 
 def slug(text: str) -> str:
     """``cien-anos-de-soledad`` for "Cien años de soledad" (transliterated, not dropped)."""
+    from slugify import slugify  # an export is rare: its libraries load when one is made
+
     return slugify(text) or "reflections"
 
 
@@ -73,6 +72,8 @@ def member_post(
     }
     if notes and notes_by:
         front["mentor"] = notes_by
+    import yaml
+
     lines = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(), "---", ""]
     lines.append(
         f"# Reflections on *{markdown_literal(book.title)}* by {markdown_literal(book.author)}"
@@ -155,6 +156,8 @@ def split_front_matter(markdown: str) -> tuple[dict[str, Any], str]:
     if not markdown.startswith("---\n"):
         raise ValueError("no front matter")
     _, front, body = markdown.split("---\n", 2)
+    import yaml
+
     data = yaml.safe_load(front)
     if not isinstance(data, dict):
         raise ValueError("front matter is not a mapping")

@@ -14,9 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein
-
 T = TypeVar("T")
 
 _QUOTES = str.maketrans(
@@ -87,6 +84,8 @@ def match(typed: str, items: Sequence[T], name: Callable[[T], str]) -> Match[T]:
         return Match(found=partial[0])
     if partial:
         return Match(choices=partial)
+    from rapidfuzz import fuzz, process  # only when a name did not match as typed
+
     scored = process.extract(
         wanted, [fold(name(i)) for i in items], scorer=fuzz.WRatio, limit=3, score_cutoff=80
     )
@@ -114,8 +113,13 @@ def close_word(typed: str, known: Sequence[str], *, max_distance: int | None = N
     # One edit (a transposition counts as one: "exprot") for words of everyday length;
     # "Listen" is two edits from "list", and a word, not a typo.
     limit = max_distance if max_distance is not None else (1 if len(word) <= 7 else 2)
-    scored = sorted(
-        (DamerauLevenshtein.distance(word, k), k) for k in known if abs(len(k) - len(word)) <= limit
-    )
+    scored = sorted((_distance(word, k), k) for k in known if abs(len(k) - len(word)) <= limit)
     best = [k for d, k in scored if d <= limit and d == scored[0][0]] if scored else []
     return best[0] if len(best) == 1 else None
+
+
+def _distance(word: str, other: str) -> int:
+    """Edits between two words (a swap of neighbours is one), for "did you mean"."""
+    from rapidfuzz.distance import DamerauLevenshtein  # only for a word that is not known
+
+    return int(DamerauLevenshtein.distance(word, other))

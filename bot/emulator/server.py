@@ -21,9 +21,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.emulator.faults import FaultInjector
 from bot.emulator.models import ApiCall, Message, UploadedFile
-from bot.emulator.webapi import METHODS, Params, decode_json_params, error_body
+from bot.emulator.webapi import (
+    METHOD_SCOPES,
+    METHODS,
+    Params,
+    decode_json_params,
+    error_body,
+)
 from bot.emulator.workspace import SlackError, Workspace
-from bot.slack.manifest import ESCAPED_COMMANDS
 
 _MAX_BODY = 50 * 1024 * 1024
 
@@ -34,6 +39,12 @@ class SlackEmulator:
     Point ``slack_sdk.WebClient(token, base_url=emulator.api_url)`` at it. Every call is
     recorded in :attr:`calls`; :meth:`fail_next` makes the next calls fail with 429/5xx,
     :meth:`slow_down` makes calls slow.
+
+    The bot token carries ``scopes`` (by default those Readalong's manifest declares, as
+    when the app is installed from it): every answer to it names them in the
+    ``x-oauth-scopes`` header, as Slack's do, and a method none of whose accepted scopes
+    was granted answers ``missing_scope``. :meth:`grant_scopes` changes them and
+    :meth:`revoke_token` makes the token refused, as after an uninstall.
     Seed users and channels with :meth:`add_user` / :meth:`add_channel`; drive the app
     the way Slack does with :class:`bot.emulator.client.SlackAppClient`.
     """
@@ -50,9 +61,21 @@ class SlackEmulator:
         bot_name: str = "readalong",
         bot_id: str | None = None,
         app_id: str = "A0READALONG",
-        escaped_commands: Iterable[str] = ESCAPED_COMMANDS,
+        scopes: Iterable[str] | None = None,
+        escaped_commands: Iterable[str] | None = None,
     ) -> None:
+        """``scopes`` the bot token carries and ``escaped_commands`` (slash commands
+        declared with should_escape) default to what the app's manifest declares."""
         self.bot_token = bot_token
+        from bot.slack.manifest import bot_scopes
+        from bot.slack.manifest import escaped_commands as declared_escaped
+
+        if scopes is None:
+            scopes = bot_scopes()
+        if escaped_commands is None:
+            escaped_commands = declared_escaped()
+        self._scopes = tuple(scopes)
+        self._token_error: str | None = None
         self.clock = clock
         self.workspace = Workspace(
             team_id=team_id,
@@ -315,6 +338,32 @@ class SlackEmulator:
         """
         self.faults.slow_down(seconds, method)
 
+    # ------------------------------------------------------------------ the token
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes the bot token carries now (what ``x-oauth-scopes`` says)."""
+        with self._calls_lock:
+            return self._scopes
+
+    def grant_scopes(self, scopes: Iterable[str]) -> None:
+        """From now on the bot token carries exactly ``scopes``, as after reinstalling the
+        app with a different manifest (the token itself stays the same)."""
+        with self._calls_lock:
+            self._scopes = tuple(scopes)
+
+    def revoke_token(self, error: str = "token_revoked") -> None:
+        """From now on every call with the bot token is refused with ``error``:
+        ``token_revoked`` (the app was uninstalled), ``account_inactive`` (the bot user
+        was deactivated) or ``invalid_auth``. :meth:`restore_token` undoes it."""
+        with self._calls_lock:
+            self._token_error = error
+
+    def restore_token(self) -> None:
+        """The bot token is accepted again."""
+        with self._calls_lock:
+            self._token_error = None
+
     # ------------------------------------------------------------------ request handling
 
     def _record(self, method: str, params: dict[str, Any], status: int, body: Any) -> None:
@@ -350,16 +399,32 @@ class SlackEmulator:
             status = 200
             if authorization and authorization.lower().startswith("bearer "):
                 token = authorization[7:].strip()
+            with self._calls_lock:
+                scopes, token_error = self._scopes, self._token_error
+            accepted = METHOD_SCOPES.get(method, ())
             if not token:
                 body = {"ok": False, "error": "not_authed"}
             elif token != self.bot_token:
                 body = {"ok": False, "error": "invalid_auth"}
+            elif token_error is not None:
+                body = {"ok": False, "error": token_error}
             else:
-                try:
-                    with self.workspace.lock:
-                        body = handler(self.workspace, Params(params))
-                except SlackError as exc:
-                    body = error_body(method, exc)
+                # Slack names the token's scopes (and the method's) on every answer to it.
+                headers["x-oauth-scopes"] = ",".join(scopes)
+                headers["x-accepted-oauth-scopes"] = ",".join(accepted)
+                if accepted and not set(accepted) & set(scopes):
+                    body = {
+                        "ok": False,
+                        "error": "missing_scope",
+                        "needed": accepted[0],
+                        "provided": ",".join(scopes),
+                    }
+                else:
+                    try:
+                        with self.workspace.lock:
+                            body = handler(self.workspace, Params(params))
+                    except SlackError as exc:
+                        body = error_body(method, exc)
         self._record(method, params, status, body)
         return status, headers, body
 

@@ -18,8 +18,26 @@ from bot.emulator.workspace import SlackError, Workspace
 
 AUTH_ERRORS = frozenset({"not_authed", "invalid_auth"})
 
+#: The bot-token scopes each method accepts (any one will do), as Slack's method pages
+#: list them; a method not named here needs none. A token without any of them gets
+#: ``missing_scope`` (which Slack answers on every method, so it is not in METHOD_ERRORS).
+_READ = ("channels:read", "groups:read", "im:read", "mpim:read")
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "conversations.info": _READ,
+    "conversations.members": _READ,
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.open": ("channels:manage", "groups:write", "im:write", "mpim:write"),
+    "users.info": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+
 METHOD_ERRORS: dict[str, frozenset[str]] = {
-    "auth.test": frozenset(),
+    "auth.test": frozenset({"token_revoked", "account_inactive"}),
     "chat.postMessage": frozenset(
         {
             "channel_not_found",

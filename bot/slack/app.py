@@ -8,68 +8,16 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.config import Settings
-from bot.observability import InstrumentedWebClient
+from bot.slack.clients import NOTIFIER_TIMEOUT_SECONDS, notifier_client, web_client
 from bot.slack.listeners import register_all
 from bot.slack.listeners.common import SlackDeps
+from bot.slack.manifest import bot_scopes
 
 logger = logging.getLogger(__name__)
 
-BOT_SCOPES = [
-    "commands",
-    "chat:write",
-    "channels:read",
-    "groups:read",
-    "im:write",
-    "mpim:write",
-    "users:read",
-    "channels:history",
-    "groups:history",
-    "mpim:history",
-    "reactions:read",
-    "files:write",
-]
-
-
-NOTIFIER_TIMEOUT_SECONDS = 30
-
-
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client for the configured base URL that retries 429s, 5xx and dropped connections."""
-    return InstrumentedWebClient(
-        token=token or settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
-def notifier_client(settings: Settings) -> WebClient:
-    """A client for the scheduler's posts, with no retry handlers at all.
-
-    It must not sleep on a 429 inside the call, and must not blindly resend a post whose
-    connection dropped (Slack may have taken it): the prompt service stores a retry time
-    instead, and checks the channel for the prompt before it posts again.
-    """
-    return InstrumentedWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[],
-        # A post must end (or fail) well within post_flight_seconds: that bound is what
-        # lets another process take over a dead process's claim safely.
-        timeout=NOTIFIER_TIMEOUT_SECONDS,
-    )
+__all__ = ["NOTIFIER_TIMEOUT_SECONDS", "build_app", "notifier_client", "web_client"]
 
 
 def build_app(
@@ -83,12 +31,16 @@ def build_app(
     path less than bolt's lazy listeners (they deep-copy the request).
     """
     common: dict[str, Any] = {
+        # Named, bolt does not walk the caller's stack to find a name (inspect.stack(),
+        # 60–200 ms at start-up).
+        "name": "readalong",
         "signing_secret": settings.slack_signing_secret,
         "process_before_response": True,
         "listener_executor": executor,
         "raise_error_for_unhandled_request": False,
     }
     if settings.slack_client_id and settings.slack_client_secret:
+        from slack_bolt.oauth.oauth_settings import OAuthSettings
         from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
         from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
@@ -106,7 +58,7 @@ def build_app(
             oauth_settings=OAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret,
-                scopes=BOT_SCOPES,
+                scopes=list(bot_scopes()),
                 installation_store=installations,
                 state_store=states,
             ),

@@ -1,24 +1,34 @@
-"""Engine creation, migrations (Alembic) and the "is the schema current?" check."""
+"""Engine creation, migrations (Alembic) and the "is the schema current?" check.
+
+Alembic (and Mako, Pygments and every dialect it brings along) is imported only to
+migrate or compare: a process that only checks its schema is current (`readalong serve`,
+`tick`) reads the head revision from the migration files and the current one from the
+``alembic_version`` table, as Alembic itself would (tests/storage/test_migrations.py
+holds both ways to agree).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 class DatabaseNotReady(Exception):
@@ -63,7 +73,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
-    config = Config()
+    from alembic.config import Config
+
+    # Config's default stdout is sys.stdout as it was when alembic.config was first
+    # imported (a default argument): name the current one.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
@@ -101,6 +115,8 @@ def migrating(engine: Engine) -> Iterator[Connection]:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` on ``engine``'s database."""
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with migrating(engine) as connection:
         config.attributes["connection"] = connection
@@ -109,19 +125,59 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def check_models(engine: Engine) -> None:
     """Raise if the ORM models and the migrations disagree (``alembic check``)."""
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.check(config)
 
 
+@cache
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The newest migration: the one no other migration revises.
+
+    Read from the files' ``revision`` and ``down_revision`` assignments (read as text, not
+    imported), so that knowing it costs no Alembic import. Migrations form a line here;
+    several heads (a merge not yet written) is an error, as it is for ``alembic upgrade``.
+    """
+    revisions: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        values = _assignments(path)
+        if values.get("revision"):
+            revisions[str(values["revision"])] = values.get("down_revision")
+    revised = set(revisions.values())
+    heads = sorted(rev for rev in revisions if rev not in revised)
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have several heads: {', '.join(heads)}")
+    return heads[0] if heads else None
+
+
+_ASSIGNMENT = re.compile(
+    r"^(?P<name>revision|down_revision)\s*(?::[^=\n]*)?=\s*(?P<value>None|\"[^\"]*\"|'[^']*')",
+    re.M,
+)
+
+
+def _assignments(path: Path) -> dict[str, str | None]:
+    """The ``revision`` and ``down_revision`` a migration file assigns at its top level."""
+    found: dict[str, str | None] = {}
+    for match in _ASSIGNMENT.finditer(path.read_text(encoding="utf-8")):
+        value = match.group("value")
+        found.setdefault(match.group("name"), None if value == "None" else value[1:-1])
+    return found
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: no schema yet), from ``alembic_version``."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        found = list(versions)
+    if len(found) > 1:
+        raise DatabaseNotReady(f"The database has several migration heads: {', '.join(found)}.")
+    return str(found[0]) if found else None
 
 
 def ensure_reachable(engine: Engine) -> str | None:

@@ -7,6 +7,7 @@ statement (one process posts them one after another). It holds across processes.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -23,7 +24,7 @@ LEASE = timedelta(minutes=5)
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """A host who lets late prompts go out up to three days late (not listed as missed)."""
-    return settings.model_copy(update={"misfire_grace_hours": 72.0})
+    return dataclasses.replace(settings, misfire_grace_hours=72.0)
 
 
 def start_daily_plan(harness: Harness, chapters: int = 8, per_step: int = 2) -> int:

@@ -274,3 +274,27 @@ def test_upgrading_rebuilds_tables_without_losing_their_children(engine: Engine)
             ):
                 conn.execute(text(f"DELETE FROM {table}"))
         upgrade(engine)
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    """`readalong serve` knows the head without importing Alembic; Alembic agrees."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revision() == script.get_current_head() == "0003"
+    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
+
+
+def test_the_current_revision_is_alembics_at_every_step(empty_sqlite: Engine) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    def alembics() -> str | None:
+        with empty_sqlite.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    assert current_revision(empty_sqlite) is None is alembics()
+    for revision in ("0001", "0002", "0003"):
+        upgrade(empty_sqlite, revision)
+        assert current_revision(empty_sqlite) == alembics() == revision
+    downgrade(empty_sqlite, "0002")
+    assert current_revision(empty_sqlite) == alembics() == "0002"

@@ -72,12 +72,13 @@ class World:
                 )
 
 
-def click(harness: Harness, user: str, action_prefix: str) -> bool:
-    """Click the newest button of ``action_prefix`` in ``user``'s DM; False if none."""
+def click(harness: Harness, user: str, action_prefix: str, values: set[str] | None = None) -> bool:
+    """Click the newest button of ``action_prefix`` in ``user``'s DM (with one of
+    ``values``, when given); False if there is none."""
     dm = harness.emulator.workspace.dm_channel(user)
     for message in reversed(harness.emulator.messages(dm)):
         for _label, action_id, value in buttons({"blocks": message.blocks}):
-            if action_id.startswith(action_prefix):
+            if action_id.startswith(action_prefix) and (values is None or value in values):
                 response = harness.slack.block_action(
                     user_id=user,
                     channel_id=message.channel,
@@ -110,7 +111,9 @@ def act(harness: Harness, world: World, kind: str, who: int) -> None:
         harness.say(pair.mentee, "/reflect", f"shared: {text}", channel=pair.channel)
         world.allowed[word] = frozenset({pair.mentee, pair.mentor})  # their conversation
     elif kind == "reply":
-        if click(harness, pair.mentor, pair_blocks.REPLY_ACTION):
+        # On a reflection of this pair (the mentor may be a mentee in another pair).
+        theirs = {str(r.id) for r in services.reflections.list_own(TEAM, pair.mentee)}
+        if click(harness, pair.mentor, pair_blocks.REPLY_ACTION, theirs):
             form = harness.emulator.open_views(pair.mentor)[-1]
             harness.submit(form["id"], {"text": {"value": text}}, pair.mentor)
             world.allowed[word] = frozenset({pair.mentee, pair.mentor})

@@ -122,6 +122,16 @@ class Feed:
             raise ConsoleError(f"Message [{ref}] was deleted.")
         return message.copy()
 
+    def shown_newest_first(self) -> list[Message]:
+        """Every message shown so far (numbered ones and answers), the newest first."""
+        workspace = self.world.emulator.workspace
+        found = []
+        for channel, ts in [*self._refs, *self._ephemerals]:
+            message = workspace.find_message(channel, ts) or workspace.find_ephemeral(channel, ts)
+            if message is not None:
+                found.append(message.copy())
+        return sorted(found, key=lambda m: tuple(int(p) for p in m.ts.split(".")), reverse=True)
+
     def latest_prompt(self) -> Message | None:
         """The most recent prompt seen, if any."""
         for channel, ts in reversed(self._prompts):

@@ -55,7 +55,8 @@ def _entity(match: re.Match[str], names: Names) -> str:
     if target.startswith("@"):
         return "@" + (names.get(target[1:]) or label or target[1:])
     if target.startswith("#"):
-        return "#" + (names.get(target[1:]) or label or target[1:])
+        name = names.get(target[1:]) or label or target[1:]
+        return name if name.startswith("group(") else "#" + name  # a group DM reads as such
     if target.startswith("!subteam^"):
         return label or "@group"
     if target.startswith("!date^"):

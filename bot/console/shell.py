@@ -46,6 +46,7 @@ Console commands:
   :back                    leave the thread
   :react <n|pN> :emoji:    react to a message
   :click <n|pN|eN> [label] click a button on a message, e.g. :click p1 Reflect, :click e2 Make it private
+  :click <label>           click the newest button with that label you can see, e.g. :click Accept
   :advance 3d | 2h | 30m   move the clock forward; whatever the scheduler would do meanwhile happens
   :at 2026-12-07 09:00     move the clock to a moment (in the console's time zone)
   :home                    open your App Home
@@ -667,8 +668,12 @@ class Shell:
     def _click(self, rest: str) -> None:
         ref, _, label = rest.partition(" ")
         if not ref:
-            raise ConsoleError("Use :click <n> [button], e.g. :click p1 Reflect")
-        message = self.feed.resolve(ref)
+            raise ConsoleError("Use :click <n> [button], e.g. :click p1 Reflect, or :click Accept")
+        if not _REF.fullmatch(ref.strip("[]").lower()):
+            message = self._newest_with(rest)  # ":click Accept": the newest such button
+            ref, label = "that", rest
+        else:
+            message = self.feed.resolve(ref)
         self._check_can_see(message, ref)
         buttons = _buttons(message)
         if not buttons:
@@ -681,6 +686,18 @@ class Shell:
         block_id, action_id, _ = chosen[0]
         self.world.click(self.user, message, action_id, block_id)
         self._after_action()
+
+    def _newest_with(self, label: str) -> Message:
+        """The newest message this member can see with a button labelled ``label``."""
+        wanted = label.strip().strip("[]").lower()
+        for message in self.feed.shown_newest_first():
+            if message.ephemeral_to not in (None, self.user):
+                continue
+            if not self.world.is_member(self.user, message.channel):
+                continue
+            if any(b[2].lower() == wanted for b in _buttons(message)):
+                return message
+        raise ConsoleError(f"No message you can see has a [{label.strip()}] button.")
 
     def _advance(self, rest: str) -> None:
         self._move(self.world.now() + parse_duration(rest))
@@ -720,6 +737,9 @@ class Shell:
     def _quit(self, rest: str) -> None:
         self.running = False
         self._say("Bye.", style="dim")
+
+
+_REF = re.compile(r"\d+|p\d+|e\d+")
 
 
 def _buttons(message: Message) -> list[tuple[str | None, str, str]]:

@@ -435,7 +435,8 @@ class ConsoleWorld:
     def names(self) -> dict[str, str]:
         """Every user and channel id mapped to its name, for rendering mentions."""
         out = {u.id: u.name for u in self.emulator.workspace.users()}
-        out.update({c.id: c.name for c in self.channels() if not c.is_im})
+        out.update({c.id: c.name for c in self.channels() if not c.is_im and not c.is_mpim})
+        out.update({c.id: self.label(c.id, "") for c in self.channels() if c.is_mpim})
         return out
 
     def file_text(self, file_id: str) -> str | None:

@@ -169,11 +169,12 @@ def invite(note: PairInvite) -> Message:
 
 def answered(pair: Pair) -> Message:
     words = {
-        PairState.ACTIVE: ":white_check_mark: You accepted. Your pair's conversation is open: look for the group DM with me.",
+        PairState.ACTIVE: ":white_check_mark: You accepted. Your pair's conversation is open: "
+        + (f"<#{pair.channel_id}>." if pair.channel_id else "look for the group DM with me."),
         PairState.DECLINED: "You declined the invitation. They have been told, kindly.",
         PairState.EXPIRED: "This invitation expired.",
     }
-    return notice(words.get(pair.state, "This invitation was answered."))
+    return notice_to(words.get(pair.state, "This invitation was answered."))
 
 
 def welcome(pair: Pair) -> Message:
@@ -306,7 +307,7 @@ def action_added(note: ActionAdded) -> Message:
 
 
 def done_button(pair_id: int, number: int) -> ButtonElement:
-    return button(f"Done: {number}", f"{DONE_ACTION}:{number}", f"{pair_id}:{number}")
+    return button(f"Mark {number} done", f"{DONE_ACTION}:{number}", f"{pair_id}:{number}")
 
 
 def action_list(pair: Pair, items: Sequence[tuple[int, ActionItem]]) -> Message:
@@ -354,7 +355,8 @@ def publish_request(note: PublishRequest) -> Message:
         )
         for f in note.notes[:15]:
             allowed = f.id in note.allowed
-            blocks.append(section(("✅ " if allowed else "⬜ ") + quote(f.text, 500)))
+            mark = "✅ _to be quoted_" if allowed else "⬜ _not quoted_"
+            blocks.append(section(f"{quote(f.text, 500)}\n{mark}"))
             if note.decided is None:
                 blocks.append(
                     actions(

@@ -6,18 +6,27 @@ the mentor's consent, the file sent. Dates come from the test clock.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from bot.bootstrap import build_runtime
+from bot.config import Settings
 from bot.domain.errors import InvalidInput
 from bot.domain.model import PairState, Role, Visibility
+from bot.emulator.client import SlackAppClient
 from bot.emulator.models import Message
+from bot.emulator.server import SlackEmulator
+from bot.services.ports import FakeClock
+from bot.serving import HttpServer
 from bot.slack.blocks import pairs as pair_blocks
-from tests.harness import ALICE, BOB, CAROL, CLUB, DAVE, Harness, block_text
+from tests.harness import ALICE, BOB, CAROL, CLUB, DAVE, SECRET, Harness, block_text
 from tests.slack.test_reflection_loop import buttons
 
 TEAM = "T0EMULATOR1"
@@ -335,3 +344,40 @@ def test_for_my_mentor_outside_a_pair_is_refused_and_nothing_is_saved(harness: H
     out = harness.say(BOB, "/reflect", "mentor: just between us")
     assert "For my mentor" in out and "private:" in out
     assert harness.runtime.services.reflections.list_own(TEAM, BOB) == []
+
+
+@pytest.fixture
+def programme(
+    emulator: SlackEmulator, settings: Settings, clean_engine: Engine, clock: FakeClock
+) -> Iterator[Harness]:
+    """The harness, with Dave configured as the mentoring programme's admin."""
+    runtime = build_runtime(dataclasses.replace(settings, mentoring_admins=[DAVE]), clock=clock)
+    server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
+    slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
+    yield Harness(emulator, runtime, server, slack, clock)
+    slack.close()
+    server.stop()
+    runtime.close()
+
+
+def test_the_cohort_view_is_counts_for_the_programme_and_quiet_pairs_are_flagged_once(
+    programme: Harness,
+) -> None:
+    harness = programme
+    pair_channel = pair_up(harness)
+    start_book(harness, pair_channel)
+    post_next(harness, pair_channel)
+    harness.say(ALICE, "/reflect", "A secret strategy worry", channel=pair_channel)
+    harness.say(ALICE, "/reflect", "private: my very own note", channel=pair_channel)
+    assert "programme's admins" in harness.say(BOB, "/mentor", "cohort")
+    cohort = harness.say(DAVE, "/mentor", "cohort")
+    assert "1 active pair" in cohort and BOOK in cohort and "1 reflection," in cohort
+    assert "secret strategy" not in cohort and "very own note" not in cohort  # counts only
+    # Three quiet weeks: Dave is told privately, once; nobody else hears of it.
+    harness.clock.advance(timedelta(days=21, hours=1))
+    harness.runtime.services.run_due()
+    harness.runtime.services.run_due()
+    harness.drain()
+    quiet = [t for t in dm_texts(harness, DAVE) if "has been quiet" in t]
+    assert len(quiet) == 1 and "21 days" in quiet[0]
+    assert not any("has been quiet" in t for p in (ALICE, BOB) for t in dm_texts(harness, p))

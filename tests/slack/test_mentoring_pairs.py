@@ -381,3 +381,15 @@ def test_the_cohort_view_is_counts_for_the_programme_and_quiet_pairs_are_flagged
     quiet = [t for t in dm_texts(harness, DAVE) if "has been quiet" in t]
     assert len(quiet) == 1 and "21 days" in quiet[0]
     assert not any("has been quiet" in t for p in (ALICE, BOB) for t in dm_texts(harness, p))
+
+
+def test_either_of_the_pair_may_pause_resume_and_skip_others_may_not(harness: Harness) -> None:
+    pair_channel = pair_up(harness)
+    start_book(harness, pair_channel)  # Alice (the mentee) is the plan's host
+    assert "paused" in harness.say(BOB, "/book", "pause", channel=pair_channel)
+    assert "resumed" in harness.say(BOB, "/book", "resume", channel=pair_channel)
+    assert "skipped step 1" in harness.say(BOB, "/book", "skip", channel=pair_channel)
+    harness.emulator.workspace.join(pair_channel, DAVE)  # someone else, somehow
+    assert (
+        "only the plan's host" in harness.say(DAVE, "/book", "pause", channel=pair_channel).lower()
+    )

@@ -92,6 +92,12 @@ class Runtime:
     wsgi: ReadalongWSGI
     scheduler: PromptScheduler
 
+    def serving_at(self, url: str) -> None:
+        """Where this process answers HTTP: the base of links it gives out (calendar
+        feeds), unless ``public_url`` is configured."""
+        if not self.settings.public_url:
+            self.services.readers.public_url = url.rstrip("/")
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop scheduling, finish in-flight work, release the lock and the connections."""
         self.scheduler.shutdown()
@@ -116,6 +122,7 @@ def _services(
         prompt_policy(settings),
         digest_policy(settings),
         pairs=pair_policy(settings),
+        public_url=settings.public_url,
     )
     return session_factory, services
 
@@ -170,6 +177,11 @@ def build_runtime(
         services=services,
         executor=executor,
         app=app,
-        wsgi=ReadalongWSGI(app, readiness, signing_secret=settings.slack_signing_secret),
+        wsgi=ReadalongWSGI(
+            app,
+            readiness,
+            signing_secret=settings.slack_signing_secret,
+            calendars=services.readers.calendar_feed,
+        ),
         scheduler=scheduler,
     )

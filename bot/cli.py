@@ -112,6 +112,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     runtime = build_runtime(settings)
     server = HttpServer(runtime.wsgi, settings.host, settings.port)
+    runtime.serving_at(server.url)
     if settings.scheduler_enabled and not args.no_scheduler:
         runtime.scheduler.start()
     # Everything built so far lives as long as the process: keep the collector from

@@ -66,6 +66,9 @@ class Settings:
     # HTTP server
     host: str = "127.0.0.1"
     port: int = _limits(3000, ge=0, le=65535)  # 0: any free port
+    # Where people reach `readalong serve` (https://readalong.example.com): the base of
+    # the calendar links it gives out. Empty: the address it listens on.
+    public_url: str = ""
 
     # Defaults for new reading plans
     default_timezone: str = "UTC"
@@ -156,7 +159,14 @@ def _database_url(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    if value and not re.match(r"^https?://[^/\s]+", value):
+        raise _Invalid("must be empty or the http(s) URL people reach readalong serve at")
+    return value.rstrip("/")
+
+
 _VALIDATORS: dict[str, Any] = {
+    "public_url": _public_url,
     "default_timezone": _known_timezone,
     "default_weekday": _weekday,
     "digest_weekday": _weekday,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 ReadinessCheck = Callable[[], dict[str, Any]]
 
 EVENTS_PATH = "/slack/events"
+CALENDAR_PREFIX = "/calendar/"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -45,9 +48,11 @@ class ReadalongWSGI:
         readiness: ReadinessCheck | None = None,
         *,
         signing_secret: str | None = None,
+        calendars: Callable[[str], bytes | None] | None = None,
     ) -> None:
         self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self.readiness = readiness
+        self.calendars = calendars  # secret → an iCalendar feed, or None
         # bolt keeps the secret it verifies with (not public API); the guard uses the same.
         self.guard = RequestGuard(signing_secret or getattr(app, "_signing_secret", None))
 
@@ -67,6 +72,8 @@ class ReadalongWSGI:
             return [body]
         if method == "POST" and path == EVENTS_PATH:
             return self._slack_request(environ, start_response)
+        if method in ("GET", "HEAD") and path.startswith(CALENDAR_PREFIX):
+            return self._calendar(path, start_response)
         return self.slack(environ, start_response)
 
     def _slack_request(
@@ -86,6 +93,33 @@ class ReadalongWSGI:
         environ["CONTENT_LENGTH"] = str(len(verdict.body))
         environ.update(verdict.headers)
         return self.slack(environ, start_response)
+
+    def _calendar(self, path: str, start_response: StartResponse) -> Iterable[bytes]:
+        """A secret calendar feed. Anything but a live secret (unknown, revoked, guessed,
+        malformed) gets the same 404, so nothing tells how close a guess was."""
+        secret = path[len(CALENDAR_PREFIX) :].removesuffix(".ics")
+        feed = None
+        if self.calendars is not None and path.endswith(".ics") and _SECRET.fullmatch(secret):
+            try:
+                feed = self.calendars(secret)
+            except Exception:
+                logger.exception("calendar feed failed")
+        if feed is None:
+            body = b"Not Found"
+            start_response(
+                "404 Not Found",
+                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/calendar; charset=utf-8"),
+                ("Content-Length", str(len(feed))),
+                ("Cache-Control", "private, max-age=300"),
+            ],
+        )
+        return [feed]
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
         if self.readiness is None:

@@ -128,6 +128,7 @@ def harness(
 ) -> Iterator[Harness]:
     runtime = build_runtime(settings, clock=clock)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
+    runtime.serving_at(server.url)
     slack = SlackAppClient(emulator, f"{server.url}/slack/events", SECRET)
     yield Harness(emulator, runtime, server, slack, clock)
     slack.close()

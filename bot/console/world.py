@@ -196,6 +196,7 @@ class ConsoleWorld:
         self._stack.callback(runtime.close)
         self.runtime = runtime
         server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
+        runtime.serving_at(server.url)
         # Waitress notices a closed socket only at its next 1 s poll: don't wait for that.
         self._stack.callback(
             lambda: threading.Thread(

@@ -43,6 +43,7 @@ BOOK_HELP = """\
 • `/book pause`, `/book resume`, `/book skip`, `/book finish`: for the plan's host and admins. `/book cancel` stops a plan started by mistake (no wrap-up).
 • `/book questions <chapter> | <question> | <question>`: set a chapter's discussion questions.
 • `/book summary [step <n>|week|book]`: post a digest now.
+• `/book calendar`: a private link to a calendar of your steps, at your own pace (`group`: the group's, for the host; `reset`: a new link, the old one stops).
 • `/book help`: this list."""
 
 REFLECT_HELP = f"""\
@@ -52,7 +53,10 @@ REFLECT_HELP = f"""\
 • `/reflect ch <n> <text>` (or `Chapter <n>: <text>`): on chapter n. Options combine: `/reflect ch 3 private: <text>`.
 • Reflections can be up to {MAX_REFLECTION_CHARS:,} characters; a longer one can be saved in parts.
 • `/reflect list`: your reflections, numbered #1, #2… `/reflect edit <n> [private|shared] [ch <n>] [text]`, `/reflect delete <n>`.
-• `/reflect progress`: your progress. `/reflect mute` / `/reflect unmute`: reminders.
+• `/reflect progress`: your progress; `/reflect progress ch <n>`: you have read to chapter n.
+• `/reflect away until YYYY-MM-DD` (or `for 2 weeks`): no nudges meanwhile, streaks frozen; `/reflect back` ends it.
+• `/reflect behind 1 week`: read at your own pace (your nudges follow it, the group's prompts don't); `/reflect catch up` rejoins the group.
+• `/reflect quiet hours off`: nudges at any hour (by default none between 21:00 and 08:00 in your time zone). `/reflect mute` / `/reflect unmute`: reminders.
 • `/reflect export [book]`: your reflections as a Markdown post, sent to you privately.
 • `/reflect quotable on|off`: whether digests and others' exports may quote you (off unless you turn it on).
 • `/reflect help`: this list."""
@@ -146,8 +150,24 @@ class SummaryScope:
     step: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BookCalendar:
+    """`/book calendar [group] [reset]`: a private link to an iCalendar feed."""
+
+    whole_group: bool = False
+    reset: bool = False
+
+
 BookCommand = (
-    BookAdd | BookEdit | BookRemove | PlanOptions | BookQuestions | SummaryScope | Simple | Typo
+    BookAdd
+    | BookEdit
+    | BookRemove
+    | PlanOptions
+    | BookQuestions
+    | SummaryScope
+    | BookCalendar
+    | Simple
+    | Typo
 )
 
 SIMPLE_BOOK = {
@@ -162,7 +182,16 @@ SIMPLE_BOOK = {
     "help",
     "history",
 }
-BOOK_SUBCOMMANDS = (*sorted(SIMPLE_BOOK), "add", "edit", "remove", "start", "questions", "summary")
+BOOK_SUBCOMMANDS = (
+    *sorted(SIMPLE_BOOK),
+    "add",
+    "edit",
+    "remove",
+    "start",
+    "questions",
+    "summary",
+    "calendar",
+)
 
 
 def parse_book(text: str) -> BookCommand:
@@ -192,6 +221,14 @@ def parse_book(text: str) -> BookCommand:
         return _parse_questions(rest)
     if sub == "summary":
         return _parse_summary(rest)
+    if sub == "calendar":
+        options = set(rest.lower().split())
+        if not options <= {"group", "reset"}:
+            raise InvalidInput(
+                "Use `/book calendar` (your steps, at your own pace), `/book calendar group` "
+                "(the host: the group's) or `/book calendar reset` (a new link)."
+            )
+        return BookCalendar(whole_group="group" in options, reset="reset" in options)
     meant = close_word(sub, BOOK_SUBCOMMANDS)
     if meant is not None:
         return Typo(words[0], meant, rest)
@@ -380,8 +417,39 @@ class ReflectQuotable:
     on: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ReflectProgress:
+    """`/reflect progress ch 5`: I have read up to chapter 5."""
+
+    chapter: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectAway:
+    """`/reflect away until 2027-01-10` (or `for 2 weeks`): no nudges until then."""
+
+    until: date | None = None
+    days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectPace:
+    """`/reflect behind 1 week`: read that far behind the group (0: `catch up`)."""
+
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectQuietHours:
+    on: bool
+
+
 ReflectCommand = (
     ReflectWrite
+    | ReflectProgress
+    | ReflectAway
+    | ReflectPace
+    | ReflectQuietHours
     | ReflectEdit
     | ReflectDelete
     | ReflectExport
@@ -392,13 +460,28 @@ ReflectCommand = (
 )
 
 SIMPLE_REFLECT = {"list", "help", "mute", "unmute", "progress"}
-REFLECT_SUBCOMMANDS = (*sorted(SIMPLE_REFLECT), "edit", "delete", "export", "quotable")
+REFLECT_SUBCOMMANDS = (
+    *sorted(SIMPLE_REFLECT),
+    "edit",
+    "delete",
+    "export",
+    "quotable",
+    "away",
+    "behind",
+    "quiet",
+)
+_DURATION = r"(?P<count>[0-9]+|an?|one|two|three|four|five|six)\s+(?P<unit>days?|weeks?)"
 #: Subcommands whose arguments have a recognisable shape, for typos typed with arguments.
+#: A word that is also prose ("away", "behind", "back") is a command only in its shape.
 _ARGUMENT_SHAPES = {
     "edit": re.compile(r"^#?[0-9]+\b"),
     "delete": re.compile(r"^#?[0-9]+$"),
     "quotable": re.compile(r"^(on|off)$", re.I),
     "export": re.compile(r"^.{1,80}$"),
+    "progress": re.compile(r"^(?:ch\.?|chapter)?\s*(?P<chapter>-?[0-9]+)$", re.I),
+    "away": re.compile(rf"^(?:until\s+(?P<until>\S+)|for\s+{_DURATION})$", re.I),
+    "behind": re.compile(rf"^(?:by\s+)?{_DURATION}$", re.I),
+    "quiet": re.compile(r"^(?:hours\s+)?(?P<on>on|off)$", re.I),
 }
 
 
@@ -411,6 +494,9 @@ def parse_reflect(text: str) -> ReflectCommand:
     rest = rest.strip()
     if sub in SIMPLE_REFLECT and not rest:
         return Simple(sub)
+    own_pace = _parse_own_pace(sub, rest)
+    if own_pace is not None:
+        return own_pace
     if sub in SIMPLE_REFLECT and len(rest.split()) <= 2:
         # "mute now", "list all": the command, with a word more. Ask; never post it.
         return Typo(body, sub, "")
@@ -444,6 +530,43 @@ def parse_reflect(text: str) -> ReflectCommand:
     if typo is not None:
         return typo
     return parse_write(body)
+
+
+_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def _days(found: re.Match[str]) -> int:
+    count = found.group("count").lower()
+    n = _COUNT_WORDS.get(count) or int(count)
+    return n * (7 if found.group("unit").lower().startswith("week") else 1)
+
+
+def _parse_own_pace(sub: str, rest: str) -> ReflectCommand | None:
+    """Progress, away, back, behind, catch up, quiet hours: each only in its own shape
+    ("Back to chapter one…" is a reflection)."""
+    if sub == "back" and not rest:
+        return Simple("back")
+    if sub == "catch" and rest.lower() == "up":
+        return ReflectPace(0)
+    shape = _ARGUMENT_SHAPES.get(sub)
+    found = shape.match(rest) if shape is not None and sub in _OWN_PACE else None
+    if found is None:
+        return None
+    if sub == "progress":
+        chapter = int(found.group("chapter"))
+        if chapter < 1:
+            raise InvalidInput("Chapters start at 1: `/reflect progress ch 1` or more.")
+        return ReflectProgress(chapter)
+    if sub == "away":
+        if found.group("until"):
+            return ReflectAway(until=parse_date(found.group("until")))
+        return ReflectAway(days=_days(found))
+    if sub == "behind":
+        return ReflectPace(_days(found))
+    return ReflectQuietHours(found.group("on").lower() == "on")
+
+
+_OWN_PACE = frozenset({"progress", "away", "behind", "quiet"})
 
 
 def _usage(sub: str) -> str:

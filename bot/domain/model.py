@@ -372,6 +372,7 @@ class Member:
     timezone: str | None = None
     reminders_muted: bool = False
     quotable: bool = False
+    quiet_hours: bool = True  # no nudges between 21:00 and 08:00 in their own time zone
     id: int | None = None
 
 

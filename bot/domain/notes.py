@@ -8,6 +8,7 @@ request are updated in place as things change (edited, taken back, consented).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.domain.model import (
     ActionItem,
@@ -165,8 +166,34 @@ class QuietPair:
     book_title: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """To a member who joined a channel mid-book: where the group is, how to catch up."""
+
+    channel_id: str
+    book_title: str
+    book_author: str
+    group_step: int
+    step_count: int
+    group_chapters: str  # "chapters 5–6"
+    next_due: datetime | None
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarLink:
+    """A member's secret calendar link (only they get it)."""
+
+    url: str
+    book_title: str
+    whole_group: bool
+    replaced: bool = False  # the old link was revoked
+
+
 Note = (
-    PairInvite
+    Welcome
+    | CalendarLink
+    | PairInvite
     | PairAnswered
     | PairWelcome
     | PairDeclined

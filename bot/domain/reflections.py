@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from bot.domain import timeline
@@ -81,6 +81,7 @@ def progress(
     reflections: Iterable[Reflection],
     chapter_count: int,
     now: datetime | None = None,
+    frozen: Collection[int] = (),
 ) -> Progress:
     """Chapters a member reflected on, steps covered, and their current streak.
 
@@ -88,7 +89,8 @@ def progress(
     chapter counts for that chapter. The streak is the run of most recent posted steps,
     ending at the latest one, that the member reflected on; a step still being read
     (its period not over at ``now``) does not break it before the member has had the
-    time to reflect.
+    time to reflect. Steps in ``frozen`` (read while the member was away) neither count
+    nor break it.
     """
     own = [r for r in reflections if r.author_id == user_id and r.plan_id == plan.id]
     chapters: set[int] = set()
@@ -106,6 +108,8 @@ def progress(
     posted = [s.number for s in posted_steps]
     streak = 0
     for index, step in enumerate(posted_steps):
+        if step.number in frozen and step.number not in steps:
+            continue  # away: the streak is frozen, not broken
         if step.number not in steps:
             still_open = now is not None and timeline.is_step_open(plan, step, now)
             if index == 0 and still_open:

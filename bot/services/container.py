@@ -16,6 +16,7 @@ from bot.services.people import PeopleService
 from bot.services.plans import PlanService
 from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
 from bot.services.prompts import PromptPolicy, PromptService, TickReport
+from bot.services.readers import ReaderService
 from bot.services.reflections import ReflectionService
 
 
@@ -35,6 +36,7 @@ class Services:
     home: HomeService
     people: PeopleService
     pairs: PairService
+    readers: ReaderService
 
     @classmethod
     def build(
@@ -47,6 +49,7 @@ class Services:
         digests: DigestPolicy | None = None,
         directory: Directory | None = None,
         pairs: PairPolicy | None = None,
+        public_url: str = "",
     ) -> Services:
         """Every service over one unit of work, clock and notifier. ``directory`` (names of
         people and channels) defaults to the notifier when it is one (Slack's is)."""
@@ -62,13 +65,14 @@ class Services:
             books=BookService(uow, clock),
             plans=PlanService(uow, clock, notifier, defaults),
             reflections=ReflectionService(uow, clock, notifier),
-            prompts=PromptService(uow, clock, notifier, policy),
+            prompts=PromptService(uow, clock, notifier, policy, directory),
             discussions=DiscussionService(uow, clock),
             digests=DigestService(uow, clock, notifier, digests, directory),
             exports=ExportService(uow, clock, directory),
             home=HomeService(uow, clock, notifier, directory),
             people=PeopleService(uow, clock),
             pairs=PairService(uow, clock, notifier, directory, pairs),
+            readers=ReaderService(uow, clock, notifier, directory, public_url),
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:

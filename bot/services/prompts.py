@@ -44,8 +44,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.domain import timeline
-from bot.domain.model import Book, Plan, Reflection, Step, StepState, Visibility
+from bot.domain import pace, timeline
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Book, Plan, PlanState, Step, StepState, Visibility
+from bot.domain.pace import DueNudge
 from bot.domain.prompts import (
     DEFAULT_QUESTIONS,
     Due,
@@ -54,8 +56,17 @@ from bot.domain.prompts import (
     prompt_content,
     retry_delay,
 )
+from bot.domain.schedule import zone
 from bot.services.echoes import EchoService
-from bot.services.ports import Clock, DeliveryFailed, DueStep, Notifier, Unit, UnitOfWork
+from bot.services.ports import (
+    Clock,
+    DeliveryFailed,
+    Directory,
+    DueStep,
+    Notifier,
+    Unit,
+    UnitOfWork,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,12 +157,18 @@ class _Job:
 
 class PromptService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, policy: PromptPolicy | None = None
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        policy: PromptPolicy | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.notifier = notifier
         self.policy = policy or PromptPolicy()
+        self.directory = directory  # members' own time zones, for their nudges
         self.echoes = EchoService(uow, clock, notifier)
         self.worker_id = uuid.uuid4().hex[:12]
         # When this process (its posting part) started: on SQLite, claims another worker
@@ -403,11 +420,17 @@ class PromptService:
     # --- reminders ----------------------------------------------------------------------
 
     def send_reminders(self, now: datetime) -> int:
-        """DM members who have not reflected on the latest posted step, once, before the next one."""
-        sent = 0
+        """Nudge members who have not reflected: each at their own time (their pace,
+        their time zone's waking hours), never while away or muted, at most once."""
+        self._plan_nudges(now)
+        return self._send_due_nudges(now)
+
+    def _plan_nudges(self, now: datetime) -> None:
+        """At a step's reminder time, one nudge row per member who has not reflected,
+        due when it suits them (claimed per step: planned once)."""
         with self.uow() as uow:
             plans = uow.prompts.posted_unreminded()
-            work: list[tuple[Plan, Book, Step, str, list[Reflection], set[str]]] = []
+            work: list[tuple[Plan, Step, str, int, set[str]]] = []
             for plan in plans:
                 step = _latest_posted(plan)
                 if (
@@ -416,34 +439,103 @@ class PromptService:
                     or now < timeline.reminder_at(plan, step, self.policy.reminder_lead)
                 ):
                     continue
-                book = uow.books.get(plan.book_id)
                 group = uow.groups.by_id(plan.group_id)
-                assert plan.id is not None and book is not None and step.id is not None
+                assert plan.id is not None and step.id is not None
                 if not uow.prompts.claim_reminder(step.id, now):
                     continue
-                reflections = uow.reflections.for_plan(plan.id)
-                muted = uow.members.muted(group.workspace_id)
-                work.append((plan, book, step, group.channel_id, reflections, muted))
+                done = {
+                    r.author_id
+                    for r in uow.reflections.for_plan(plan.id)
+                    if r.step_number == step.number
+                }
+                skip = done | uow.members.muted(group.workspace_id)
+                work.append((plan, step, group.channel_id, group.workspace_id, skip))
             uow.commit()
-        for plan, book, step, channel_id, reflections, muted in work:
-            done = {r.author_id for r in reflections if r.step_number == step.number}
-            content = prompt_content(plan, book, step, defaults=self.policy.questions)
+        for plan, step, channel_id, workspace_id, skip in work:
             try:
-                members = self.notifier.channel_members(channel_id)
+                members = [m for m in self.notifier.channel_members(channel_id) if m not in skip]
             except DeliveryFailed as exc:
                 logger.warning(
                     "could not list members of %s for reminders: %s", channel_id, exc.reason
                 )
                 continue
-            for user_id in members:
-                if user_id in done or user_id in muted:
-                    continue
-                try:
-                    self.notifier.remind(user_id, channel_id, step.message_ts, content)
-                    sent += 1
-                except DeliveryFailed as exc:
-                    logger.warning("reminder to %s failed: %s", user_id, exc.reason)
+            timezones = {m: self._timezone(m) for m in members}
+            with self.uow() as uow:
+                readers = {r.user_id: r for r in uow.readers.for_plan(plan.id or 0)}
+                any_hour = uow.members.without_quiet_hours(workspace_id)
+                for member in members:
+                    due = pace.nudge_at(
+                        plan,
+                        step,
+                        readers.get(member),
+                        self.policy.reminder_lead,
+                        timezones[member],
+                        quiet_hours=member not in any_hour,
+                    )
+                    uow.readers.plan_nudge(step.id or 0, member, due)
+                uow.commit()
+
+    def _send_due_nudges(self, now: datetime) -> int:
+        sent = 0
+        with self.uow() as uow:
+            due = uow.readers.due_nudges(now)
+        for nudge in due:
+            with self.uow() as uow:
+                if not uow.readers.claim_nudge(nudge.nudge_id):
+                    continue  # another process has it
+                uow.commit()
+            delivered = False
+            try:
+                delivered = self._nudge(nudge, now)
+            finally:
+                with self.uow() as uow:
+                    uow.readers.finish_nudge(nudge.nudge_id, delivered, now)
+                    uow.commit()
+            sent += delivered
         return sent
+
+    def _nudge(self, nudge: DueNudge, now: datetime) -> bool:
+        """Send one nudge, unless the member has reflected, muted or gone away since."""
+        with self.uow() as uow:
+            plan = uow.plans.by_step(nudge.step_id)
+            if plan is None or plan.state is not PlanState.ACTIVE or plan.id is None:
+                return False
+            group = uow.groups.by_id(plan.group_id)
+            step = next(s for s in plan.steps if s.id == nudge.step_id)
+            reflected = any(
+                r.step_number == step.number
+                for r in uow.reflections.for_plan(plan.id, author_id=nudge.user_id)
+            )
+            muted = nudge.user_id in uow.members.muted(group.workspace_id)
+            away = pace.is_away(
+                uow.readers.away(group.workspace_id, [nudge.user_id]).get(nudge.user_id, []), now
+            )
+            reader = uow.readers.get(plan.id, nudge.user_id)
+            book = uow.books.get(plan.book_id)
+        if reflected or muted or away or book is None:
+            return False
+        content = prompt_content(plan, book, step, defaults=self.policy.questions)
+        if reader is not None and reader.pace_days and content.deadline is not None:
+            content = replace(content, deadline=pace.own_deadline(plan, step, reader))
+        try:
+            self.notifier.remind(nudge.user_id, group.channel_id, step.message_ts, content)
+        except DeliveryFailed as exc:
+            logger.warning("reminder to %s failed: %s", nudge.user_id, exc.reason)
+            return False
+        return True
+
+    def _timezone(self, user_id: str) -> str | None:
+        """The member's own time zone, when Slack knows one we can use."""
+        if self.directory is None:
+            return None
+        name = self.directory.user_timezone(user_id)
+        if not name:
+            return None
+        try:
+            zone(name)
+        except InvalidInput:
+            return None
+        return name
 
 
 def _latest_posted(plan: Plan) -> Step | None:

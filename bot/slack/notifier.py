@@ -325,6 +325,13 @@ class SlackNotifier:
             blocks=message.blocks,
         )
 
+    def permalink(self, channel_id: str, ts: str) -> str | None:
+        try:
+            found = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
+        except DeliveryFailed:
+            return None
+        return str(found.get("permalink") or "") or None
+
     def open_conversation(self, user_ids: Sequence[str]) -> str:
         return str(self._call("conversations_open", users=",".join(user_ids))["channel"]["id"])
 

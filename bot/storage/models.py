@@ -84,6 +84,8 @@ class MemberRow(Base):
     created_at: Mapped[datetime]
     # The last number given to one of their reflections: numbers are never given twice.
     last_reflection_number: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # No nudges between 21:00 and 08:00 in their own time zone, unless they say otherwise.
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class GroupRow(Base):
@@ -392,3 +394,62 @@ class PublicationRow(Base):
     allowed_feedback_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class ReaderRow(Base):
+    """One member's own pace through one plan: where they are, how far behind the group
+    they chose to read, which later threads they asked to see anyway, their welcome."""
+
+    __tablename__ = "readers"
+    __table_args__ = (UniqueConstraint("plan_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("reading_plans.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    read_through: Mapped[int] = mapped_column(default=0)  # the last chapter they have read
+    pace_days: Mapped[int] = mapped_column(default=0)  # how many days behind the group
+    revealed_through: Mapped[int] = mapped_column(default=0)  # steps shown anyway
+    welcomed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AwayRow(Base):
+    """A member away (no nudges; streaks frozen, not broken)."""
+
+    __tablename__ = "away_periods"
+    __table_args__ = (Index("ix_away_periods_member", "workspace_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class NudgeRow(Base):
+    """One member's nudge for one step, at their own time: sent at most once."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("step_id", "user_id"),
+        Index("ix_nudges_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("plan_steps.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime | None]
+
+
+class CalendarRow(Base):
+    """A secret calendar feed: a member's steps at their own pace (or the group's, for
+    the host). Only the secret's SHA-256 is stored; a reset revokes it."""
+
+    __tablename__ = "calendars"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    whole_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

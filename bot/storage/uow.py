@@ -23,6 +23,7 @@ from bot.storage.repositories import (
     SqlPairs,
     SqlPlans,
     SqlPromptQueue,
+    SqlReaders,
     SqlReflections,
     SqlSummaries,
     SqlWorkspaces,
@@ -45,6 +46,7 @@ class SqlAlchemyUnit:
         self.summaries = SqlSummaries(session)
         self.drafts = SqlDrafts(session)
         self.pairs = SqlPairs(session)
+        self.readers = SqlReaders(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

@@ -142,6 +142,7 @@ def test_reminders_only_privately_to_those_who_have_not_reflected_or_muted(
     run(harness)
     harness.runtime.services.reflections.write(TEAM, CLUB, ALICE, "done already")
     harness.runtime.services.reflections.set_member_flags(TEAM, CAROL, muted=True)
+    harness.runtime.services.readers.set_quiet_hours(TEAM, BOB, False)  # 04:00 in New York
     harness.clock.set(datetime(2026, 12, 13, 7, tzinfo=UTC))  # 25 h before the next step
     assert harness.runtime.services.prompts.run_due().reminded == 0
     harness.clock.set(datetime(2026, 12, 13, 9, tzinfo=UTC))  # 23 h before
@@ -396,6 +397,8 @@ def test_daily_plan_nudge_comes_half_a_day_after_the_prompt_not_with_it(
         Caller(TEAM, ALICE), CLUB, "Dune", Cadence.every(1, time(9)), 1, first_day, "Europe/Berlin"
     )
     due = view.plan.steps[0].due_at
+    for member in (ALICE, BOB, CAROL):  # 21:00 in Berlin: quiet hours would wait for 08:00
+        services.readers.set_quiet_hours(TEAM, member, False)
     harness.clock.set(due)
     report = services.prompts.run_due()
     assert len(report.posted) == 1 and report.reminded == 0, "nudged with the prompt"

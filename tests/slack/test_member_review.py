@@ -229,6 +229,7 @@ def test_a_nudge_gives_the_deadline_in_the_members_own_time_zone(harness: Harnes
     start(harness)
     post_next(harness)
     view = harness.runtime.services.plans.current(TEAM, CLUB)
+    harness.say(BOB, "/reflect", "quiet hours off")  # the nudge lands at 07:00 his time
     harness.clock.set(view.plan.steps[1].due_at - timedelta(hours=20))
     harness.runtime.services.run_due()
     harness.drain()

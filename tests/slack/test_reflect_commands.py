@@ -204,6 +204,7 @@ def test_reflect_button_in_a_dm_reminder_opens_the_modal_for_that_step(harness: 
     services = harness.runtime.services
     from datetime import UTC, datetime
 
+    harness.say(BOB, "/reflect", "quiet hours off")  # 07:00 in New York: nudge him anyway
     harness.clock.set(datetime(2026, 12, 6, 12, tzinfo=UTC))  # under a day before step 2
     assert services.run_due().reminded >= 1
     dm = harness.emulator.dm_channel(BOB)

@@ -25,6 +25,7 @@ from bot.domain.model import (
 from bot.domain.notes import (
     ActionAdded,
     AgreementNote,
+    CalendarLink,
     FeedbackNote,
     LookBackAsk,
     LookBackShared,
@@ -40,10 +41,12 @@ from bot.domain.notes import (
     PublishDecided,
     PublishRequest,
     QuietPair,
+    Welcome,
 )
 from bot.domain.pairs import HOPES_QUESTION
 from bot.domain.text import plural
 from bot.services.pairs import CohortRow, Conversation
+from bot.slack.blocks import pace as pace_blocks
 from bot.slack.blocks.base import Message, actions, button, context, header, notice, section
 from bot.slack.blocks.reflections import where
 from bot.slack.text import escape, mention, quote
@@ -78,6 +81,10 @@ def pair_line(pair: Pair) -> str:
 def note_message(note: Note) -> Message:
     """Any note as a message (the Notifier's one way to render them)."""
     match note:
+        case Welcome():
+            return pace_blocks.welcome(note)
+        case CalendarLink():
+            return pace_blocks.calendar_link(note)
         case PairInvite():
             return invite(note)
         case PairAnswered():

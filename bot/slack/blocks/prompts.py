@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain.model import Step
 from bot.domain.prompts import PromptContent
@@ -17,6 +17,7 @@ from bot.slack.blocks.base import (
     section,
     text_sections,
 )
+from bot.slack.blocks.pace import away_button, read_button
 from bot.slack.blocks.pairs import done_button
 from bot.slack.blocks.reflections import reflect_button
 from bot.slack.text import escape, local_time
@@ -57,11 +58,18 @@ def prompt_message(content: PromptContent) -> Message:
         blocks.append(
             actions(*(done_button(content.pair_id, n) for n, _text in content.open_actions))
         )
-    blocks.append(reflect_button(content.step_id))
+    buttons = reflect_button(content.step_id)
+    buttons.elements.append(read_button(content.step_id))
+    blocks.append(buttons)
     return Message(
         f"{content.book_title}: {content.chapter_label} (step {content.step_number} of {content.step_count})",
         blocks,
     )
+
+
+def _with(block: ActionsBlock, button: ButtonElement) -> ActionsBlock:
+    block.elements.append(button)
+    return block
 
 
 def catch_up_message(
@@ -109,7 +117,10 @@ def reminder_message(
                 f":wave: A gentle nudge: you haven't reflected on {content.chapter_label} of "
                 f"*{escape(content.book_title)}* yet. A few lines{deadline} are plenty, via {where} or `/reflect <text>`."
             ),
-            context("Only you can see this. `/reflect mute` turns these nudges off."),
-            reflect_button(content.step_id),
+            context(
+                "Only you can see this. `/reflect mute` turns these nudges off; "
+                "`/reflect away until YYYY-MM-DD` pauses them."
+            ),
+            _with(reflect_button(content.step_id), away_button()),
         ],
     )

@@ -20,6 +20,7 @@ from bot.domain.text import from_slack
 from bot.observability import COMMANDS
 from bot.services.plans import PlanChange, PlanView
 from bot.slack import blocks
+from bot.slack.blocks import pace as pace_blocks
 from bot.slack.listeners.common import (
     SlackDeps,
     answer_submission,
@@ -150,8 +151,13 @@ def run_book_command(
         case cmd.Simple("list"):
             reply(blocks.book_list(services.books.all(team)))
         case cmd.Simple("status"):
-            view, progress = services.reflections.group_progress(team, channel)
-            reply(blocks.plan_status(view, services.clock.now(), progress))
+            caller = deps.caller(team, user, check_admin=False)
+            status = services.readers.status(caller, channel)
+            reply(pace_blocks.group_status(status, services.clock.now()))
+        case cmd.BookCalendar(whole_group, reset):
+            caller = deps.caller(team, user, check_admin=whole_group)
+            services.readers.calendar_link(caller, channel, whole_group=whole_group, reset=reset)
+            reply(pace_blocks.calendar_sent())
         case cmd.Simple("plan"):
             reply(blocks.plan_schedule(services.plans.current(team, channel)))
         case cmd.Simple("history"):

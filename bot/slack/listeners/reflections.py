@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -27,6 +28,7 @@ from bot.services.export import NothingToExport
 from bot.services.reflections import SavedReflection
 from bot.slack import blocks
 from bot.slack.blocks import DraftChoice, Message
+from bot.slack.blocks import pace as pace_blocks
 from bot.slack.listeners.common import (
     SlackDeps,
     answer_submission,
@@ -281,8 +283,29 @@ def run_reflect_command(
         case cmd.Simple("list"):
             reply(blocks.reflection_list(*services.reflections.list_with_titles(team, user)))
         case cmd.Simple("progress"):
-            view = services.plans.current(team, channel)
-            reply(blocks.progress_message(services.reflections.progress(team, channel, user), view))
+            reply(
+                pace_blocks.position_message(
+                    services.readers.position(team, user, channel), timezone_of(deps, user)
+                )
+            )
+        case cmd.ReflectProgress(chapter):
+            reply(
+                pace_blocks.position_message(
+                    services.readers.set_progress(team, user, channel, chapter),
+                    timezone_of(deps, user),
+                )
+            )
+        case cmd.ReflectAway(until, days):
+            back = services.readers.go_away(team, user, until=until, days=days)
+            reply(pace_blocks.away_set(back, timezone_of(deps, user)))
+        case cmd.Simple("back"):
+            reply(pace_blocks.back_again(services.readers.come_back(team, user)))
+        case cmd.ReflectPace(days):
+            position = services.readers.set_pace(team, user, channel, days)
+            reply(pace_blocks.pace_set(position, timezone_of(deps, user)))
+        case cmd.ReflectQuietHours(on):
+            services.readers.set_quiet_hours(team, user, on)
+            reply(pace_blocks.quiet_hours_set(on))
         case cmd.Simple("mute" | "unmute" as name):
             services.reflections.set_member_flags(team, user, muted=name == "mute")
             reply(
@@ -401,6 +424,16 @@ def run_reflect_command(
             reply(blocks.notice(sent))
         case _:
             reply(blocks.help_message(cmd.REFLECT_HELP))
+
+
+def timezone_of(deps: SlackDeps, user: str) -> str:
+    """The member's own time zone (Slack's), for times shown to them; UTC if unknown."""
+    name = deps.services.directory.user_timezone(user) or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):
+        return "UTC"
+    return name
 
 
 def send_member_post(deps: SlackDeps, team: str, user: str, book_ref: str | None) -> str:

@@ -10,6 +10,7 @@ from bot.storage.repositories.drafts import SqlDrafts
 from bot.storage.repositories.pairs import SqlPairs
 from bot.storage.repositories.plans import SqlPlans
 from bot.storage.repositories.queue import SqlPromptQueue
+from bot.storage.repositories.readers import SqlReaders
 from bot.storage.repositories.reflections import SqlReflections
 from bot.storage.repositories.summaries import SqlSummaries
 from bot.storage.repositories.workspaces import SqlGroups, SqlMembers, SqlWorkspaces
@@ -23,6 +24,7 @@ __all__ = [
     "SqlPairs",
     "SqlPlans",
     "SqlPromptQueue",
+    "SqlReaders",
     "SqlReflections",
     "SqlSummaries",
     "SqlWorkspaces",

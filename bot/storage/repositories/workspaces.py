@@ -80,6 +80,16 @@ class SqlMembers:
             )
         )
 
+    def without_quiet_hours(self, workspace_id: int) -> set[str]:
+        """User ids of members who take nudges at any hour."""
+        return set(
+            self.session.scalars(
+                select(MemberRow.user_id).where(
+                    MemberRow.workspace_id == workspace_id, MemberRow.quiet_hours.is_(False)
+                )
+            )
+        )
+
     def muted(self, workspace_id: int) -> set[str]:
         return set(
             self.session.scalars(
@@ -95,6 +105,7 @@ class SqlMembers:
         row.timezone = member.timezone
         row.reminders_muted = member.reminders_muted
         row.quotable = member.quotable
+        row.quiet_hours = member.quiet_hours
 
 
 def _member(row: MemberRow) -> Member:
@@ -106,6 +117,7 @@ def _member(row: MemberRow) -> Member:
         timezone=row.timezone,
         reminders_muted=row.reminders_muted,
         quotable=row.quotable,
+        quiet_hours=row.quiet_hours,
     )
 
 

@@ -326,6 +326,42 @@ class SlackAppClient:
         ]
         return self._send_payload(payload)
 
+    def view_block_action(
+        self,
+        *,
+        user_id: str,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        block_id: str | None = None,
+    ) -> AppResponse:
+        """Click an element of a view (App Home, or an open modal), as Slack sends it:
+        ``container.type`` ``view``, the view itself, no ``response_url``."""
+        user = self._user(user_id)
+        with self._ws.lock:
+            record = self._ws.view(view_id)
+            if record.user_id != user.id:
+                raise ValueError(f"view {view_id} belongs to {record.user_id}, not {user.id}")
+            view = json.loads(json.dumps(record.view))
+        found = payloads.find_element(view.get("blocks") or [], action_id, block_id)
+        if found is None:
+            raise ValueError(f"view {view_id} has no element {action_id!r}")
+        found_block_id, element = found
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": payloads.user_ref(self._ws, user),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self._ws.issue_trigger(user.id),
+            "team": payloads.team_ref(self._ws),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "actions": [payloads.action_body(found_block_id, element, value, self._ws.next_ts())],
+        }
+        return self._send_payload(payload)
+
     def view_submission(
         self, view_id: str, values: dict[str, dict[str, Any]], *, user_id: str
     ) -> AppResponse:

@@ -57,6 +57,7 @@ class Services:
             if not isinstance(notifier, Directory):
                 raise TypeError("give a Directory, or a notifier that is one")
             directory = notifier
+        readers = ReaderService(uow, clock, notifier, directory, public_url)
         return cls(
             clock=clock,
             defaults=defaults,
@@ -69,10 +70,10 @@ class Services:
             discussions=DiscussionService(uow, clock),
             digests=DigestService(uow, clock, notifier, digests, directory),
             exports=ExportService(uow, clock, directory),
-            home=HomeService(uow, clock, notifier, directory),
+            home=HomeService(uow, clock, notifier, directory, readers),
             people=PeopleService(uow, clock),
             pairs=PairService(uow, clock, notifier, directory, pairs),
-            readers=ReaderService(uow, clock, notifier, directory, public_url),
+            readers=readers,
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.domain import timeline
+from bot.domain import pace, timeline
 from bot.domain.commands import SummaryScope
 from bot.domain.digests import (
     Digest,
@@ -74,7 +74,11 @@ class DigestService:
         now = self.clock.now()
         with self.uow() as uow:
             view = latest_view(uow, team_id, channel_id, now)  # a finished book too
+            pair = uow.pairs.active_for_channel(view.group.workspace_id, view.group.channel_id)
+            privately = not can_manage(view.plan, caller, pair)
             steps = _steps_for(view.plan, scope, now)
+            if privately:
+                steps = self._unspoiled(uow, view, caller.user_id, steps)
             finished = view.plan.state is PlanState.FINISHED
             kind = (
                 (DigestKind.BOOK if finished else DigestKind.SO_FAR)
@@ -89,9 +93,7 @@ class DigestService:
                 f"thread on {digest.chapters_label}, so I haven't posted a digest."
             )
         digest = self._named(digest, stored)
-        with self.uow() as uow:
-            pair = uow.pairs.active_for_channel(view.group.workspace_id, view.group.channel_id)
-        if not can_manage(view.plan, caller, pair):
+        if privately:
             return PostedDigest(digest, None, 0)
         target = view.group.summary_channel_id or view.group.channel_id
         posted = self.notifier.post_digest(target, digest)
@@ -105,6 +107,25 @@ class DigestService:
                 uow.summaries.mark_posted(summary_id, posted, now)
             uow.commit()
         return PostedDigest(digest, target, len(posted))
+
+    def _unspoiled(self, uow: Unit, view: PlanView, user_id: str, steps: list[Step]) -> list[Step]:
+        """A member reading at their own pace (they said where they are, or how far
+        behind) gets a digest of the chapters they have read only: no spoilers."""
+        plan_id = view.plan.id or 0
+        reader = uow.readers.get(plan_id, user_id)
+        if reader is None or not (reader.pace_days or reader.read_through):
+            return steps
+        read_to = pace.position(
+            reader, uow.reflections.for_plan(plan_id, author_id=user_id), view.plan
+        )
+        unspoiled = [s for s in steps if s.last_chapter <= read_to]
+        if steps and not unspoiled:
+            raise InvalidInput(
+                f"That digest covers {steps[-1].describe_chapters()}, which you haven't read "
+                f"yet (you are at chapter {read_to}), so I won't spoil it. "
+                "`/reflect progress ch <n>` when you get there."
+            )
+        return unspoiled
 
     def compose_for_plan(self, plan_id: int, kind: DigestKind) -> Digest:
         """A digest of a plan, for exports and tests."""

@@ -27,6 +27,7 @@ from bot.domain.privacy import may_see
 from bot.domain.reflections import progress
 from bot.domain.schedule import zone
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
+from bot.services.readers import ReaderService, ThreadLinks
 from bot.services.reflections import book_titles
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 class HomeGroup:
     view: PlanView
     progress: Progress
+    next_due: datetime | None = None  # the member's next step, at their own pace
+    pace_days: int = 0
+    threads: ThreadLinks | None = None  # spoiler-safe: the discussions they have read to
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +67,18 @@ class Home:
 
 class HomeService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, directory: Directory
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        directory: Directory,
+        readers: ReaderService | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.notifier = notifier
         self.directory = directory
+        self.readers = readers or ReaderService(uow, clock, notifier, directory)
 
     def for_member(self, team_id: str, user_id: str) -> Home:
         now = self.clock.now()
@@ -99,7 +109,19 @@ class HomeService:
                 continue
             own = [r for r in mine if r.plan_id == view.plan.id]
             row = HomeGroup(view, progress(view.plan, user_id, own, view.book.chapter_count, now))
-            (finished if view.plan.state is PlanState.FINISHED else reading).append(row)
+            if view.plan.state is PlanState.FINISHED:
+                finished.append(row)
+                continue
+            position = self.readers.position_in(view, user_id)
+            reading.append(
+                HomeGroup(
+                    view,
+                    position.progress,
+                    next_due=position.next_due,
+                    pace_days=position.reader.pace_days,
+                    threads=self.readers.threads(team_id, user_id, view.plan.id or 0),
+                )
+            )
         return Home(
             timezone=self._timezone(user_id),
             now=now,

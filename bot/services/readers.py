@@ -114,6 +114,11 @@ class ReaderService:
             uow.commit()
         return self.position(team_id, user_id, group.channel_id)
 
+    def position_in(self, view: PlanView, user_id: str) -> Position:
+        """Where the member is in the plan of ``view``."""
+        with self.uow() as uow:
+            return self._position(uow, view, user_id, self.clock.now())
+
     def position(self, team_id: str, user_id: str, channel_id: str) -> Position:
         now = self.clock.now()
         with self.uow() as uow:
@@ -254,6 +259,8 @@ class ReaderService:
             current = pace.group_step(view.plan, now)
             if current is None or user_id == view.plan.host_user_id:
                 return False  # nothing posted yet: they join at the start like everyone
+            if self.directory.person(user_id).is_bot:
+                return False
             if not uow.readers.claim_welcome(_id(view.plan.id), user_id, now):
                 return False
             uow.commit()

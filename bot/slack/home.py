@@ -19,6 +19,7 @@ from bot.slack.blocks import (
     reflection_label,
     section,
 )
+from bot.slack.blocks.pace import thread_lines
 from bot.slack.blocks.pairs import feedback_count, read_receipt
 from bot.slack.text import channel_link, escape, local_time, mention, quote
 
@@ -46,6 +47,11 @@ class HomeTab:
             following = plan.next_step
             if plan.state is PlanState.PAUSED:
                 when = "Paused."
+            elif group.pace_days and group.next_due is not None:
+                when = (
+                    f"At your own pace ({plural(group.pace_days, 'day')} behind the group): "
+                    f"your next step is due {local_time(group.next_due, home.timezone)}."
+                )
             elif following is None:
                 when = "No prompts left: reflect whenever you finish."
             else:
@@ -61,6 +67,8 @@ class HomeTab:
                 ),
                 context(_progress_line(group.progress)),
             ]
+            if group.threads is not None:
+                blocks += thread_lines(group.threads.open_steps, group.threads.locked, plan.id or 0)
         if home.finished:
             blocks += [divider(), section("*Finished*")]
             for group in home.finished[:10]:

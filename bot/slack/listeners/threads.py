@@ -131,7 +131,6 @@ def register(app: App, deps: SlackDeps) -> None:
 
     # Subscribed for completeness; nothing to do, but answer 200 so Slack is content.
     for quiet in (
-        "member_joined_channel",
         "member_left_channel",
         "app_mention",
         "app_uninstalled",

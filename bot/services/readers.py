@@ -54,6 +54,7 @@ class GroupStatus:
     spread: dict[Standing, int]
     shown: list[Progress]  # members on schedule or ahead
     mine: Position | None
+    unsaid: int = 0  # members who have not said (or shown) where they are
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +177,14 @@ class ReaderService:
             )
         standings: dict[str, Standing] = {}
         shown: list[Progress] = []
+        unsaid = 0
         for member in sorted(members):
             theirs = [r for r in shared if r.author_id == member]
-            read_to = pace.position(readers.get(member), theirs, view.plan)
+            said = readers.get(member)
+            if not theirs and (said is None or not (said.read_through or said.pace_days)):
+                unsaid += 1  # nothing known: neither behind nor on schedule
+                continue
+            read_to = pace.position(said, theirs, view.plan)
             standings[member] = pace.standing(read_to, view.plan, now)
             if standings[member] is not Standing.BEHIND and theirs:
                 shown.append(
@@ -192,7 +198,7 @@ class ReaderService:
                     )
                 )
         shown.sort(key=lambda p: (-p.chapters_reflected, p.user_id))
-        return GroupStatus(view, pace.spread(standings.values()), shown, mine)
+        return GroupStatus(view, pace.spread(standings.values()), shown, mine, unsaid)
 
     # ------------------------------------------------------------------ away, pace, quiet
 

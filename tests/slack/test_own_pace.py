@@ -220,11 +220,13 @@ def test_status_shows_the_spread_as_counts_and_never_names_who_is_behind(
     harness.say(BOB, "/reflect", "ch 5 Racing ahead")  # ahead
     harness.say(CAROL, "/reflect", "progress ch 3")  # on schedule (step 3 is chapter 3)
     harness.say(CAROL, "/reflect", "ch 3 Right on time")
-    status = harness.say(ALICE, "/book", "status")  # Alice has read nothing: behind
+    harness.say(ALICE, "/reflect", "progress ch 1")  # behind: the group reads chapter 3
+    status = harness.say(ALICE, "/book", "status")
     assert "1 on schedule, 1 ahead, 1 behind" in status
     assert f"<@{ALICE}>" not in status and "@alice" not in status
-    mine = harness.say(ALICE, "/book", "status")
-    assert "You: behind" in mine
+    assert "You: behind" in status
+    harness.emulator.workspace.join(CLUB, DAVE)  # says nothing: not counted as behind
+    assert "1 haven't said where they are yet" in harness.say(CAROL, "/book", "status")
 
 
 def test_own_pace_bad_input_gets_a_clear_answer_and_changes_nothing(harness: Harness) -> None:

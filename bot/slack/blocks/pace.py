@@ -41,9 +41,15 @@ def standing_words(standing: Standing) -> str:
 def position_message(position: Position, timezone: str) -> Message:
     """`/reflect progress`: where the member is, only to them."""
     view, own = position.view, position.progress
+    where = (
+        f"you have read to chapter {position.read_to} of {view.book.chapter_count}: "
+        f"{standing_words(position.standing)}."
+        if position.read_to
+        else "you haven't said where you are yet: `/reflect progress ch <n>`, or “I've read "
+        "these” on a prompt."
+    )
     lines = [
-        f"*{escape(view.book.title)}*: you have read to chapter {position.read_to} of "
-        f"{view.book.chapter_count}: {standing_words(position.standing)}.",
+        f"*{escape(view.book.title)}*: {where}",
         f"{own.chapters_reflected} of {plural(own.chapter_count, 'chapter')} reflected on "
         f"({own.percent}%) · {own.steps_reflected} of {plural(own.steps_posted, 'prompt')} "
         f"answered · streak {own.streak}",
@@ -131,6 +137,7 @@ def group_status(status: GroupStatus, now: datetime) -> Message:
     spread = (
         f"*The group*: {counts[Standing.ON_SCHEDULE]} on schedule, "
         f"{counts[Standing.AHEAD]} ahead, {counts[Standing.BEHIND]} behind"
+        + (f" · {status.unsaid} haven't said where they are yet" if status.unsaid else "")
     )
     extra: list[Block] = [section(spread)]
     if status.mine is not None:

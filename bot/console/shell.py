@@ -10,6 +10,7 @@ so the output reads as a transcript of the conversation.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -25,6 +26,8 @@ from bot.console.inputs import LineSource
 from bot.console.when import long_time, parse_duration, parse_moment
 from bot.console.world import CLUB_ID, CONVERSATION_HINT, ConsoleError, ConsoleWorld
 from bot.emulator.models import Channel, Message
+
+logger = logging.getLogger(__name__)
 
 HELP = """\
 As a member of the workspace, type:
@@ -103,6 +106,7 @@ class Shell:
         self.failures = 0
         # After a script's form was closed, its remaining answer lines are not chat.
         self._skipping_answers = False
+        self._home_open = False  # :click reaches App Home buttons right after :home
         self._commands: dict[str, Callable[[str], None]] = {
             "as": self._as,
             "dm": self._dm,
@@ -233,9 +237,14 @@ class Shell:
             self._dispatch(text)
         except ConsoleError as exc:
             self._warn(str(exc))
+        except Exception:  # a console bug must not end the member's session
+            logger.exception("console command failed: %s", text.split()[0])
+            self._warn("That went wrong inside the console (logged); the bot is fine.")
         self._print()
 
     def _dispatch(self, text: str) -> None:
+        if not text.startswith((":home", ":click")):
+            self._home_open = False  # App Home's buttons are clickable right after :home
         if text.startswith("/"):
             self.world.slash(self.user, self.channel, text)
             self._after_action()
@@ -670,6 +679,8 @@ class Shell:
         if not ref:
             raise ConsoleError("Use :click <n> [button], e.g. :click p1 Reflect, or :click Accept")
         if not _REF.fullmatch(ref.strip("[]").lower()):
+            if self._click_in_home(rest):
+                return
             message = self._newest_with(rest)  # ":click Accept": the newest such button
             ref, label = "that", rest
         else:
@@ -686,6 +697,27 @@ class Shell:
         block_id, action_id, _ = chosen[0]
         self.world.click(self.user, message, action_id, block_id)
         self._after_action()
+
+    def _click_in_home(self, label: str) -> bool:
+        """``:click Show anyway`` right after ``:home``: the first such button there."""
+        if not self._home_open:
+            return False
+        view = self.world.emulator.home_view(self.user) or {}
+        wanted = label.strip().strip("[]").lower()
+        for block in view.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if not isinstance(element, dict) or element.get("type") != "button":
+                    continue
+                if str((element.get("text") or {}).get("text", "")).lower() == wanted:
+                    self.world.click_home(
+                        self.user,
+                        element["action_id"],
+                        block.get("block_id"),
+                        element.get("value", ""),
+                    )
+                    self._home("")  # show it again, as the member sees it now
+                    return True
+        return False
 
     def _newest_with(self, label: str) -> Message:
         """The newest message this member can see with a button labelled ``label``."""
@@ -714,6 +746,7 @@ class Shell:
         self._forms()
 
     def _home(self, rest: str) -> None:
+        self._home_open = True
         view = self.world.open_home(self.user)
         self.show_news()
         if view is None:

@@ -526,6 +526,20 @@ class ConsoleWorld:
             raise ConsoleError(str(exc)) from None
         self._checked(response, "the click")
 
+    def click_home(self, user_id: str, action_id: str, block_id: str | None, value: str) -> None:
+        """Click a button in the member's App Home (``container.type: view``)."""
+        view = self.emulator.home_view(user_id)
+        if view is None:
+            raise ConsoleError("Open your App Home first: :home")
+        response = self.slack.view_block_action(
+            user_id=user_id,
+            view_id=str(view["id"]),
+            action_id=action_id,
+            value=value,
+            block_id=block_id,
+        )
+        self._checked(response, "the click")
+
     def open_modal(self, user_id: str) -> dict[str, Any] | None:
         """The modal on top of the member's stack, if one is open."""
         views = self.emulator.open_views(user_id)

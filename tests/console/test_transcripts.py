@@ -260,3 +260,24 @@ def test_edits_and_deletions_show_up_as_such(talk: Conversation) -> None:
             (":react 3 :fire:", "⚠ Message [3] was deleted."),
         ]
     )
+
+
+def test_own_pace_in_the_console_a_member_in_tokyo_and_spoiler_safe_app_home(
+    talk: Conversation,
+) -> None:
+    """Issue 12 in the console: a member in another zone, :advance, App Home."""
+    talk.expect(
+        [
+            *START_DUNE,
+            (":as kenji tz Asia/Tokyo", "kenji joined the workspace"),
+            (":channel book-club", "You joined #book-club."),
+            (":advance 1h", ["prompt p1", "[Reflect]  [I've read these]"]),
+            (":advance 6d", ["gentle nudge", "JST", "[I'm away…]"]),
+            (":advance 1d", "prompt p2"),
+            ("/reflect progress ch 2", "you have read to chapter 2 of 6: on schedule"),
+            (":home", ["Discussions you have read up to", "Step 1 (chapters 1–2)"]),
+            ("/reflect away until 2026-12-01", "is not ahead"),
+            ("/reflect behind 1 week", "7 days behind the group now"),
+            ("/reflect catch up", "back at the group's pace"),
+        ]
+    )

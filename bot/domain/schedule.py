@@ -21,6 +21,18 @@ WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturd
 MAX_STEPS = 1000
 
 
+def usable_zone(name: str | None) -> str | None:
+    """``name`` when it is a zone times can be shown in (a member's Slack ``tz``), else
+    None: the one rule for "their own time zone, if we know it"."""
+    if not name:
+        return None
+    try:
+        zone(name)
+    except InvalidInput:
+        return None
+    return name
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name`` (as stored: canonical), or a readable error."""
     try:

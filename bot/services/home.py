@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.errors import InvalidInput
 from bot.domain.model import (
     ActionItem,
     Feedback,
@@ -25,7 +24,7 @@ from bot.domain.model import (
 )
 from bot.domain.privacy import may_see
 from bot.domain.reflections import progress
-from bot.domain.schedule import zone
+from bot.domain.schedule import usable_zone
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 from bot.services.readers import ReaderService, ThreadLinks
 from bot.services.reflections import book_titles
@@ -161,9 +160,4 @@ class HomeService:
             return set()
 
     def _timezone(self, user_id: str) -> str:
-        name = self.directory.user_timezone(user_id) or "UTC"
-        try:
-            zone(name)
-        except InvalidInput:
-            return "UTC"
-        return name
+        return usable_zone(self.directory.user_timezone(user_id)) or "UTC"

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import pace, timeline
-from bot.domain.errors import InvalidInput
 from bot.domain.model import Book, Plan, PlanState, Step, StepState, Visibility
 from bot.domain.pace import DueNudge
 from bot.domain.prompts import (
@@ -56,7 +55,7 @@ from bot.domain.prompts import (
     prompt_content,
     retry_delay,
 )
-from bot.domain.schedule import zone
+from bot.domain.schedule import usable_zone
 from bot.services.echoes import EchoService
 from bot.services.ports import (
     Clock,
@@ -526,16 +525,7 @@ class PromptService:
 
     def _timezone(self, user_id: str) -> str | None:
         """The member's own time zone, when Slack knows one we can use."""
-        if self.directory is None:
-            return None
-        name = self.directory.user_timezone(user_id)
-        if not name:
-            return None
-        try:
-            zone(name)
-        except InvalidInput:
-            return None
-        return name
+        return usable_zone(self.directory.user_timezone(user_id)) if self.directory else None
 
 
 def _latest_posted(plan: Plan) -> Step | None:

@@ -23,7 +23,7 @@ from bot.domain.notes import CalendarLink, Welcome
 from bot.domain.pace import Reader, Standing
 from bot.domain.permissions import can_manage
 from bot.domain.reflections import progress
-from bot.domain.schedule import zone
+from bot.domain.schedule import usable_zone
 from bot.services.plans import latest_view, running_view
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
@@ -407,12 +407,7 @@ class ReaderService:
             return []
 
     def _timezone(self, user_id: str) -> str:
-        name = self.directory.user_timezone(user_id) or "UTC"
-        try:
-            zone(name)
-        except InvalidInput:
-            return "UTC"
-        return name
+        return usable_zone(self.directory.user_timezone(user_id)) or "UTC"
 
 
 def _hash(secret: str) -> str:

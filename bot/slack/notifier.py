@@ -16,12 +16,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.digests import Digest
-from bot.domain.errors import InvalidInput
 from bot.domain.model import PlanView, Reflection, Step
 from bot.domain.notes import MessageRef, Note
 from bot.domain.pairs import Person
 from bot.domain.prompts import PromptContent
-from bot.domain.schedule import zone
+from bot.domain.schedule import usable_zone
 from bot.services.ports import DeliveryFailed
 from bot.slack import blocks
 
@@ -64,17 +63,6 @@ def retry_after_seconds(headers: Mapping[str, Any]) -> float | None:
     if not math.isfinite(seconds) or seconds < 0:
         return None
     return seconds
-
-
-def _known(timezone: str | None) -> bool:
-    """Is ``timezone`` a zone we can show times in?"""
-    if not timezone:
-        return False
-    try:
-        zone(timezone)
-    except InvalidInput:
-        return False
-    return True
 
 
 class ChannelPacer:
@@ -408,8 +396,8 @@ class SlackNotifier:
                 ).get("permalink")
             except DeliveryFailed:
                 permalink = None
-        own = self.user_timezone(user_id)  # the deadline in the member's own time
+        own = usable_zone(self.user_timezone(user_id))  # the deadline in their own time
         self._post(
             user_id,
-            blocks.reminder_message(content, channel_id, permalink, own if _known(own) else None),
+            blocks.reminder_message(content, channel_id, permalink, own),
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -22,6 +21,7 @@ from bot.domain import commands as cmd
 from bot.domain.errors import InvalidInput, NotFound, is_number
 from bot.domain.model import Visibility
 from bot.domain.reflections import MAX_REFLECTION_CHARS, TooLong, split_text
+from bot.domain.schedule import usable_zone
 from bot.domain.text import from_slack
 from bot.observability import COMMANDS
 from bot.services.export import NothingToExport
@@ -428,12 +428,7 @@ def run_reflect_command(
 
 def timezone_of(deps: SlackDeps, user: str) -> str:
     """The member's own time zone (Slack's), for times shown to them; UTC if unknown."""
-    name = deps.services.directory.user_timezone(user) or "UTC"
-    try:
-        ZoneInfo(name)
-    except (ValueError, KeyError):
-        return "UTC"
-    return name
+    return usable_zone(deps.services.directory.user_timezone(user)) or "UTC"
 
 
 def send_member_post(deps: SlackDeps, team: str, user: str, book_ref: str | None) -> str:

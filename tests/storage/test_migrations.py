@@ -281,9 +281,10 @@ def test_the_head_read_from_the_files_is_alembics() -> None:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    revisions = [r.revision for r in script.walk_revisions()]
-    assert head_revision() == script.get_current_head() == revisions[0]
-    assert revisions == [f"{n:04d}" for n in range(len(revisions), 0, -1)]  # 0001 … in a line
+    walked = list(script.walk_revisions())
+    assert head_revision() == script.get_current_head() == walked[0].revision
+    assert [r.down_revision for r in walked] == [r.revision for r in walked[1:]] + [None]  # a line
+    assert sorted(r.revision for r in walked) == [r.revision for r in reversed(walked)]
 
 
 def test_the_current_revision_is_alembics_at_every_step(empty_sqlite: Engine) -> None:

@@ -19,9 +19,11 @@ from bot.storage.repositories import (
     SqlDiscussions,
     SqlDrafts,
     SqlGroups,
+    SqlImports,
     SqlMembers,
     SqlPairs,
     SqlPlans,
+    SqlPolls,
     SqlPromptQueue,
     SqlReflections,
     SqlSummaries,
@@ -45,6 +47,8 @@ class SqlAlchemyUnit:
         self.summaries = SqlSummaries(session)
         self.drafts = SqlDrafts(session)
         self.pairs = SqlPairs(session)
+        self.polls = SqlPolls(session)
+        self.imports = SqlImports(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

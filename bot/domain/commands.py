@@ -285,7 +285,9 @@ def _parse_poll(rest: str) -> PollOpen | Simple:
         return Simple(f"poll-{first}")
     if first in ("closes", "closing", "until", "ends") and len(words) == 2:
         return PollOpen(words[1].strip())
-    raise InvalidInput(f"I don't understand “{_short(rest)}” here. {_POLL_USAGE}")
+    if first in ("close", "status", "closes"):
+        raise InvalidInput(f"I don't understand “{_short(rest)}” here. {_POLL_USAGE}")
+    return PollOpen(rest.strip())  # "/book poll friday": when it closes, said without "closes"
 
 
 _EDIT_FIELD = re.compile(r"^\s*(title|author|chapters|chapter\s+([0-9]+))\s*:\s*(.*)$", re.I | re.S)

@@ -66,7 +66,7 @@ _MATTER = re.compile(
 #: Headings that group chapters ("Part One", "Book II"), not chapters themselves.
 _PART = re.compile(r"^\W*(?:part|book|volume|vol\.?|section)\s+[\w.]+\b", re.IGNORECASE)
 #: Titles that read as chapters: under an unnamed heading, they make it a part.
-_CHAPTER = re.compile(r"^\W*(?:chapter|ch\.)\s*\w+|^\W*[0-9]+\b", re.IGNORECASE)
+_CHAPTER = re.compile(r"^\W*(?:chapter|ch\.)\s*\w+|^\W*[0-9]+(?:[.:)]?\s|$)", re.IGNORECASE)
 
 
 def is_matter(title: str) -> bool:

@@ -280,12 +280,14 @@ class PollService:
         post the result."""
         now = self.clock.now()
         with self.uow() as uow:
-            poll = self._current(uow, caller.team_id, channel_id, now)
+            poll = self._current(uow, caller.team_id, channel_id, now, closed_too=True)
+        if poll.state is PollState.CLOSED:
+            raise Conflict("That poll has closed already; its result is in the channel.")
         if poll.state is PollState.PROPOSING:
             raise Conflict("The poll has no ballot yet: `/book poll` posts it.")
         require_closer(poll, caller)
         if not self._close(_id(poll.id), now, caller.user_id, due_only=False):
-            raise Conflict("That poll has just closed; its result is in the channel.")
+            raise Conflict("That poll has closed already; its result is in the channel.")
         self._announce(_id(poll.id), now)
         return self._get(_id(poll.id))
 
@@ -415,10 +417,17 @@ class PollService:
                 raise
             return raced
 
-    def _current(self, uow: Unit, team_id: str, channel_id: str, now: datetime) -> Poll:
+    def _current(
+        self, uow: Unit, team_id: str, channel_id: str, now: datetime, *, closed_too: bool = False
+    ) -> Poll:
+        """The channel's current poll (``closed_too``: else its last one)."""
         workspace_id = uow.workspaces.ensure(team_id, now)
         group = uow.groups.get(workspace_id, channel_id)
-        poll = uow.polls.current_for_group(group.id) if group and group.id else None
+        poll = None
+        if group is not None and group.id is not None:
+            poll = uow.polls.current_for_group(group.id)
+            if poll is None and closed_too:
+                poll = uow.polls.latest_for_group(group.id)
         if poll is None:
             raise NotFound(_NO_POLL)
         return self._zoned(uow, poll)

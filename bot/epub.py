@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def size_refusal(size: int) -> EpubRefused | None:
     """The refusal for a file of ``size`` bytes, when it is too big to read."""
     if size > MAX_EPUB_BYTES:
         return EpubRefused(
-            f"That file is {size / 1024 / 1024:,.0f} MB; I read EPUB files up to "
+            f"That file is {math.ceil(size / 1024 / 1024):,} MB; I read EPUB files up to "
             f"{MAX_EPUB_BYTES // 1024 // 1024} MB. Add the book with "
             "`/book add <title> | <author> | <chapters>` instead."
         )

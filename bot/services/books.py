@@ -155,7 +155,8 @@ def store_book(uow: Unit, book: Book, now: datetime) -> Book:
     refused (also when two requests add it at once)."""
     key = book_key(book.title, book.author)
     duplicate = Conflict(
-        f"“{book.title}” by {book.author} is already on the shelf. See `/book list`."
+        f"“{book.title}” by {book.author} is already on the shelf. See `/book list`.",
+        field="title",
     )
     if uow.books.key_exists(book.workspace_id, key):
         raise duplicate

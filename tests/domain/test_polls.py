@@ -49,11 +49,11 @@ def reference_count(candidates: Sequence[int], ballots: Sequence[Sequence[int]])
             if 2 * firsts[c] > counted:
                 return c
 
-        def weakness(c: int) -> tuple[int, ...]:
-            back = tuple(r[c] for r in reversed(earlier_rounds))
-            return (firsts[c], *back, -candidates.index(c))
-
-        left.remove(min(left, key=weakness))
+        weakness = {
+            c: (firsts[c], *(r[c] for r in reversed(earlier_rounds)), -candidates.index(c))
+            for c in left
+        }
+        left.remove(min(left, key=weakness.__getitem__))
         earlier_rounds.append(firsts)
 
 

@@ -175,7 +175,7 @@ def test_five_members_rank_four_books_and_the_result_is_the_instant_runoff_count
     status = harness.say(BOB, "/book", "poll status")
     assert "5 members voted so far" in status, status
     # Nobody sees a tally before it closes: no count anywhere, no ballot but one's own.
-    for audience, text in harness.emulator.shown(mark):
+    for _audience, text in harness.emulator.shown(mark):
         assert "Round 1" not in shown_text(text) and "won the poll" not in shown_text(text)
     assert not results(harness)
 

@@ -110,7 +110,9 @@ def with_extra_file(data: bytes, name: str, content: bytes) -> bytes:
 def drm_protected(data: bytes) -> bytes:
     """As an Adobe-DRM EPUB is: a rights file, and the text encrypted."""
     protected = with_extra_file(
-        data, "META-INF/rights.xml", b'<?xml version="1.0"?><rights xmlns="http://ns.adobe.com/adept"/>'
+        data,
+        "META-INF/rights.xml",
+        b'<?xml version="1.0"?><rights xmlns="http://ns.adobe.com/adept"/>',
     )
     return with_extra_file(protected, "META-INF/encryption.xml", encryption_xml(_AES))
 

@@ -65,7 +65,9 @@ def test_files_that_cannot_be_read_are_refused_clearly(spoil: object, said: str)
 
 
 def test_font_obfuscation_is_not_drm() -> None:
-    data = with_extra_file(build_epub(), "META-INF/encryption.xml", encryption_xml(FONT_OBFUSCATION))
+    data = with_extra_file(
+        build_epub(), "META-INF/encryption.xml", encryption_xml(FONT_OBFUSCATION)
+    )
     assert read_epub(data).entries
 
 

@@ -671,7 +671,7 @@ class Workspace:
             return self.base_url + path
 
     def is_response_url_path(self, path: str) -> bool:
-        return path.startswith(("/commands/", "/actions/"))
+        return path.startswith(("/commands/", "/actions/", "/app/"))
 
     def post_to_response_url(self, path: str, payload: Any) -> tuple[int, str]:
         """Apply a post to a response_url; returns (HTTP status, text body) like Slack."""

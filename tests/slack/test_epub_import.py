@@ -104,11 +104,11 @@ def test_an_epub_sent_in_a_dm_becomes_a_book_with_its_chapter_titles(harness: Ha
     out = harness.say(ALICE, "/book", "list")
     assert "The Lighthouse Keeper — Ada Lovelace & Co (4 chapters)" in out
     # The same button again: the import is used up, nothing more is added.
-    note = bot_dm_messages(harness, ALICE)[-1]
+    ready = bot_dm_messages(harness, ALICE)[-1]
     response = harness.slack.block_action(
         user_id=ALICE,
-        channel_id=note.channel,
-        message_ts=note.ts,
+        channel_id=ready.channel,
+        message_ts=ready.ts,
         action_id=import_blocks.PICK_ACTION,
     )
     assert response.status == 200

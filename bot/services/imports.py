@@ -215,6 +215,21 @@ class ImportService:
             )
             return store_book(uow, book, now)
 
+    def workspace_for_import(self, team_id: str | None) -> str:
+        """The workspace a book from the command line goes to: the one named, else the
+        only one there is."""
+        if team_id:
+            return team_id
+        with self.uow() as uow:
+            teams = uow.workspaces.teams()
+        if len(teams) == 1:
+            return teams[0]
+        if not teams:
+            raise InvalidInput("No workspace has used Readalong yet: name one with --workspace T….")
+        raise InvalidInput(
+            f"There are {len(teams)} workspaces ({', '.join(teams)}): name one with --workspace."
+        )
+
     def _pending(self, team_id: str, user_id: str, import_id: int) -> PendingImport:
         now = self.clock.now()
         with self.uow() as uow:

@@ -248,8 +248,7 @@ def test_book_import_adds_an_epub_with_its_chapter_titles(
     assert "Added #1 The Lighthouse Keeper — Ada Lovelace & Co (5 chapters)" in out
     # The only workspace is the one; chosen entries, another title.
     assert (
-        main(["book", "import", str(book), "--chapters", "7-8", "--title", "Keeper, abridged"])
-        == 0
+        main(["book", "import", str(book), "--chapters", "7-8", "--title", "Keeper, abridged"]) == 0
     )
     assert "Added #2 Keeper, abridged" in capsys.readouterr().out
     engine = make_engine(f"sqlite:///{db_file}")

@@ -586,6 +586,7 @@ class ConsoleWorld:
         moments = [after + MAX_TICK_GAP]
         for view in self.runtime.services.plans.running_in_workspace(self.team_id):
             moments += timeline.moments_of_interest(view.plan, lead)
+        moments += self.runtime.services.polls.closing_times(self.team_id)  # polls close
         upcoming = [m for m in moments if after < m < end]
         return min(upcoming, default=None)
 

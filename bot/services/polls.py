@@ -305,6 +305,11 @@ class PollService:
             self._announce(poll_id, now)
         return closed
 
+    def closing_times(self, team_id: str) -> list[datetime]:
+        """When the workspace's open polls close (for a clock that jumps, the console's)."""
+        with self.uow() as uow:
+            return uow.polls.closing_times(uow.workspaces.ensure(team_id, self.clock.now()))
+
     def _close(self, poll_id: int, now: datetime, closed_by: str | None, *, due_only: bool) -> bool:
         """Close and count, in one transaction: True for the one caller that closed it."""
         with self.uow() as uow:

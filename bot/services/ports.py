@@ -564,6 +564,10 @@ class PollRepository(Protocol):
         """Closed polls whose result is not posted, and nobody (alive) is posting it."""
         ...
 
+    def closing_times(self, workspace_id: int) -> list[datetime]:
+        """When the workspace's open polls close."""
+        ...
+
     def create(self, poll: Poll) -> Poll:
         """A new poll taking proposals; Duplicate when the group has a current one."""
         ...

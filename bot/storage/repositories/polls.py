@@ -77,6 +77,20 @@ class SqlPolls:
             )
         )
 
+    def closing_times(self, workspace_id: int) -> list[datetime]:
+        """When the workspace's open polls close."""
+        return [
+            moment
+            for moment in self.session.scalars(
+                select(PollRow.closes_at).where(
+                    PollRow.workspace_id == workspace_id,
+                    PollRow.state == PollState.OPEN.value,
+                    PollRow.closes_at.is_not(None),
+                )
+            )
+            if moment is not None
+        ]
+
     def unannounced(self, stale_before: datetime) -> list[int]:
         """Closed polls whose result is not in their channel yet, and nobody is posting."""
         return list(

@@ -57,7 +57,8 @@ REFLECT_HELP = f"""\
 • `/reflect list`: your reflections, numbered #1, #2… `/reflect edit <n> [private|shared] [ch <n>] [text]`, `/reflect delete <n>`.
 • `/reflect progress`: your progress. `/reflect mute` / `/reflect unmute`: reminders.
 • `/reflect export [book]`: your reflections as a Markdown post, sent to you privately.
-• `/reflect quotable on|off`: whether digests and others' exports may quote you (off unless you turn it on).
+• `/reflect quotable on|off`: whether digests, others' exports and their saved messages may quote you (off unless you turn it on).
+• On any message in your group's channel (or your pair's conversation): ⋯ → *Save as reflection* opens this form with the message in it. Someone else's words go in quoted, with their name and a link, only if they turned quoting on; otherwise only the link and your own words are saved.
 • `/reflect help`: this list."""
 
 

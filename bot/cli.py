@@ -154,7 +154,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"posted {len(report.posted)} (late {len(report.late)}, recovered {len(report.recovered)}), "
         f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}, "
-        f"digests {report.digests}"
+        f"digests {report.digests}, polls closed {report.polls}"
     )
     return 0
 

@@ -87,12 +87,8 @@ class ImportService:
 
         ``delivery`` (the event's id and the file's): a delivery Slack repeats is done once.
         """
-        if delivery is not None:
-            with self.uow() as uow:
-                first = uow.discussions.claim_event(delivery[:64], self.clock.now())
-                uow.commit()
-            if not first:
-                return None
+        if not self._first_delivery(delivery):
+            return None
         try:
             pending = self._read_shared(team_id, user_id, file)
         except DomainError as exc:
@@ -104,13 +100,18 @@ class ImportService:
     def answer_typed(self, team_id: str, user_id: str, *, delivery: str | None = None) -> None:
         """A member typed in their DM with the bot: say what the DM is for (once per
         delivery)."""
-        if delivery is not None:
-            with self.uow() as uow:
-                first = uow.discussions.claim_event(delivery[:64], self.clock.now())
-                uow.commit()
-            if not first:
-                return
-        self.notifier.send_note(user_id, DirectMessageHelp())
+        if self._first_delivery(delivery):
+            self.notifier.send_note(user_id, DirectMessageHelp())
+
+    def _first_delivery(self, delivery: str | None) -> bool:
+        """Is this the first time this delivery (an event, and a file in it) is handled?
+        Recorded like any event the bot keeps (``processed_events``)."""
+        if delivery is None:
+            return True
+        with self.uow() as uow:
+            first = uow.discussions.claim_event(delivery[:64], self.clock.now())
+            uow.commit()
+        return first
 
     def _read_shared(self, team_id: str, user_id: str, file: SharedFile) -> PendingImport:
         from bot.epub import size_refusal

@@ -141,7 +141,7 @@ class PollService:
             if poll.state is PollState.OPEN or not uow.polls.touch(
                 _id(poll.id), PollState.PROPOSING
             ):
-                raise Conflict(_voting_started(poll))
+                raise Conflict(VOTING_STARTED)
             proposals = uow.polls.candidate_keys(_id(poll.id))
             mine = next((c for c in proposals.values() if c.proposed_by == user_id), None)
             if mine is not None:
@@ -217,7 +217,7 @@ class PollService:
             check_candidates(poll)
             closes_at = parse_closes(closes, now, poll.timezone)
             if not uow.polls.open(_id(poll.id), caller.user_id, now, closes_at):
-                raise Conflict(_voting_started(poll))
+                raise Conflict(VOTING_STARTED)
             uow.commit()
         opened = self._get(_id(poll.id))
         try:
@@ -256,7 +256,7 @@ class PollService:
         self._require_member(poll.channel_id, user_id)
         with self.uow() as uow:
             if not uow.polls.touch(poll_id, PollState.OPEN) or _closed_by_time(poll, now):
-                raise Conflict(_closed(poll))
+                raise Conflict(CLOSED)
             ballot = Ballot(poll_id, user_id, chosen, cast_at=now, updated_at=now)
             first = uow.polls.put_ballot(ballot)
             uow.commit()
@@ -471,24 +471,22 @@ _NO_POLL = (
 )
 
 
-def _voting_started(poll: Poll) -> str:
-    return (
-        "Voting has started, so this poll takes no more proposals. Propose yours for the "
-        "next poll once this one closes."
-    )
+VOTING_STARTED = (
+    "Voting has started, so this poll takes no more proposals. Propose yours for the "
+    "next poll once this one closes."
+)
 
 
 def _closed_by_time(poll: Poll, now: datetime) -> bool:
     return poll.closes_at is not None and poll.closes_at <= now
 
 
-def _closed(poll: Poll) -> str:
-    return "This poll has closed, so your ballot was not counted. Its result is in the channel."
+CLOSED = "This poll has closed, so your ballot was not counted. Its result is in the channel."
 
 
 def _require_voting(poll: Poll, now: datetime) -> None:
     if poll.state is PollState.CLOSED or _closed_by_time(poll, now):
-        raise Conflict(_closed(poll))
+        raise Conflict(CLOSED)
     if poll.state is PollState.PROPOSING:
         raise Conflict("Voting has not started yet: `/book poll` posts the ballot.")
 

@@ -155,7 +155,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"posted {len(report.posted)} (late {len(report.late)}, recovered {len(report.recovered)}), "
         f"retrying {len(report.retrying)}, missed {len(report.missed)}, reminders {report.reminded}, "
-        f"digests {report.digests}"
+        f"digests {report.digests}, polls closed {report.polls}"
     )
     return 0
 
@@ -248,6 +248,54 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _book_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a book from an EPUB file, its chapters read from the table of contents."""
+    from pathlib import Path
+
+    from bot.bootstrap import build_services
+    from bot.domain.errors import DomainError
+    from bot.domain.imports import describe_picks, parse_picks
+    from bot.epub import size_refusal
+    from bot.services.imports import preview
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"readalong book import: no file {str(path)!r}", file=sys.stderr)
+        return 2
+    too_big = size_refusal(path.stat().st_size)
+    try:
+        if too_big is not None:
+            raise too_big  # before reading a byte of it
+        data = path.read_bytes()
+        contents, picks = preview(data, path.name)
+        print(f"{contents.title} — {contents.author} ({path.name})")
+        for index, entry in enumerate(contents.entries):
+            mark = "[x]" if index in picks else "[ ]"
+            print(f"  {mark} {index + 1:>3}  {'  ' * entry.depth}{entry.title}")
+        if args.chapters:
+            picks = parse_picks(args.chapters, len(contents.entries))
+        elif sys.stdin.isatty() and not args.yes and contents.entries:
+            typed = input(f"Chapters to keep [{describe_picks(picks)}]: ").strip()
+            if typed:
+                picks = parse_picks(typed, len(contents.entries))
+        services, close = build_services(settings)
+        try:
+            team = services.imports.workspace_for_import(args.workspace)
+            book = services.imports.add_from_file(
+                team, data, path.name, picked=picks, title=args.title, author=args.author
+            )
+        finally:
+            close()
+    except DomainError as exc:
+        print(f"readalong book import: {exc.message}", file=sys.stderr)
+        return 1
+    print(
+        f"Added #{book.id} {book.title} — {book.author} ({book.chapter_count} chapters) to the "
+        f"shelf of {team}."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bot.console import add_console_arguments, add_demo_arguments, console_main, demo_main
 
@@ -323,6 +371,32 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--member", default=None, help="only this member's text (U…)")
     export.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
     export.set_defaults(handler=_export)
+
+    book = sub.add_parser("book", help="the shelf: add a book from an EPUB file")
+    book_sub = book.add_subparsers(dest="book_command", required=True, metavar="BOOK_COMMAND")
+    book_import = book_sub.add_parser(
+        "import",
+        help="add a book from an EPUB file: title, author and chapter titles from its table "
+        "of contents (front matter, acknowledgements, the index… left out)",
+        description="Read an EPUB's title, author and table of contents, list the entries "
+        "with the ones that look like chapters marked, and add the book with those as its "
+        "chapters (ask which at a terminal, or give --chapters).",
+    )
+    book_import.add_argument("file", help="the .epub file")
+    book_import.add_argument(
+        "--workspace",
+        default=None,
+        help="the Slack team id (T…) whose shelf takes it (needed when there are several)",
+    )
+    book_import.add_argument(
+        "--chapters", default=None, help="the entries to keep, as listed: e.g. 6-7,9-12"
+    )
+    book_import.add_argument("--title", default=None, help="use this title instead")
+    book_import.add_argument("--author", default=None, help="use this author instead")
+    book_import.add_argument(
+        "--yes", "-y", action="store_true", help="keep the marked entries without asking"
+    )
+    book_import.set_defaults(handler=_book_import)
 
     db = sub.add_parser("db", help="database schema: upgrade, status, check-models")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

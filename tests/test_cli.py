@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,47 @@ def test_export_without_slack_uses_stored_names(
     assert "**Bob (stored)** (chapter 1): Bob agrees with" in out
     assert "**carol** (chapter 1): _text withheld" in out  # her commands' user_name
     assert ALICE not in out and BOB not in out and CLUB not in out
+
+
+def test_book_import_adds_an_epub_with_its_chapter_titles(
+    db_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.storage.uow import SqlAlchemyUnitOfWork
+    from tests.epub_files import NOVEL_CHAPTERS, build_epub, damaged
+
+    assert main(["db", "upgrade"]) == 0
+    book = tmp_path / "lighthouse.epub"
+    book.write_bytes(build_epub())
+    assert main(["book", "import", str(book)]) == 1
+    assert "No workspace has used Readalong yet" in one_line_error(capsys.readouterr().err)
+    assert main(["book", "import", str(book), "--workspace", TEAM]) == 0
+    out = capsys.readouterr().out
+    assert "The Lighthouse Keeper — Ada Lovelace & Co (lighthouse.epub)" in out
+    assert "  [ ]   1  Cover" in out and "  [x]   7    Chapter 1: Arrival" in out
+    assert "Added #1 The Lighthouse Keeper — Ada Lovelace & Co (5 chapters)" in out
+    # The only workspace is the one; chosen entries, another title.
+    assert (
+        main(["book", "import", str(book), "--chapters", "7-8", "--title", "Keeper, abridged"]) == 0
+    )
+    assert "Added #2 Keeper, abridged" in capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        uow = SqlAlchemyUnitOfWork(sessionmaker(engine, expire_on_commit=False))
+        with uow() as unit:
+            shelf = unit.books.all(unit.workspaces.ensure(TEAM, datetime.now(UTC)))
+    finally:
+        engine.dispose()
+    assert [[c.title for c in b.chapters] for b in shelf] == [NOVEL_CHAPTERS, NOVEL_CHAPTERS[:2]]
+    # The same book again, a broken file, a missing one: one line each, nothing added.
+    assert main(["book", "import", str(book)]) == 1
+    assert "is already on the shelf" in one_line_error(capsys.readouterr().err)
+    broken = tmp_path / "broken.epub"
+    broken.write_bytes(damaged(build_epub()))
+    assert main(["book", "import", str(broken)]) == 1
+    assert "it is not an EPUB file, or it is damaged" in one_line_error(capsys.readouterr().err)
+    assert main(["book", "import", str(tmp_path / "nowhere.epub")]) == 2
+    assert "no file" in one_line_error(capsys.readouterr().err)
+    assert main(["book", "import", str(book), "--chapters", "99"]) == 1
+    assert "numbered 1 to 15" in one_line_error(capsys.readouterr().err)

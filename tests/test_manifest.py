@@ -45,3 +45,17 @@ def test_manifest_matches_the_code() -> None:
     urls.add(manifest["settings"]["interactivity"]["request_url"])
     assert {u.rsplit("/", 2)[-2:] == ["slack", "events"] for u in urls} == {True}
     assert "channel_join" in IGNORED_SUBTYPES
+
+
+def test_manifest_declares_what_issue_13_uses() -> None:
+    """The "Save as reflection" shortcut the listener answers, the DM's file shares (the
+    message.im event, reading the file, a writable Messages tab to drop it in)."""
+    from bot.slack.listeners.reflections import SAVE_AS_REFLECTION
+
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == SAVE_AS_REFLECTION
+    assert shortcut["name"] == "Save as reflection" and len(shortcut["description"]) <= 80
+    assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"files:read", "im:history"} <= set(bot_scopes())
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False

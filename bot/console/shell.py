@@ -43,7 +43,7 @@ Console commands:
   :channel <name>          switch to, join or create a public channel, the bot in it (or :join)
   :private <name> [<member> …]  create or switch to a private channel with them and the bot
   :group <member> [<member> …]  a group DM of you, them and the bot (for a pair: :group bob)
-  :dm [<member>]           your DM with the bot (read-only, as in the app's Messages tab),
+  :dm [<member>]           your DM with the bot (the app's Messages tab),
                            or a DM with a member (the bot is never in it)
   :thread [n|pN]           enter the thread of message [n], or of prompt N (default: the latest prompt)
   :back                    leave the thread
@@ -525,7 +525,7 @@ class Shell:
             self._go_to(
                 channel_id,
                 about="Your DM with readalong (the app's Messages tab): its nudges, files and "
-                "replies to you arrive here. It is read-only; its buttons work.",
+                "replies to you arrive here, and its buttons work.",
             )
             return
         other = self.world.user_id(words[0])

@@ -70,9 +70,10 @@ CLUB_ID = "C0BOOKCLUB1"
 CLUB_NAME = "book-club"
 
 #: manifest.yaml's ``features.app_home.messages_tab_read_only_enabled`` (a test holds the
-#: two together): in the app's Messages tab people can read the bot's DMs and click their
-#: buttons, but Slack shows no composer, so they cannot type messages or slash commands.
-MESSAGES_TAB_READ_ONLY = True
+#: two together). Read-only, people could read the bot's DMs and click their buttons, but
+#: Slack would show no composer; it is writable, so members can send the bot a book's EPUB
+#: (and type slash commands there).
+MESSAGES_TAB_READ_ONLY = False
 READ_ONLY_DM = (
     "Sending messages to this app has been turned off: its Messages tab is read-only "
     "(manifest.yaml). Buttons here work; type slash commands in a channel or group DM."
@@ -601,6 +602,7 @@ class ConsoleWorld:
         moments = [after + MAX_TICK_GAP]
         for view in self.runtime.services.plans.running_in_workspace(self.team_id):
             moments += timeline.moments_of_interest(view.plan, lead)
+        moments += self.runtime.services.polls.closing_times(self.team_id)  # polls close
         upcoming = [m for m in moments if after < m < end]
         return min(upcoming, default=None)
 

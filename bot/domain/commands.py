@@ -44,7 +44,10 @@ BOOK_HELP = """\
 • `/book questions <chapter> | <question> | <question>`: set a chapter's discussion questions.
 • `/book summary [step <n>|week|book]`: post a digest now.
 • `/book calendar`: a private link to a calendar of your steps, at your own pace (`group`: the group's, for the host; `reset`: a new link, the old one stops).
-• `/book help`: this list."""
+• `/book propose <title> | <author> | <chapters>` (or `/book propose <book on the shelf>`): propose the group's next book; one proposal each per poll. `/book propose` alone opens a form; `/book propose withdraw` takes yours back before voting starts.
+• `/book poll [closes friday|tomorrow|in 3 days|YYYY-MM-DD [at HH:MM]]`: post the ballot (two proposals at least). Everyone in the channel ranks up to three books, and can change their ballot until it closes (by default at the end of the day a week later); nobody sees a tally before then. `/book poll status`: the candidates and how many have voted. `/book poll close`: close it now (whoever posted it, or an admin).
+• `/book help`: this list.
+• Have the book as an EPUB? Send me the file in a direct message and pick its chapters from its table of contents."""
 
 REFLECT_HELP = f"""\
 *Readalong: `/reflect`*
@@ -58,7 +61,8 @@ REFLECT_HELP = f"""\
 • `/reflect behind 1 week`: read at your own pace (your nudges follow it, the group's prompts don't); `/reflect catch up` rejoins the group.
 • `/reflect quiet hours off`: nudges at any hour (by default none between 21:00 and 08:00 in your time zone). `/reflect mute` / `/reflect unmute`: reminders.
 • `/reflect export [book]`: your reflections as a Markdown post, sent to you privately.
-• `/reflect quotable on|off`: whether digests and others' exports may quote you (off unless you turn it on).
+• `/reflect quotable on|off`: whether digests, others' exports and their saved messages may quote you (off unless you turn it on).
+• On any message in your group's channel (or your pair's conversation): ⋯ → *Save as reflection* opens this form with the message in it. Someone else's words go in quoted, with their name and a link, only if they turned quoting on; otherwise only the link and your own words are saved.
 • `/reflect help`: this list."""
 
 
@@ -158,6 +162,24 @@ class BookCalendar:
     reset: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class BookPropose:
+    """Propose a book for the group's next read: typed in (title, author, chapters), or a
+    book on the shelf (``book_ref``)."""
+
+    title: str | None = None
+    author: str | None = None
+    chapters: str | None = None
+    book_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOpen:
+    """Post the ballot; ``closes`` as typed (None: the default closing time)."""
+
+    closes: str | None = None
+
+
 BookCommand = (
     BookAdd
     | BookEdit
@@ -166,6 +188,8 @@ BookCommand = (
     | BookQuestions
     | SummaryScope
     | BookCalendar
+    | BookPropose
+    | PollOpen
     | Simple
     | Typo
 )
@@ -191,6 +215,8 @@ BOOK_SUBCOMMANDS = (
     "questions",
     "summary",
     "calendar",
+    "propose",
+    "poll",
 )
 
 
@@ -229,6 +255,10 @@ def parse_book(text: str) -> BookCommand:
                 "(the host: the group's) or `/book calendar reset` (a new link)."
             )
         return BookCalendar(whole_group="group" in options, reset="reset" in options)
+    if sub == "propose":
+        return _parse_propose(rest)
+    if sub == "poll":
+        return _parse_poll(rest)
     meant = close_word(sub, BOOK_SUBCOMMANDS)
     if meant is not None:
         return Typo(words[0], meant, rest)
@@ -243,6 +273,44 @@ def _parse_add(rest: str) -> BookAdd:
             "`/book add Dune | Frank Herbert | 22`, or `/book add` alone for a form."
         )
     return BookAdd(title=parts[0], author=parts[1], chapters=parts[2])
+
+
+def _parse_propose(rest: str) -> BookPropose | Simple:
+    if not rest:
+        return Simple("propose-form")
+    if rest.lower() == "withdraw":
+        return Simple("propose-withdraw")
+    if "|" not in rest:
+        return BookPropose(book_ref=rest)
+    parts = [p.strip() for p in rest.split("|")]
+    if len(parts) != 3:
+        raise InvalidInput(
+            "Use `/book propose <title> | <author> | <chapters>`, e.g. "
+            "`/book propose Dune | Frank Herbert | 22`, `/book propose <book on the shelf>`, "
+            "or `/book propose` alone for a form."
+        )
+    return BookPropose(title=parts[0], author=parts[1], chapters=parts[2])
+
+
+_POLL_USAGE = (
+    "Use `/book poll` (it closes at the end of the day a week from now), "
+    "`/book poll closes friday` (or `tomorrow`, `in 3 days`, `2026-12-10`, each with "
+    "`at 18:00` if you like), `/book poll status` or `/book poll close`."
+)
+
+
+def _parse_poll(rest: str) -> PollOpen | Simple:
+    words = rest.split(maxsplit=1)
+    if not words:
+        return PollOpen()
+    first = words[0].lower()
+    if first in ("close", "status") and len(words) == 1:
+        return Simple(f"poll-{first}")
+    if first in ("closes", "closing", "until", "ends") and len(words) == 2:
+        return PollOpen(words[1].strip())
+    if first in ("close", "status", "closes"):
+        raise InvalidInput(f"I don't understand “{_short(rest)}” here. {_POLL_USAGE}")
+    return PollOpen(rest.strip())  # "/book poll friday": when it closes, said without "closes"
 
 
 _EDIT_FIELD = re.compile(r"^\s*(title|author|chapters|chapter\s+([0-9]+))\s*:\s*(.*)$", re.I | re.S)

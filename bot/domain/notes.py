@@ -1,5 +1,5 @@
-"""What the bot tells the people of a mentoring pair (and the programme's admins), as
-plain data. The Notifier renders each kind (Block Kit in Slack); services only say which.
+"""What the bot tells the people of a mentoring pair (and the programme's admins), and a
+member about a book file they sent, as plain data. The Notifier renders each kind (Block Kit in Slack); services only say which.
 
 Most notes go to one person's DM; the mentor's copy of a reflection and a publication
 request are updated in place as things change (edited, taken back, consented).
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.imports import PendingImport
 from bot.domain.model import (
     ActionItem,
     Feedback,
@@ -190,6 +191,27 @@ class CalendarLink:
     replaced: bool = False  # the old link was revoked
 
 
+@dataclass(frozen=True, slots=True)
+class ImportReady:
+    """To the member who sent an EPUB: what was read, and a button to pick the chapters."""
+
+    pending: PendingImport
+    picked: int  # entries picked as chapters by default
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRefused:
+    """To the member who sent a file that cannot be imported: why, and what to do."""
+
+    filename: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessageHelp:
+    """To a member who typed in their DM with the bot: what the DM is for."""
+
+
 Note = (
     Welcome
     | CalendarLink
@@ -209,4 +231,7 @@ Note = (
     | PublishRequest
     | PublishDecided
     | QuietPair
+    | ImportReady
+    | ImportRefused
+    | DirectMessageHelp
 )

@@ -490,6 +490,58 @@ class SlackAppClient:
         event = payloads.message_event(self._ws, message, channel)
         return message.ts, self.event(event)
 
+    def user_shares_file(
+        self,
+        user_id: str,
+        channel_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        title: str | None = None,
+        text: str = "",
+    ) -> tuple[str, AppResponse | None]:
+        """The person uploads a file into a conversation (their DM with the app: pass
+        ``dm_channel(user)``). Slack hosts it (the app downloads it from its
+        ``url_private_download`` with the bot token) and sends the ``file_share`` message
+        event where the app is a member; returns (ts, the app's response or None)."""
+        channel = self._check_member(user_id, channel_id)
+        message = self._ws.share_file(
+            user_id, channel.id, filename, content, title=title, text=text
+        )
+        if not self.app_hears(channel.id):
+            return message.ts, None
+        event = payloads.message_event(self._ws, message, channel)
+        return message.ts, self.event(event)
+
+    def message_shortcut(
+        self, *, user_id: str, channel_id: str, message_ts: str, callback_id: str
+    ) -> AppResponse:
+        """The person runs the app's message shortcut ``callback_id`` on a message: a
+        ``message_action`` payload (with a trigger_id and a response_url), as Slack sends."""
+        user = self._user(user_id)
+        channel = self._check_member(user_id, channel_id)
+        message = self._ws.find_message(channel.id, message_ts)
+        if message is None:
+            raise ValueError(f"no message {message_ts} in {channel_id}")
+        payload: dict[str, Any] = {
+            "type": "message_action",
+            "token": self.verification_token,
+            "action_ts": self._ws.next_ts(),
+            "team": payloads.team_ref(self._ws),
+            "user": {"id": user.id, "name": user.name, "team_id": self._ws.team_id},
+            "channel": {"id": channel.id, "name": _channel_name(channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self._ws.issue_trigger(user.id),
+            "response_url": self._ws.issue_response_url(
+                "app", channel_id=channel.id, user_id=user.id
+            ),
+            "message_ts": message.ts,
+            "message": payloads.message_body(self._ws, message),
+        }
+        return self._send_payload(payload)
+
     def app_hears(self, channel_id: str) -> bool:
         """Whether Slack sends the app the messages and reactions of this conversation: only
         where the app is a member (never a DM between two people)."""

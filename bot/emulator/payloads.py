@@ -129,6 +129,8 @@ def message_body(ws: Workspace, message: Message) -> dict[str, Any]:
 def message_event(ws: Workspace, message: Message, channel: Channel) -> dict[str, Any]:
     """A ``message`` event for a message a person posted."""
     event = message_body(ws, message)
+    if message.subtype == "file_share":
+        event.pop("team", None)  # Slack's file_share events carry no team (see the samples)
     event["channel"] = channel.id
     event["event_ts"] = message.ts
     event["channel_type"] = channel.channel_type

@@ -31,6 +31,11 @@ from bot.emulator.webapi import (
 from bot.emulator.workspace import SlackError, Workspace
 
 _MAX_BODY = 50 * 1024 * 1024
+#: What Slack's file host answers a request without a token that may read the file.
+_SIGN_IN = (
+    b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head>"
+    b"<body><h1>Sign in to your workspace</h1></body></html>"
+)
 
 
 class SlackEmulator:
@@ -471,6 +476,34 @@ class SlackEmulator:
         self._record("files.upload_url", {"file_id": record.id if record else None}, status, text)
         return status, text
 
+    def handle_file_download(
+        self, path: str, authorization: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET a file's ``url_private(_download)``, as Slack serves it: the bytes to a
+        request carrying the bot token with ``files:read``; to any other, a sign-in web
+        page (Slack answers so, with 200, rather than an error)."""
+        given = authorization or ""
+        token = given[7:].strip() if given.lower().startswith("bearer ") else None
+        with self._calls_lock:
+            scopes, token_error = self._scopes, self._token_error
+        record = self.workspace.file_by_url_path(path)
+        allowed = token == self.bot_token and token_error is None and "files:read" in scopes
+        if record is None:
+            status, headers, body = 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found"
+        elif not allowed:
+            status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, _SIGN_IN
+        else:
+            mimetype = self.workspace.file_json(record)["mimetype"]
+            status, headers, body = 200, {"Content-Type": mimetype}, record.content or b""
+            headers["Content-Disposition"] = f'attachment; filename="{record.id}"'
+        self._record(
+            "files.download",
+            {"file_id": record.id if record else None, "authorized": allowed},
+            status,
+            {"bytes": len(body) if status == 200 and allowed else 0},
+        )
+        return status, headers, body
+
     def handle_response_url(self, path: str, payload: Any) -> tuple[int, str]:
         status, text = self.workspace.post_to_response_url(path, payload)
         params = payload if isinstance(payload, dict) else {"body": payload}
@@ -522,6 +555,11 @@ def _make_handler(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
                     url.path[len("/api/") :], params, self.headers.get("Authorization")
                 )
                 self._send(status, reply, headers)
+            elif url.path.startswith("/files-pri/") and self.command == "GET":
+                status, headers, data = emulator.handle_file_download(
+                    url.path, self.headers.get("Authorization")
+                )
+                self._send_bytes(status, data, headers)
             elif url.path.startswith("/upload/v1/") and self.command == "POST":
                 status, text = emulator.handle_upload(url.path[len("/upload/v1/") :], body)
                 self._send_text(status, text)
@@ -555,6 +593,14 @@ def _make_handler(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_bytes(self, status: int, data: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.emulator.models import Channel, Message, UploadedFile, User
@@ -670,7 +671,7 @@ class Workspace:
             return self.base_url + path
 
     def is_response_url_path(self, path: str) -> bool:
-        return path.startswith(("/commands/", "/actions/"))
+        return path.startswith(("/commands/", "/actions/", "/app/"))
 
     def post_to_response_url(self, path: str, payload: Any) -> tuple[int, str]:
         """Apply a post to a response_url; returns (HTTP status, text body) like Slack."""
@@ -935,6 +936,51 @@ class Workspace:
             record.content = content
             return record
 
+    def share_file(
+        self,
+        user_id: str,
+        channel_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        title: str | None = None,
+        text: str = "",
+    ) -> Message:
+        """A person uploads a file into a conversation: the file (theirs, hosted by
+        Slack) and the ``file_share`` message that carries it."""
+        with self.lock:
+            self.user(user_id)
+            channel = self.channel(channel_id)
+            file_id = self.new_id("F")
+            record = UploadedFile(
+                id=file_id,
+                name=filename,
+                length=len(content),
+                title=title or filename,
+                content=content,
+                channel=channel.id,
+                completed=True,
+                user=user_id,
+                created=int(self.clock()),
+            )
+            self._s.files[file_id] = record
+            return self.post_message(
+                channel.id,
+                user=user_id,
+                text=text,
+                files=[self.file_json(record)],
+                subtype="file_share",
+            )
+
+    def file_by_url_path(self, path: str) -> UploadedFile | None:
+        """The file a ``url_private`` or ``url_private_download`` path names."""
+        found = _FILE_PATH.match(path)
+        if found is None or found.group("team") != self.team_id:
+            return None
+        with self.lock:
+            record = self._s.files.get(found.group("file"))
+            return copy.deepcopy(record) if record is not None and record.completed else None
+
     def file(self, file_id: str) -> UploadedFile | None:
         with self.lock:
             return self._s.files.get(file_id)
@@ -1102,13 +1148,17 @@ class Workspace:
     def file_json(self, record: UploadedFile) -> dict[str, Any]:
         """A file object as files.completeUploadExternal returns it."""
         ext = record.name.rsplit(".", 1)[-1].lower() if "." in record.name else "text"
+        # Served by the emulator itself, as Slack serves them from files.slack.com: only
+        # to a request with the bot token (see SlackEmulator.handle_file_download).
+        hosted = f"{self.base_url}/files-pri/{self.team_id}-{record.id}"
+        name = quote(record.name)
         return {
             "id": record.id,
             "created": record.created,
             "timestamp": record.created,
             "name": record.name,
             "title": record.title or record.name,
-            "mimetype": "text/plain" if ext in ("txt", "text", "md", "csv") else "",
+            "mimetype": _MIMETYPES.get(ext, "application/octet-stream"),
             "filetype": ext,
             "pretty_type": ext.upper(),
             "user": record.user,
@@ -1122,10 +1172,8 @@ class Workspace:
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
-            "url_private": f"https://files.slack.com/files-pri/{self.team_id}-{record.id}/{record.name}",
-            "url_private_download": (
-                f"https://files.slack.com/files-pri/{self.team_id}-{record.id}/download/{record.name}"
-            ),
+            "url_private": f"{hosted}/{name}",
+            "url_private_download": f"{hosted}/download/{name}",
             "permalink": f"https://{self.team_domain}.slack.com/files/{record.user}/{record.id}/{record.name}",
             "permalink_public": f"https://slack-files.com/{self.team_id}-{record.id}-0",
             "has_rich_preview": False,
@@ -1137,6 +1185,24 @@ class Workspace:
         if thread_ts and thread_ts != ts:
             link += f"?thread_ts={thread_ts}&cid={channel_id}"
         return link
+
+
+#: ``/files-pri/T…-F…/name`` and ``/files-pri/T…-F…/download/name``.
+_FILE_PATH = re.compile(
+    r"^/files-pri/(?P<team>[A-Z0-9]+)-(?P<file>F[A-Z0-9]+)/(?:download/)?[^/]+$"
+)
+_MIMETYPES = {
+    "txt": "text/plain",
+    "text": "text/plain",
+    "md": "text/plain",
+    "csv": "text/csv",
+    "epub": "application/epub+zip",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "zip": "application/zip",
+}
 
 
 def _short_id() -> str:

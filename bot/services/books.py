@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain.books import (
     book_key,
     clean_chapter_title,
@@ -46,18 +48,7 @@ class BookService:
         with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             book = new_book(workspace_id, title, author, chapter_list, user_id)
-            key = book_key(book.title, book.author)
-            duplicate = Conflict(
-                f"“{book.title}” by {book.author} is already on the shelf. See `/book list`."
-            )
-            if uow.books.key_exists(workspace_id, key):
-                raise duplicate
-            try:
-                stored = uow.books.add(book, key, now)
-                uow.commit()
-            except Duplicate:
-                raise duplicate from None
-            return stored
+            return store_book(uow, book, now)
 
     def all(self, team_id: str) -> list[Book]:
         with self.uow() as uow:
@@ -157,6 +148,33 @@ class BookService:
             uow.commit()
             book.chapter(chapter).questions = cleaned
             return book
+
+
+def store_book(uow: Unit, book: Book, now: datetime) -> Book:
+    """Put a validated book on its shelf and commit; the same title and author twice is
+    refused (also when two requests add it at once)."""
+    key = book_key(book.title, book.author)
+    duplicate = Conflict(
+        f"“{book.title}” by {book.author} is already on the shelf. See `/book list`.",
+        field="title",
+    )
+    if uow.books.key_exists(book.workspace_id, key):
+        raise duplicate
+    try:
+        stored = uow.books.add(book, key, now)
+        uow.commit()
+    except Duplicate:
+        raise duplicate from None
+    return stored
+
+
+def shelf_book_with_key(uow: Unit, workspace_id: int, key: str) -> Book | None:
+    """The book on the shelf that is the same as ``key`` (:func:`book_key`), if any."""
+    if not uow.books.key_exists(workspace_id, key):
+        return None
+    return next(
+        (b for b in uow.books.all(workspace_id) if book_key(b.title, b.author) == key), None
+    )
 
 
 def find_book(uow: Unit, workspace_id: int, ref: str) -> Book:

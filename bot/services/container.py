@@ -11,9 +11,11 @@ from bot.services.digests import DigestPolicy, DigestService
 from bot.services.discussions import DiscussionService
 from bot.services.export import ExportService
 from bot.services.home import HomeService
+from bot.services.imports import ImportService
 from bot.services.pairs import PairPolicy, PairService
 from bot.services.people import PeopleService
 from bot.services.plans import PlanService
+from bot.services.polls import PollService
 from bot.services.ports import Clock, Directory, Notifier, UnitOfWork
 from bot.services.prompts import PromptPolicy, PromptService, TickReport
 from bot.services.readers import ReaderService
@@ -37,6 +39,8 @@ class Services:
     people: PeopleService
     pairs: PairService
     readers: ReaderService
+    polls: PollService
+    imports: ImportService
 
     @classmethod
     def build(
@@ -58,14 +62,15 @@ class Services:
                 raise TypeError("give a Directory, or a notifier that is one")
             directory = notifier
         readers = ReaderService(uow, clock, notifier, directory, public_url)
+        plans = PlanService(uow, clock, notifier, defaults)
         return cls(
             clock=clock,
             defaults=defaults,
             notifier=notifier,
             directory=directory,
             books=BookService(uow, clock),
-            plans=PlanService(uow, clock, notifier, defaults),
-            reflections=ReflectionService(uow, clock, notifier),
+            plans=plans,
+            reflections=ReflectionService(uow, clock, notifier, directory),
             prompts=PromptService(uow, clock, notifier, policy, directory),
             discussions=DiscussionService(uow, clock),
             digests=DigestService(uow, clock, notifier, digests, directory),
@@ -74,13 +79,17 @@ class Services:
             people=PeopleService(uow, clock),
             pairs=PairService(uow, clock, notifier, directory, pairs),
             readers=readers,
+            polls=PollService(uow, clock, notifier, directory, plans, defaults, policy.lease),
+            imports=ImportService(uow, clock, notifier),
         )
 
     def run_due(self, now: datetime | None = None) -> TickReport:
-        """Everything the scheduler does at ``now``: prompts, reminders, digests, then
-        what mentoring pairs have due (expired invitations, look-backs, quiet pairs)."""
+        """Everything the scheduler does at ``now``: prompts, reminders, digests, what
+        mentoring pairs have due (expired invitations, look-backs, quiet pairs), then the
+        polls whose time has come (closed, counted and announced once)."""
         now = now or self.clock.now()
         report = self.prompts.run_due(now)
         report.digests = self.digests.run_due(now)
         report.pairs = self.pairs.run_due(now)
+        report.polls = self.polls.run_due(now)
         return report

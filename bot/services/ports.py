@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.domain.digests import Digest, DigestKey, SummaryRecord
 from bot.domain.discussions import MessageEvent, ReactionEvent, ThreadMessage
+from bot.domain.imports import PendingImport
 from bot.domain.model import (
     ActionItem,
     Book,
@@ -30,6 +31,7 @@ from bot.domain.model import (
 from bot.domain.notes import MessageRef, Note
 from bot.domain.pace import Away, Calendar, DueNudge, Reader
 from bot.domain.pairs import Person
+from bot.domain.polls import Ballot, Candidate, Count, Poll, PollState
 from bot.domain.prompts import PromptContent
 
 
@@ -69,6 +71,9 @@ class WorkspaceRepository(Protocol):
         ...
 
     def all_ids(self) -> list[int]: ...
+    def teams(self) -> list[str]:
+        """The Slack team ids of every workspace, oldest first."""
+        ...
 
 
 class MemberRepository(Protocol):
@@ -367,8 +372,25 @@ class Notifier(Protocol):
         """A group DM of these people and the bot (created, or the one they have)."""
         ...
 
-    def permalink(self, channel_id: str, ts: str) -> str | None:
-        """A link to a message (a prompt's thread), or None when Slack cannot give one."""
+    def post_poll(self, channel_id: str, poll: Poll) -> str:
+        """Post a poll's ballot (the candidates and a Vote button); returns its ts."""
+        ...
+
+    def update_poll(self, channel_id: str, ts: str, poll: Poll) -> None:
+        """Show the ballot's new state (closed: no Vote button) in its message."""
+        ...
+
+    def post_poll_result(self, channel_id: str, poll: Poll) -> str:
+        """Post a closed poll's count, round by round, and its winner; returns its ts."""
+        ...
+
+    def find_poll_result(self, channel_id: str, poll_id: int, since: datetime) -> str | None:
+        """The ts of a result of ``poll_id`` already in the channel (posted before a crash)."""
+        ...
+
+    def download_file(self, url: str, max_bytes: int) -> bytes:
+        """A file shared with the bot (Slack's ``url_private_download``), with the bot's
+        token; at most ``max_bytes``. Raises DeliveryFailed when Slack did not give it."""
         ...
 
 
@@ -398,6 +420,10 @@ class Directory(Protocol):
 
     def person(self, user_id: str) -> Person:
         """Whether Slack knows the user here, and whether they are a bot or deactivated."""
+        ...
+
+    def permalink(self, channel_id: str, ts: str) -> str | None:
+        """A link to a message (``chat.getPermalink``), or None when Slack cannot say."""
         ...
 
 
@@ -561,6 +587,77 @@ class ReaderRepository(Protocol):
     def calendar_by_hash(self, secret_hash: str) -> Calendar | None: ...
 
 
+class PollRepository(Protocol):
+    """Next-book polls. Every state change is a conditional update: a database fact."""
+
+    def get(self, poll_id: int) -> Poll | None: ...
+    def current_for_group(self, group_id: int) -> Poll | None:
+        """The group's poll taking proposals or votes, if any."""
+        ...
+
+    def latest_for_group(self, group_id: int) -> Poll | None: ...
+    def due(self, now: datetime) -> list[int]:
+        """Open polls whose closing time has come."""
+        ...
+
+    def unannounced(self, stale_before: datetime) -> list[int]:
+        """Closed polls whose result is not posted, and nobody (alive) is posting it."""
+        ...
+
+    def closing_times(self, workspace_id: int) -> list[datetime]:
+        """When the workspace's open polls close."""
+        ...
+
+    def create(self, poll: Poll) -> Poll:
+        """A new poll taking proposals; Duplicate when the group has a current one."""
+        ...
+
+    def touch(self, poll_id: int, state: PollState) -> bool:
+        """Lock the poll's row for this transaction, if it is in ``state``."""
+        ...
+
+    def add_candidate(self, candidate: Candidate, key: str) -> Candidate: ...
+    def candidate_keys(self, poll_id: int) -> dict[str, Candidate]: ...
+    def remove_candidate(self, poll_id: int, proposed_by: str) -> bool: ...
+    def open(self, poll_id: int, host: str, now: datetime, closes_at: datetime) -> bool: ...
+    def reopen_proposals(self, poll_id: int) -> bool: ...
+    def set_message(self, poll_id: int, ts: str) -> None: ...
+    def ballot(self, poll_id: int, voter_id: str) -> Ballot | None: ...
+    def ballots(self, poll_id: int) -> list[Ballot]: ...
+    def ballot_count(self, poll_id: int) -> int: ...
+    def put_ballot(self, ballot: Ballot) -> bool:
+        """Store the member's ballot (replacing theirs); True when it is their first."""
+        ...
+
+    def close(
+        self, poll_id: int, now: datetime, closed_by: str | None, *, due_only: bool = False
+    ) -> bool:
+        """Voting ends: True for the one caller that closed it."""
+        ...
+
+    def save_count(self, poll_id: int, count: Count) -> None: ...
+    def claim_announcement(
+        self, poll_id: int, token: str, now: datetime, stale_before: datetime
+    ) -> tuple[bool, bool]:
+        """(won, retaken): the right to post the result; ``retaken`` from a stale claim."""
+        ...
+
+    def mark_announced(self, poll_id: int, token: str, ts: str) -> bool: ...
+    def set_winner_book(self, poll_id: int, book_id: int) -> None: ...
+
+
+class ImportRepository(Protocol):
+    """Books read from a file, waiting for their chapters to be picked."""
+
+    def add(self, pending: PendingImport) -> PendingImport: ...
+    def get(self, import_id: int) -> PendingImport | None: ...
+    def take(self, import_id: int) -> bool:
+        """Delete it; True only for the caller that deleted it."""
+        ...
+
+    def purge(self, before: datetime) -> int: ...
+
+
 class Unit(Protocol):
     """One transaction over every repository. Changes are kept only on ``commit()``;
     leaving the ``with`` block rolls back anything else and closes the transaction."""
@@ -590,6 +687,10 @@ class Unit(Protocol):
     def pairs(self) -> PairRepository: ...
     @property
     def readers(self) -> ReaderRepository: ...
+    @property
+    def polls(self) -> PollRepository: ...
+    @property
+    def imports(self) -> ImportRepository: ...
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

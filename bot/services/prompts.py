@@ -109,6 +109,7 @@ class TickReport:
     reminded: int = 0
     digests: int = 0
     pairs: int = 0  # mentoring-pair messages due (expired invitations, look-backs, quiet)
+    polls: int = 0  # next-book polls closed (and counted) at their time
     max_lag_seconds: float = 0.0  # how late the latest-posted prompt of this tick was
 
     def record(self, outcome: TickOutcome, step_id: int) -> None:

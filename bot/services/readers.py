@@ -311,7 +311,7 @@ class ReaderService:
                 (
                     s.number,
                     s.describe_chapters(),
-                    self.notifier.permalink(group.channel_id, s.message_ts)
+                    self.directory.permalink(group.channel_id, s.message_ts)
                     if s.message_ts
                     else None,
                 )
@@ -388,7 +388,7 @@ class ReaderService:
             s.number: link
             for s in plan.steps
             if s.message_ts
-            and (link := self.notifier.permalink(group.channel_id, s.message_ts)) is not None
+            and (link := self.directory.permalink(group.channel_id, s.message_ts)) is not None
         }
         name = f"{book.title} (Readalong)" + ("" if found.whole_group else ", your pace")
         return plan_feed(plan, book, reader=reader, links=links, now=now, name=name)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.markup import Names, mentioned, to_plain
 from bot.domain.model import (
     Draft,
     Member,
@@ -24,12 +25,13 @@ from bot.domain.model import (
     Visibility,
 )
 from bot.domain.privacy import check_visibility, default_visibility, visibility_choices
+from bot.domain.quotes import SourceMessage, may_copy, quoted, with_source
 from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress, split_text
 from bot.domain.text import clean
 from bot.services.books import require_chapter
 from bot.services.echoes import EchoService
 from bot.services.plans import PlanView, latest_view, running_view
-from bot.services.ports import Clock, Notifier, Unit, UnitOfWork
+from bot.services.ports import Clock, Directory, Notifier, Unit, UnitOfWork
 
 MAX_NUMBER = 2**31 - 1  # reflections.number is an INTEGER column
 #: Drafts (text kept while the bot asks something) are forgotten after this long.
@@ -50,16 +52,48 @@ class SavedReflection:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageToSave:
+    """A message a member chose to save as a reflection, as Slack sent it (its text in
+    Slack's markup, with entities)."""
+
+    channel_id: str
+    ts: str
+    author_id: str | None  # None: a bot's or an app's message
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FromMessageForm:
+    """The reflection form for a saved message: its plan and step, who it may be for,
+    the message, whether its words go in, and what to tell the member."""
+
+    view: PlanView
+    step: Step
+    choices: tuple[Visibility, ...]
+    source: SourceMessage
+    copy: bool  # someone else's words, quoted (they agreed to be quoted)
+    own_text: str | None  # the member's own message: their words, to edit
+    note: str | None  # why the message's words are left out
+
+
+@dataclass(frozen=True, slots=True)
 class Deleted:
     reflection: Reflection
     undo_draft_id: int | None  # a draft that restores it, with one click
 
 
 class ReflectionService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        directory: Directory | None = None,
+    ) -> None:
         self.uow = uow
         self.clock = clock
         self.echoes = EchoService(uow, clock, notifier)
+        self.directory = directory
 
     # ------------------------------------------------------------------ writing
 
@@ -76,6 +110,7 @@ class ReflectionService:
         step_number: int | None = None,
         echo: bool = False,
         number: int | None = None,
+        source: SourceMessage | None = None,
     ) -> SavedReflection:
         """Save a reflection on ``chapter``, on step ``step_id`` (a Reflect button's step),
         or on the step being read in the channel now.
@@ -84,12 +119,22 @@ class ReflectionService:
         channel has never read anything is there nothing to reflect on. With ``echo`` the
         step's thread is brought in line at once; without, :meth:`publish` does it later
         (a form's answer must not wait for Slack).
+
+        ``source``: the message it was saved from ("Save as reflection"), quoted after the
+        member's words if its author agrees to be quoted (asked again now), else linked.
         """
         if not user_id:
             raise NO_AUTHOR
-        cleaned = clean_text(text)
         now = self.clock.now()
+        cleaned = clean_text(text) if source is None else ""
         with self.uow() as uow:
+            if source is not None:
+                quotable = uow.members.quotable(uow.workspaces.ensure(team_id, now))
+                own = clean(text)
+                copy = may_copy(source, user_id, quotable)
+                if not own and not copy:
+                    raise InvalidInput("Write something first.", field="text")
+                cleaned = clean_text(with_source(own, source, copy))
             view = _plan_for(uow, team_id, channel_id, step_id, now)
             step = _step_for(view, chapter, step_id, step_number, now)
             pair = _pair_of(uow, view)
@@ -141,6 +186,50 @@ class ReflectionService:
                 _step_for(view, None, step_id, None, now),
                 visibility_choices(pair, user_id),
             )
+
+    def form_from_message(
+        self, team_id: str, channel_id: str, user_id: str, message: MessageToSave
+    ) -> FromMessageForm:
+        """The reflection form for "Save as reflection" on a message of a group's channel
+        (or a pair's conversation): the message as a person reads it, with its author
+        and a link; whether its words may go in (the author's consent to be quoted; the
+        member's own words always), and the plan and step it is for."""
+        view, step, choices = self.form_target(team_id, channel_id, user_id)
+        directory = self.directory
+        users, channels = mentioned(message.text)
+        author = message.author_id
+        people = sorted(users | ({author} if author else set()))
+        user_names = directory.user_names(people) if directory and people else {}
+        channel_names = {c: directory.channel_name(c) for c in channels} if directory else {}
+        plain = to_plain(message.text, Names(user_names, channel_names))
+        name = user_names.get(author) if author else None
+        source = SourceMessage(
+            channel_id=channel_id,
+            ts=message.ts,
+            author_id=author,
+            text=quoted(plain),
+            permalink=directory.permalink(channel_id, message.ts) if directory else None,
+            author_name=name if name and name != author else None,
+        )
+        if source.mine(user_id):
+            return FromMessageForm(
+                view, step, choices, replace(source, text=""), False, plain, None
+            )
+        with self.uow() as uow:
+            quotable = uow.members.quotable(uow.workspaces.ensure(team_id, self.clock.now()))
+        if may_copy(source, user_id, quotable):
+            return FromMessageForm(view, step, choices, source, True, None, None)
+        who = source.author_name or "Its author"
+        note = (
+            "I don't copy messages of bots and apps (mine may hold someone's reflection): "
+            "your reflection keeps a link to the message, and your own words."
+            if author is None
+            else f"{who} has not agreed to be quoted (`/reflect quotable on`), so their "
+            "words are left out: your reflection keeps a link to the message, and your "
+            "own words."
+        )
+        # Their words do not even travel in the form.
+        return FromMessageForm(view, step, choices, replace(source, text=""), False, None, note)
 
     def write_parts(
         self,

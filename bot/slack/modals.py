@@ -27,10 +27,11 @@ from bot.domain.books import parse_chapters
 from bot.domain.commands import BookAdd, PlanOptions
 from bot.domain.errors import DomainError
 from bot.domain.model import Book, Visibility
+from bot.domain.quotes import MAX_QUOTE_CHARS, SourceMessage, room_for_own_words
 from bot.domain.reflections import MAX_REFLECTION_CHARS
 from bot.domain.schedule import WEEKDAY_NAMES
-from bot.slack.blocks import section
-from bot.slack.text import escape, plain, truncate
+from bot.slack.blocks import context, section
+from bot.slack.text import escape, plain, quote, truncate
 
 BOOK_ADD = "book_add"
 BOOK_EDIT = "book_edit"
@@ -174,6 +175,7 @@ class PlanStartModal:
     default_chapters: int
     default_timezone: str
     today: date
+    initial_book_id: int | None = None  # the book chosen already (a poll's winner)
 
     def build(self) -> View:
         days = [
@@ -184,12 +186,16 @@ class PlanStartModal:
             Option(value=str(b.id), label=truncate(plain(f"#{b.id} {b.title} — {b.author}"), 75))
             for b in self.books[:MAX_SELECT_OPTIONS]
         ]
+        chosen = next((o for o in book_options if o.value == str(self.initial_book_id)), None)
         blocks: list[Block] = [
             InputBlock(
                 block_id="book",
                 label="Book",
                 element=StaticSelectElement(
-                    action_id="value", options=book_options, placeholder="Choose a book"
+                    action_id="value",
+                    options=book_options,
+                    placeholder="Choose a book",
+                    initial_option=chosen,
                 ),
             ),
             InputBlock(
@@ -308,6 +314,11 @@ class ReflectionModal:
     initial_visibility: Visibility = Visibility.SHARED
     hint: str | None = None
     choices: tuple[Visibility, ...] = (Visibility.SHARED, Visibility.PRIVATE)
+    # "Save as reflection": the message it is saved from, whether its words go in, and
+    # why not (the author has not agreed to be quoted, or it is a bot's).
+    source: SourceMessage | None = None
+    copy: bool = False
+    note: str | None = None
 
     def build(self) -> View:
         chapters = [
@@ -338,6 +349,12 @@ class ReflectionModal:
         )
         visibility = [Option(value=v.value, label=labels[v]) for v in choices]
         editing = self.reflection_number is not None
+        source = self.source
+        room = (
+            room_for_own_words(source, self.copy, MAX_REFLECTION_CHARS)
+            if source is not None
+            else MAX_REFLECTION_CHARS
+        )
         blocks: list[Block] = [
             section(
                 f"*{escape(self.book.title)}* by {escape(self.book.author)}"
@@ -347,6 +364,7 @@ class ReflectionModal:
                     else ""
                 )
             ),
+            *self._source_blocks(),
             InputBlock(
                 block_id="chapter",
                 label="Chapter",
@@ -356,16 +374,19 @@ class ReflectionModal:
             ),
             InputBlock(
                 block_id="text",
-                label="Your reflection",
+                label="Your thoughts on it" if self.copy else "Your reflection",
+                optional=self.copy,
                 hint=self.hint
-                or f"Up to {MAX_REFLECTION_CHARS:,} characters; line breaks are kept.",
+                or (
+                    "Optional: the quote is saved with them."
+                    if self.copy
+                    else f"Up to {room:,} characters; line breaks are kept."
+                ),
                 element=PlainTextInputElement(
                     action_id="value",
                     multiline=True,
-                    max_length=MAX_REFLECTION_CHARS,
-                    initial_value=self.initial_text[:MAX_REFLECTION_CHARS]
-                    if self.initial_text
-                    else None,
+                    max_length=room,
+                    initial_value=self.initial_text[:room] if self.initial_text else None,
                     placeholder="What struck you? What would you ask the author?",
                 ),
             ),
@@ -379,27 +400,44 @@ class ReflectionModal:
                 ),
             ),
         ]
+        meta: dict[str, Any] = {
+            "channel_id": self.channel_id,
+            "step_id": self.step_id,
+            "reflection_number": self.reflection_number,
+        }
+        if source is not None:
+            meta["source"] = source_metadata(source)
+        title = "Save as reflection" if source is not None else "Reflect"
         return View(
             type="modal",
             callback_id=REFLECT,
-            title=f"Edit reflection #{self.reflection_number}"[:24] if editing else "Reflect",
+            title=f"Edit reflection #{self.reflection_number}"[:24] if editing else title,
             submit="Save",
             close="Cancel",
-            private_metadata=json.dumps(
-                {
-                    "channel_id": self.channel_id,
-                    "step_id": self.step_id,
-                    "reflection_number": self.reflection_number,
-                }
-            ),
+            private_metadata=json.dumps(meta, ensure_ascii=False),
             blocks=blocks,
         )
 
+    def _source_blocks(self) -> list[Block]:
+        source = self.source
+        if source is None:
+            return []
+        link = f" · <{escape(source.permalink)}|the message>" if source.permalink else ""
+        if self.copy:
+            who = escape(source.author_name or "someone")
+            return [
+                section(f"{quote(source.text, MAX_QUOTE_CHARS)}\n— {who}{link}"),
+                context("Saved with your reflection: the quote, its author and a link."),
+            ]
+        if self.note:
+            return [context(f":information_source: {escape(self.note)}{link}")]
+        return [context(f"Your own message, to edit as you like. A link to it is kept{link}.")]
+
     @staticmethod
-    def parse(state: State) -> ReflectionInput:
+    def parse(state: State, *, optional_text: bool = False) -> ReflectionInput:
         text = str(_value(state, "text", "value") or "").strip()
         errors = {}
-        if not text:
+        if not text and not optional_text:
             errors["text"] = "Write something first."
         elif len(text) > MAX_REFLECTION_CHARS:
             errors["text"] = f"At most {MAX_REFLECTION_CHARS:,} characters."
@@ -415,3 +453,45 @@ class ReflectionModal:
         if errors:
             raise FieldErrors(errors)
         return ReflectionInput(text=text, chapter=chapter, visibility=Visibility(visibility_value))
+
+
+#: ``private_metadata`` holds at most 3,000 characters; the quote gives way first.
+METADATA_LIMIT = 2900
+
+
+def source_metadata(source: SourceMessage) -> dict[str, Any]:
+    """The message a reflection is saved from, as the form carries it to its submission
+    (the quote shortened until it fits the form's metadata)."""
+    data = {
+        "channel_id": source.channel_id,
+        "ts": source.ts,
+        "author_id": source.author_id,
+        "author_name": source.author_name,
+        "permalink": source.permalink,
+        "text": source.text,
+    }
+    text = source.text
+    while len(json.dumps(data, ensure_ascii=False)) > METADATA_LIMIT and text:
+        text = text[: max(0, len(text) - 200)].rstrip()
+        data["text"] = text + "…" if text else ""
+    return data
+
+
+def source_from_metadata(meta: dict[str, Any]) -> SourceMessage | None:
+    """The message a submitted reflection form was saved from, if any."""
+    data = meta.get("source")
+    if not isinstance(data, dict) or not data.get("channel_id") or not data.get("ts"):
+        return None
+
+    def text_or_none(key: str) -> str | None:
+        value = data.get(key)
+        return str(value) if value else None
+
+    return SourceMessage(
+        channel_id=str(data["channel_id"]),
+        ts=str(data["ts"]),
+        author_id=text_or_none("author_id"),
+        text=str(data.get("text") or ""),
+        permalink=text_or_none("permalink"),
+        author_name=text_or_none("author_name"),
+    )

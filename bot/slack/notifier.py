@@ -7,9 +7,12 @@ import logging
 import math
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -19,10 +22,12 @@ from bot.domain.digests import Digest
 from bot.domain.model import PlanView, Reflection, Step
 from bot.domain.notes import MessageRef, Note
 from bot.domain.pairs import Person
+from bot.domain.polls import Poll
 from bot.domain.prompts import PromptContent
 from bot.domain.schedule import usable_zone
 from bot.services.ports import DeliveryFailed
 from bot.slack import blocks
+from bot.slack.blocks import polls as poll_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -313,17 +318,99 @@ class SlackNotifier:
             blocks=message.blocks,
         )
 
-    def permalink(self, channel_id: str, ts: str) -> str | None:
-        try:
-            found = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
-        except DeliveryFailed:
-            return None
-        return str(found.get("permalink") or "") or None
-
     def open_conversation(self, user_ids: Sequence[str]) -> str:
         return str(self._call("conversations_open", users=",".join(user_ids))["channel"]["id"])
 
+    # --- polls ---------------------------------------------------------------------------
+
+    def _proposers(self, poll: Poll) -> dict[str, str]:
+        return self.user_names([c.proposed_by for c in poll.candidates])
+
+    def post_poll(self, channel_id: str, poll: Poll) -> str:
+        return self._post(channel_id, poll_blocks.ballot_message(poll, self._proposers(poll)))
+
+    def update_poll(self, channel_id: str, ts: str, poll: Poll) -> None:
+        message = poll_blocks.ballot_message(poll, self._proposers(poll))
+        self._call(
+            "chat_update", channel=channel_id, ts=ts, text=message.text, blocks=message.blocks
+        )
+
+    def post_poll_result(self, channel_id: str, poll: Poll) -> str:
+        message = poll_blocks.result_message(poll)
+        return self._post(
+            channel_id,
+            message,
+            metadata=Metadata(
+                event_type=poll_blocks.RESULT_EVENT, event_payload={"poll_id": poll.id}
+            ),
+        )
+
+    def find_poll_result(self, channel_id: str, poll_id: int, since: datetime) -> str | None:
+        cursor: str | None = None
+        while True:
+            response = self._call(
+                "conversations_history",
+                channel=channel_id,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == poll_blocks.RESULT_EVENT
+                    and payload.get("poll_id") == poll_id
+                ):
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
+
+    # --- files shared with the bot --------------------------------------------------------
+
+    def download_file(self, url: str, max_bytes: int) -> bytes:
+        """GET a file's ``url_private_download`` with the bot token, as Slack asks.
+
+        The token goes only to Slack's file host, or to the host of the configured Web
+        API (the emulator's), never along a redirect; a web page instead of the file
+        (Slack's answer to a token without ``files:read``) is a failure, not a book.
+        """
+        parts = urlsplit(url)
+        api = urlsplit(self.client.base_url)
+        trusted = {"files.slack.com", api.hostname}
+        if parts.hostname not in trusted or parts.scheme not in ("https", "http"):
+            raise DeliveryFailed("untrusted_file_url", permanent=True)
+        if parts.scheme == "http" and parts.hostname != api.hostname:
+            raise DeliveryFailed("untrusted_file_url", permanent=True)
+        request = urllib.request.Request(url, method="GET")
+        # Unredirected: a redirect to another host must never carry the bot's token.
+        request.add_unredirected_header("Authorization", f"Bearer {self.client.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.client.timeout) as response:
+                if response.headers.get_content_type() == "text/html":
+                    raise DeliveryFailed("not_allowed_to_download", permanent=True)
+                data: bytes = response.read(max_bytes + 1)
+        except urllib.error.HTTPError as exc:
+            raise DeliveryFailed(
+                f"HTTP {exc.code}", permanent=exc.code in (401, 403, 404)
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}") from None
+        if len(data) > max_bytes:
+            raise DeliveryFailed("file_too_large", permanent=True)
+        return data
+
     # --- Directory ---------------------------------------------------------------------
+
+    def permalink(self, channel_id: str, ts: str) -> str | None:
+        try:
+            found = self._call("chat_getPermalink", channel=channel_id, message_ts=ts)
+        except DeliveryFailed as exc:
+            logger.info("no permalink for a message: %s", exc.reason)
+            return None
+        return str(found.get("permalink") or "") or None
 
     def person(self, user_id: str) -> Person:
         try:

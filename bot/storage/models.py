@@ -453,3 +453,100 @@ class CalendarRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+#: The partial unique index's condition: the group's current poll (taking proposals or votes).
+CURRENT_POLL_WHERE = "state IN ('proposing', 'open')"
+
+
+class PollRow(Base):
+    """A group choosing its next book. One current poll per group: a database fact.
+
+    Closing is a conditional UPDATE of ``state`` (open → closed, once); the result is
+    stored in the same transaction, then announced once (``announce_claim``, claimed like
+    a prompt; ``result_ts`` once Slack took it). Every proposal and ballot first bumps
+    ``version``: its row lock orders them against opening and closing.
+    """
+
+    __tablename__ = "polls"
+    __table_args__ = (
+        Index(
+            "uq_polls_current_group",
+            "group_id",
+            unique=True,
+            sqlite_where=text(CURRENT_POLL_WHERE),
+            postgresql_where=text(CURRENT_POLL_WHERE),
+        ),
+        Index("ix_polls_due", "state", "closes_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    host_user_id: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[dict[str, Any] | None]
+    announce_claim: Mapped[str | None] = mapped_column(String(64))
+    announce_claimed_at: Mapped[datetime | None]
+    result_ts: Mapped[str | None] = mapped_column(String(32))
+    winner_book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id", ondelete="SET NULL"))
+    candidates: Mapped[list[PollCandidateRow]] = relationship(
+        back_populates="poll", order_by="PollCandidateRow.number", cascade="all, delete-orphan"
+    )
+
+
+class PollCandidateRow(Base):
+    """A proposal: one per member and one per book in a poll, numbered in proposal order."""
+
+    __tablename__ = "poll_candidates"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "number", name="uq_poll_candidates_number"),
+        UniqueConstraint("poll_id", "proposed_by", name="uq_poll_candidates_proposer"),
+        UniqueConstraint("poll_id", "book_key", name="uq_poll_candidates_book"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(120))
+    book_key: Mapped[str] = mapped_column(String(330))
+    chapters: Mapped[list[Any]] = mapped_column(default=list)  # titles (or null), in order
+    book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id", ondelete="SET NULL"))
+    proposed_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    poll: Mapped[PollRow] = relationship(back_populates="candidates")
+
+
+class PollBallotRow(Base):
+    """A member's ranking (candidate numbers, first choice first): one per member."""
+
+    __tablename__ = "poll_ballots"
+    __table_args__ = (UniqueConstraint("poll_id", "voter_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    voter_id: Mapped[str] = mapped_column(String(32))
+    ranking: Mapped[list[Any]] = mapped_column(default=list)
+    cast_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+
+class BookImportRow(Base):
+    """A book read from an EPUB, waiting for its member to pick the chapters."""
+
+    __tablename__ = "book_imports"
+    __table_args__ = (Index("ix_book_imports_user", "workspace_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(120))
+    entries: Mapped[list[Any]] = mapped_column(default=list)  # [title, depth] pairs
+    created_at: Mapped[datetime]

@@ -19,9 +19,11 @@ from bot.storage.repositories import (
     SqlDiscussions,
     SqlDrafts,
     SqlGroups,
+    SqlImports,
     SqlMembers,
     SqlPairs,
     SqlPlans,
+    SqlPolls,
     SqlPromptQueue,
     SqlReaders,
     SqlReflections,
@@ -47,6 +49,8 @@ class SqlAlchemyUnit:
         self.drafts = SqlDrafts(session)
         self.pairs = SqlPairs(session)
         self.readers = SqlReaders(session)
+        self.polls = SqlPolls(session)
+        self.imports = SqlImports(session)
 
     def __enter__(self) -> SqlAlchemyUnit:
         return self

@@ -551,3 +551,40 @@ def test_event_bodies_match_samples(emulator: SlackEmulator, app_url: str) -> No
                 assert set(ours["event"][nested]) <= allowed, (bolt_name, nested)
         assert ours["event"]["type"] == bolt["event"]["type"]
         assert ours["event"].get("subtype") == bolt["event"].get("subtype")
+
+
+def test_a_shared_file_and_a_message_shortcut_match_the_samples(
+    emulator: SlackEmulator, app_url: str
+) -> None:
+    """Issue 13: a file shared in the bot's DM (``file_share``, with Slack's file object)
+    and a message shortcut (``message_action``) carry Slack's keys, and only those."""
+    slack = SlackAppClient(emulator, app_url, SECRET)
+    dm = emulator.dm_channel(ALICE)
+    _ts, shared = slack.user_shares_file(ALICE, dm, "book.epub", b"PK\x03\x04")
+    assert shared is not None
+    ours = json.loads(shared.request_body)
+    bolt = load("bolt-python/event_message_file_share__message_file_share__event_payload.json")
+    java = load("java-slack-sdk/events/MessageFileSharePayload.json")
+    _check_keys(set(ours), set(bolt), set(java))
+    assert set(ours["event"]) <= set(bolt["event"]) | set(java["event"])
+    assert ours["event"]["subtype"] == "file_share" and ours["event"]["channel_type"] == "im"
+    file_keys = set(bolt["event"]["files"][0]) | set(java["event"]["files"][0])
+    (file,) = ours["event"]["files"]
+    assert set(file) <= file_keys, sorted(set(file) - file_keys)
+    assert file["url_private_download"].startswith(emulator.base_url + "/files-pri/")
+    assert file["size"] == 4 and file["mimetype"] == "application/epub+zip"
+
+    ts, _posted = slack.user_posts(BOB, GENERAL, "a thought worth keeping")
+    shortcut = _payload(
+        slack.message_shortcut(
+            user_id=ALICE, channel_id=GENERAL, message_ts=ts, callback_id="save"
+        ).request_body
+    )
+    bolt_shortcut = load("bolt-python/message_action__app_using_methods_in_class__payload.json")
+    java_shortcut = load(
+        "java-slack-sdk/app-backend/interactive-components/MessageShortcutPayload.json"
+    )
+    _check_keys(set(shortcut), set(bolt_shortcut), set(java_shortcut))
+    assert set(shortcut["message"]) <= set(bolt_shortcut["message"]) | set(java_shortcut["message"])
+    assert set(shortcut["user"]) <= set(java_shortcut["user"])
+    assert shortcut["message"]["user"] == BOB and shortcut["message_ts"] == ts

@@ -324,25 +324,30 @@ def test_dm_mistakes(talk: Conversation) -> None:
     assert talk.shell.prompt() == "alice @ #book-club> "
 
 
-def test_the_bots_dm_is_read_only_but_its_buttons_work(talk: Conversation, sent: Sent) -> None:
+def test_the_bots_dm_takes_messages_and_its_buttons_work(talk: Conversation, sent: Sent) -> None:
+    """The Messages tab is writable (members send the bot their EPUB files there): typed
+    words get a hint of what the DM is for, slash commands work, and so do buttons."""
     talk.expect(
         [
             ("/book add Dune | Frank Herbert | 6", "Added"),
             ("/book start 1 every monday at 09:00 2 chapters", "started a reading plan"),
             (":advance 6d 1h", ["📬 [", "DM · readalong", "A gentle nudge"]),
             (":dm", "You are in dm. Your DM with readalong (the app's Messages tab)"),
-            ("Thanks!", "⚠ Sending messages to this app has been turned off"),
-            ("/reflect list", "⚠ Sending messages to this app has been turned off"),
         ]
     )
     assert sent.events[-1]["type"] == "app_home_opened" and sent.events[-1]["tab"] == "messages"
+    talk.expect(
+        [
+            ("Thanks!", ["DM · readalong", "Send me a book as an EPUB file"]),
+            ("/reflect list", "You have no reflections yet"),
+        ]
+    )
     nudge = next(m for m in talk.world.emulator.messages(talk.shell.channel) if "nudge" in m.text)
     number = talk.shell.feed.number(nudge)
     shown = talk.say(f":click {number} Reflect\n\nFrom the DM.\n")
     assert "Saved your shared reflection #1" in shown
-    assert not any(
-        m.user != talk.world.bot_user_id for m in talk.world.emulator.messages(talk.shell.channel)
-    )
+    hints = [m for m in talk.world.emulator.messages(talk.shell.channel) if "EPUB" in str(m.blocks)]
+    assert len(hints) == 1  # one hint for one message
 
 
 def test_the_console_keeps_the_dm_read_only_as_the_manifest_does() -> None:

@@ -281,3 +281,71 @@ def test_own_pace_in_the_console_a_member_in_tokyo_and_spoiler_safe_app_home(
             ("/reflect catch up", "back at the group's pace"),
         ]
     )
+
+
+def test_choosing_the_next_book_together(talk: Conversation) -> None:
+    """Proposals, the ballot and its form, a changed ballot, the count at the closing
+    time and the winner started with one click, all at the console."""
+    talk.expect(
+        [
+            (
+                "/book propose Dune | Frank Herbert | 6",
+                ["(only visible to you)", "Proposed Dune by Frank Herbert (6 chapters)"],
+            ),
+            ("/book poll", "A poll needs at least two candidates; this one has only one"),
+            (":as bob", "You are now bob."),
+            ("/book propose Emma | Jane Austen | 3", "proposal 2 of this poll, 2 proposals"),
+            (":as carol", "You are now carol."),
+            ("/book propose The Dispossessed | Ursula K. Le Guin | 13", "proposal 3"),
+            (":as alice", "You are now alice."),
+            (
+                "/book poll closes tomorrow",
+                [
+                    "[1] #book-club · readalong",
+                    "🗳️ Choose our next book",
+                    "until the poll closes, Tue 8 Dec 2026, 23:59 CET",
+                    "2. Emma — Jane Austen · 3 chapters · proposed by bob",
+                    "[Vote]",
+                    "Posted the ballot with 3 books",
+                ],
+            ),
+            # The form asks for each choice; empty leaves the third one out.
+            (
+                ":click 1 Vote\n2\n1\n\n",
+                [
+                    "┌ Your ballot",
+                    "First choice:",
+                    "Second choice (optional): 1",
+                    "Your ballot is in: 1. Emma, 2. Dune.",
+                ],
+            ),
+            (":as bob", "You are now bob."),
+            (":click 1 Vote\n3\n\n\n", "Your ballot is in: 1. The Dispossessed."),
+            # Bob changes his mind; it counts once.
+            (
+                ":click 1 Vote\n2\n3\n\n",
+                ["First choice [3. The Dispossessed", "Your ballot is changed: 1. Emma"],
+            ),
+            (":as carol", "You are now carol."),
+            (":click 1 Vote\n3\n3\n\n", "You chose this book already"),
+            (":cancel", ""),
+            ("/book poll status", ["Voting until Tue 8 Dec 2026, 23:59 CET", "2 members voted"]),
+            (
+                ":advance 2d",
+                [
+                    "🗳️ The poll for our next book is closed",
+                    "Voting ended Tue 8 Dec 2026, 23:59 CET",
+                    "📚 Our next book: Emma",
+                    "Round 1: Dune 0 · Emma 2 · The Dispossessed 0 → Emma wins",
+                    "[Start “Emma” here]",
+                ],
+            ),
+            (":as bob", "You are now bob."),
+            (":click 2 Start “Emma” here", "Only whoever posted the poll or an admin"),
+            (":as alice", "You are now alice."),
+            (
+                ":click 2 Start “Emma” here",
+                ["@alice started a reading plan: Emma by Jane Austen", "Started “Emma” here"],
+            ),
+        ]
+    )

@@ -45,6 +45,9 @@ class FakeDirectory:
     def person(self, user_id: str) -> Person:
         return Person(user_id, found=user_id in self.users)
 
+    def permalink(self, channel_id: str, ts: str) -> str | None:
+        return None
+
 
 DIRECTORY = FakeDirectory(
     {"UHOST": "hostess", "UWILLING": "willa", "UUNWILLING": "una"}, {CHANNEL: "book-club"}

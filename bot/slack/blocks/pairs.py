@@ -26,7 +26,10 @@ from bot.domain.notes import (
     ActionAdded,
     AgreementNote,
     CalendarLink,
+    DirectMessageHelp,
     FeedbackNote,
+    ImportReady,
+    ImportRefused,
     LookBackAsk,
     LookBackShared,
     MentorCopy,
@@ -46,6 +49,7 @@ from bot.domain.notes import (
 from bot.domain.pairs import HOPES_QUESTION
 from bot.domain.text import plural
 from bot.services.pairs import CohortRow, Conversation
+from bot.slack.blocks import imports as import_blocks
 from bot.slack.blocks import pace as pace_blocks
 from bot.slack.blocks.base import Message, actions, button, context, header, notice, section
 from bot.slack.blocks.reflections import where
@@ -138,6 +142,12 @@ def note_message(note: Note) -> Message:
             return publish_decided(note)
         case QuietPair():
             return quiet_pair(note)
+        case ImportReady():
+            return import_blocks.import_ready(note.pending, note.picked)
+        case ImportRefused():
+            return import_blocks.import_refused(note.filename, note.reason)
+        case DirectMessageHelp():
+            return import_blocks.direct_message_help()
     raise TypeError(f"no message for {type(note).__name__}")
 
 

@@ -21,6 +21,7 @@ from bot.observability import COMMANDS
 from bot.services.plans import PlanChange, PlanView
 from bot.slack import blocks
 from bot.slack.blocks import pace as pace_blocks
+from bot.slack.blocks import polls as poll_blocks
 from bot.slack.listeners.common import (
     SlackDeps,
     answer_submission,
@@ -40,6 +41,7 @@ from bot.slack.modals import (
     metadata,
     state_values,
 )
+from bot.slack.poll_modals import ProposeModal
 
 MANAGE = {"pause", "resume", "skip", "finish", "cancel"}
 
@@ -191,6 +193,24 @@ def run_book_command(
                 today=services.clock.now().date(),
             )
             client.views_open(trigger_id=trigger_id, view=modal.build())
+        case cmd.Simple("propose-form"):
+            client.views_open(trigger_id=trigger_id, view=ProposeModal(channel).build())
+        case cmd.Simple("propose-withdraw"):
+            reply(poll_blocks.withdrawn(services.polls.withdraw(team, user, channel)))
+        case cmd.BookPropose():
+            proposed = services.polls.propose(team, user, channel, parsed)
+            reply(poll_blocks.proposed(proposed.poll, proposed.candidate))
+        case cmd.PollOpen(closes):
+            caller = deps.caller(team, user, check_admin=False)
+            reply(poll_blocks.poll_opened(services.polls.open(caller, channel, closes)))
+        case cmd.Simple("poll-close"):
+            caller = deps.caller(team, user, check_admin=True)
+            services.polls.close(caller, channel)  # the count is posted in the channel
+            reply(blocks.notice("Closed the poll. The count is in the channel."))
+        case cmd.Simple("poll-status"):
+            poll = services.polls.status(team, channel)
+            names = services.directory.user_names([c.proposed_by for c in poll.poll.candidates])
+            reply(poll_blocks.poll_status(poll.poll, poll.ballots, names))
         case cmd.Typo():
             reply(blocks.typo_question("/book", parsed, None))
         case cmd.BookAdd(title, author, chapters):

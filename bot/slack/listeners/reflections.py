@@ -25,7 +25,7 @@ from bot.domain.schedule import usable_zone
 from bot.domain.text import from_slack
 from bot.observability import COMMANDS
 from bot.services.export import NothingToExport
-from bot.services.reflections import SavedReflection
+from bot.services.reflections import MessageToSave, SavedReflection
 from bot.slack import blocks
 from bot.slack.blocks import DraftChoice, Message
 from bot.slack.blocks import pace as pace_blocks
@@ -38,9 +38,18 @@ from bot.slack.listeners.common import (
     replace_via,
     replying,
 )
-from bot.slack.modals import REFLECT, ReflectionModal, metadata, state_values
+from bot.slack.modals import (
+    REFLECT,
+    ReflectionModal,
+    metadata,
+    source_from_metadata,
+    state_values,
+)
 
 logger = logging.getLogger(__name__)
+
+#: The message shortcut "Save as reflection" (declared in manifest.yaml).
+SAVE_AS_REFLECTION = "save_as_reflection"
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -137,8 +146,10 @@ def register(app: App, deps: SlackDeps) -> None:
         step_id = meta.get("step_id")
         number = meta.get("reflection_number")
 
+        source = source_from_metadata(meta)
+
         def save() -> int | None:
-            entry = ReflectionModal.parse(state_values(view))
+            entry = ReflectionModal.parse(state_values(view), optional_text=source is not None)
             if isinstance(number, int):
                 saved = services.reflections.edit(
                     team,
@@ -160,6 +171,7 @@ def register(app: App, deps: SlackDeps) -> None:
                     visibility=entry.visibility,
                     step_id=step_id if isinstance(step_id, int) else None,
                     echo=False,
+                    source=source,
                 )
             return saved.reflection.number
 
@@ -175,6 +187,46 @@ def register(app: App, deps: SlackDeps) -> None:
             deps.later(follow_up, "reflection modal")
 
     app.view(REFLECT)(submit_reflection)
+
+    def save_as_reflection(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        """The message shortcut: the reflection form, filled in from the message."""
+        ack()
+        team, user = body["team"]["id"], body["user"]["id"]
+        channel = str((body.get("channel") or {}).get("id") or "")
+        message = body.get("message") or {}
+        by_app = bool(message.get("bot_id")) or message.get("subtype") == "bot_message"
+        to_save = MessageToSave(
+            channel_id=channel,
+            ts=str(message.get("ts") or body.get("message_ts") or ""),
+            author_id=None if by_app else (str(message.get("user") or "") or None),
+            text=str(message.get("text") or ""),
+        )
+
+        def open_form() -> None:
+            with replying(ephemeral_via(respond), "Save as reflection"):
+                if not channel or not to_save.ts:
+                    raise InvalidInput("Slack did not say which message that was; try again.")
+                form = services.reflections.form_from_message(team, channel, user, to_save)
+                modal = ReflectionModal(
+                    channel_id=form.view.group.channel_id,
+                    book=form.view.book,
+                    current_label=form.step.describe_chapters(),
+                    step_id=form.step.id,
+                    step_number=form.step.number,
+                    initial_text=form.own_text,
+                    initial_visibility=form.choices[0],
+                    choices=form.choices,
+                    source=form.source,
+                    copy=form.copy,
+                    note=form.note,
+                )
+                client.views_open(trigger_id=body["trigger_id"], view=modal.build())
+
+        deps.later(open_form, "Save as reflection")
+
+    app.shortcut(SAVE_AS_REFLECTION)(save_as_reflection)
 
 
 def _action_value(body: dict[str, Any]) -> str:

@@ -39,6 +39,10 @@ class SqlWorkspaces:
     def all_ids(self) -> list[int]:
         return list(self.session.scalars(select(WorkspaceRow.id).order_by(WorkspaceRow.id)))
 
+    def teams(self) -> list[str]:
+        """The Slack team ids of every workspace, oldest first."""
+        return list(self.session.scalars(select(WorkspaceRow.team_id).order_by(WorkspaceRow.id)))
+
 
 class SqlMembers:
     def __init__(self, session: Session) -> None:

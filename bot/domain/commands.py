@@ -562,7 +562,7 @@ def parse_reflect(text: str) -> ReflectCommand:
     rest = rest.strip()
     if sub in SIMPLE_REFLECT and not rest:
         return Simple(sub)
-    own_pace = _parse_own_pace(sub, rest)
+    own_pace = _parse_own_pace(sub, rest, body)
     if own_pace is not None:
         return own_pace
     if sub in SIMPLE_REFLECT and len(rest.split()) <= 2:
@@ -609,16 +609,20 @@ def _days(found: re.Match[str]) -> int:
     return n * (7 if found.group("unit").lower().startswith("week") else 1)
 
 
-def _parse_own_pace(sub: str, rest: str) -> ReflectCommand | None:
+def _parse_own_pace(sub: str, rest: str, body: str) -> ReflectCommand | None:
     """Progress, away, back, behind, catch up, quiet hours: each only in its own shape
     ("Back to chapter one…" is a reflection)."""
     if sub == "back" and not rest:
         return Simple("back")
-    if sub == "catch" and rest.lower() == "up":
+    if (sub == "catch" and rest.lower() == "up") or (sub in ("catchup", "catch-up") and not rest):
         return ReflectPace(0)
     shape = _ARGUMENT_SHAPES.get(sub)
     found = shape.match(rest) if shape is not None and sub in _OWN_PACE else None
     if found is None:
+        attempt = _OWN_PACE_ATTEMPTS.get(sub)
+        if attempt is not None and attempt.match(rest):
+            # "away until Dec 30", "behind 3 dys": the command, mistyped. Ask; never post.
+            return Unclear(_usage(sub), body)
         return None
     if sub == "progress":
         chapter = int(found.group("chapter"))
@@ -635,6 +639,13 @@ def _parse_own_pace(sub: str, rest: str) -> ReflectCommand | None:
 
 
 _OWN_PACE = frozenset({"progress", "away", "behind", "quiet"})
+#: What an attempt at one of them looks like, when it does not fit: asked about, not posted.
+_OWN_PACE_ATTEMPTS = {
+    "away": re.compile(r"^(?:un?ti?ll?|til+|till|for)\b|^\S*\d", re.I),
+    "behind": re.compile(r"^(?:by\s+)?(?:[0-9]+|an?|one|two|three|four|five|six)\s+\S+$", re.I),
+    "quiet": re.compile(r"^(?:hours?\b|on\b|off\b)", re.I),
+    "progress": re.compile(r"^(?:ch\.?|chapter)\b|^[0-9]", re.I),
+}
 
 
 def _usage(sub: str) -> str:
@@ -644,6 +655,14 @@ def _usage(sub: str) -> str:
         "delete": "`/reflect delete` needs a reflection id: its number in `/reflect list`, "
         "e.g. `/reflect delete 2`.",
         "quotable": "Use `/reflect quotable on` or `/reflect quotable off`.",
+        "away": "Use `/reflect away until YYYY-MM-DD` (the day you're back) or "
+        "`/reflect away for 2 weeks`.",
+        "behind": "Use `/reflect behind 3 days` or `/reflect behind 1 week`; "
+        "`/reflect catch up` rejoins the group's pace.",
+        "quiet": "Use `/reflect quiet hours off` (nudges at any hour) or "
+        "`/reflect quiet hours on`.",
+        "progress": "Use `/reflect progress ch 5` (you have read to chapter 5), or "
+        "`/reflect progress` to see where you are.",
     }[sub]
 
 

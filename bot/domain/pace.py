@@ -88,6 +88,21 @@ def position(reader: Reader | None, reflections: Iterable[Reflection], plan: Pla
     return furthest
 
 
+def spoiler_position(
+    reader: Reader | None, reflections: Sequence[Reflection], plan: Plan, now: datetime
+) -> int:
+    """How far a member may read without spoilers (App Home's links, a digest only for
+    them): where they said they are or reflected; with nothing said, where the group is,
+    except for someone who joined mid-book (welcomed): they have read nothing yet."""
+    said = bool(reflections) or (reader is not None and (reader.read_through or reader.pace_days))
+    if said:
+        return position(reader, reflections, plan)
+    if reader is not None and reader.welcomed_at is not None:
+        return 0
+    current = group_step(plan, now)
+    return current.last_chapter if current else 0
+
+
 def group_step(plan: Plan, now: datetime) -> Step | None:
     """The step the group is reading now: the latest one posted."""
     posted = [s for s in plan.steps if s.state is StepState.POSTED and s.due_at <= now]

@@ -315,6 +315,27 @@ def _option(element: dict[str, Any], value: Any) -> dict[str, Any]:
     raise ValueError(f"no option with value {value!r} in {element.get('action_id')!r}")
 
 
+def _initial(element: dict[str, Any]) -> Any:
+    """What Slack reports for an input the person left as the form showed it: its
+    initial value, option(s), date or time (None when it had none)."""
+    for key in ("initial_value", "initial_date", "initial_time", "initial_date_time"):
+        if element.get(key) is not None:
+            return element[key]
+    option = element.get("initial_option")
+    if isinstance(option, dict):
+        return option.get("value")
+    options = element.get("initial_options")
+    if isinstance(options, list):
+        return [o.get("value") for o in options if isinstance(o, dict)]
+    for key in ("initial_user", "initial_conversation", "initial_channel"):
+        if element.get(key) is not None:
+            return element[key]
+    for key in ("initial_users", "initial_conversations", "initial_channels"):
+        if element.get(key) is not None:
+            return list(element[key])
+    return None
+
+
 def element_value(element: dict[str, Any], value: Any) -> dict[str, Any]:
     """The state/action fields Slack reports for ``element`` set to ``value``.
 
@@ -390,6 +411,8 @@ def view_state(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[
         state[block_key] = {}
         for action_id, element in elements.items():
             entry: dict[str, Any] = {"type": element.get("type")}
-            entry.update(element_value(element, values.get(block_key, {}).get(action_id)))
+            given = values.get(block_key, {})
+            entered = given[action_id] if action_id in given else _initial(element)
+            entry.update(element_value(element, entered))
             state[block_key][action_id] = entry
     return {"values": state}

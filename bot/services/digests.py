@@ -109,21 +109,24 @@ class DigestService:
         return PostedDigest(digest, target, len(posted))
 
     def _unspoiled(self, uow: Unit, view: PlanView, user_id: str, steps: list[Step]) -> list[Step]:
-        """A member reading at their own pace (they said where they are, or how far
-        behind) gets a digest of the chapters they have read only: no spoilers."""
+        """A digest only for the member covers the chapters they have read (said, or
+        reflected on) or asked to see anyway, as their App Home does: no spoilers."""
         plan_id = view.plan.id or 0
         reader = uow.readers.get(plan_id, user_id)
-        if reader is None or not (reader.pace_days or reader.read_through):
-            return steps
-        read_to = pace.position(
-            reader, uow.reflections.for_plan(plan_id, author_id=user_id), view.plan
+        read_to = pace.spoiler_position(
+            reader,
+            uow.reflections.for_plan(plan_id, author_id=user_id),
+            view.plan,
+            self.clock.now(),
         )
-        unspoiled = [s for s in steps if s.last_chapter <= read_to]
+        shown_anyway = reader.revealed_through if reader else 0
+        unspoiled = [s for s in steps if s.last_chapter <= read_to or s.number <= shown_anyway]
         if steps and not unspoiled:
+            where = f" (you are at chapter {read_to})" if read_to else ""
             raise InvalidInput(
                 f"That digest covers {steps[-1].describe_chapters()}, which you haven't read "
-                f"yet (you are at chapter {read_to}), so I won't spoil it. "
-                "`/reflect progress ch <n>` when you get there."
+                f"yet{where}, so I won't spoil it. `/reflect progress ch <n>` tells me where "
+                "you are."
             )
         return unspoiled
 

@@ -302,9 +302,10 @@ class ReaderService:
             assert book is not None
             view = PlanView(plan, book, group)
             position = self._position(uow, view, user_id, now)
-        open_steps, locked = pace.readable_steps(
-            plan, position.read_to, position.reader.revealed_through
-        )
+        with self.uow() as uow:
+            mine = uow.reflections.for_plan(plan_id, author_id=user_id)
+        read_to = pace.spoiler_position(position.reader, mine, plan, now)
+        open_steps, locked = pace.readable_steps(plan, read_to, position.reader.revealed_through)
         return ThreadLinks(
             view,
             [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bot.domain.markup import Names, mentioned, to_plain
 from bot.domain.model import (
     Draft,
@@ -230,6 +230,14 @@ class ReflectionService:
         )
         # Their words do not even travel in the form.
         return FromMessageForm(view, step, choices, replace(source, text=""), False, None, note)
+
+    def default_choice(self, team_id: str, channel_id: str, user_id: str) -> Visibility:
+        """What a reflection of the member's is here when they do not say (shared in a
+        group, for the mentor in their pair); shared where nothing is being read."""
+        try:
+            return self.form_target(team_id, channel_id, user_id)[2][0]
+        except DomainError:
+            return Visibility.SHARED
 
     def write_parts(
         self,

@@ -141,7 +141,13 @@ def group_status(status: GroupStatus, now: datetime) -> Message:
     )
     extra: list[Block] = [section(spread)]
     if status.mine is not None:
-        extra.append(context(f"You: {standing_words(status.mine.standing)}."))
+        extra.append(
+            context(
+                f"You: {standing_words(status.mine.standing)}."
+                if status.mine.read_to or status.mine.reader.pace_days
+                else "You haven't said where you are yet: `/reflect progress ch <n>`."
+            )
+        )
     blocks = message.blocks[:2] + extra + message.blocks[2:]
     return Message(message.text, blocks[:MAX_MESSAGE_BLOCKS])
 

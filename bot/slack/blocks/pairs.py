@@ -247,9 +247,11 @@ def feedback_note(note: FeedbackNote) -> Message:
             section(
                 f":speech_balloon: {mention(f.author_id)} replied on {about}:\n{quote(f.text, 2600)}"
             ),
+            # The mentee's own words, to the mentee only: the mentor's copy of the
+            # reflection is the one place they see it (withdrawn if she takes it back).
             context(f"You wrote: {escape(_short(reflection.text))}")
             if note.to_role is Role.MENTEE
-            else context(f"On: {escape(_short(reflection.text))}"),
+            else context("Their reflection is in the message it answers, above."),
             actions(
                 button("Reply", REPLY_ACTION, str(reflection.id), style="primary"),
                 button("Make it an action item", ACTION_FROM_ACTION, str(f.id)),

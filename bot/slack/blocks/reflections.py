@@ -184,23 +184,30 @@ def parts_saved(
     )
 
 
-def visibility_question(draft_id: int, question: VisibilityQuestion) -> Message:
-    """A leading "Private" that may be a keyword or prose: ask, showing both readings."""
+def visibility_question(
+    draft_id: int, question: VisibilityQuestion, default: Visibility = Visibility.SHARED
+) -> Message:
+    """A leading "Private" that may be a keyword or prose: ask, showing both readings.
+    The other reading is the conversation's default: shared in a group, for the mentor
+    in a mentoring pair."""
     first_word = question.as_typed.split(maxsplit=1)[0]
+    other, where, label = (
+        ("for your mentor", "*For your mentor*", "Send it to my mentor as written")
+        if default is Visibility.MENTOR
+        else ("shared", "*Shared with the group*", "Share it as written")
+    )
     return Message(
-        "Private, or shared? Nothing is saved yet.",
+        f"Private, or {other}? Nothing is saved yet.",
         [
             section(
-                f":lock: *Private, or shared?* Your text starts with “{escape(first_word)}”, so "
-                "I have not saved anything yet."
+                f":lock: *Private, or {other}?* Your text starts with “{escape(first_word)}”, "
+                "so I have not saved anything yet."
             ),
             section(f"*Private* (only you):\n{quote(question.as_keyword, 600)}"),
-            section(f"*Shared with the group*, every word:\n{quote(question.as_typed, 600)}"),
+            section(f"{where}, every word:\n{quote(question.as_typed, 600)}"),
             actions(
                 draft_button("Keep it private", draft_id, DraftChoice.PRIVATE),
-                draft_button(
-                    "Share it as written", draft_id, DraftChoice.AS_TYPED, style="primary"
-                ),
+                draft_button(label, draft_id, DraftChoice.AS_TYPED, style="primary"),
             ),
             context("Tip: `/reflect private: …` (with a colon) saves privately without asking."),
         ],

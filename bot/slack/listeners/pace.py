@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -29,7 +29,7 @@ from bot.slack.modals import FieldErrors, state_values
 AWAY_FORM = "pace_away_submit"
 
 
-def away_form(today: date) -> View:
+def away_form(back: date) -> View:
     return View(
         type="modal",
         callback_id=AWAY_FORM,
@@ -42,7 +42,7 @@ def away_form(today: date) -> View:
             InputBlock(
                 block_id="until",
                 label="Back on",
-                element=DatePickerElement(action_id="value", initial_date=today.isoformat()),
+                element=DatePickerElement(action_id="value", initial_date=back.isoformat()),
             ),
         ],
     )
@@ -83,9 +83,8 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def work() -> None:
             with replying(ephemeral_in(client, user, user), "away form"):
-                client.views_open(
-                    trigger_id=body["trigger_id"], view=away_form(services.clock.now().date())
-                )
+                a_week = services.clock.now().date() + timedelta(days=7)
+                client.views_open(trigger_id=body["trigger_id"], view=away_form(a_week))
 
         deps.later(work, "away form")
 

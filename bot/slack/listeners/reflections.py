@@ -393,7 +393,8 @@ def run_reflect_command(
                     team, user, channel, question.as_typed, chapter=chapter
                 )
                 assert asked.id is not None
-                reply(blocks.visibility_question(asked.id, question))
+                default = services.reflections.default_choice(team, channel, user)
+                reply(blocks.visibility_question(asked.id, question, default))
             elif not body:
                 open_new_reflection(
                     deps,
@@ -426,18 +427,18 @@ def run_reflect_command(
             )
             open_edit(deps, client, trigger_id, saved)
         case cmd.ReflectEdit(int() as number_given, question=cmd.VisibilityQuestion() as asked):
-            services.reflections.get_own(team, user, number_given)  # theirs, or a clear no
+            own = services.reflections.get_own(team, user, number_given)  # theirs, or a no
             edit_draft = services.reflections.keep_draft(
                 team,
                 user,
                 channel,
                 asked.as_typed,
                 chapter=parsed.chapter,
-                visibility=Visibility.SHARED,  # the question's other answer
+                visibility=own.choices[0],  # the question's other answer: the default
                 reflection_number=number_given,
             )
             assert edit_draft.id is not None
-            reply(blocks.visibility_question(edit_draft.id, asked))
+            reply(blocks.visibility_question(edit_draft.id, asked, own.choices[0]))
         case cmd.ReflectEdit(int() as number_given, new_text, visibility, chapter):
             edited: int = number_given  # narrowed, for the closures below
             write_or_keep(

@@ -1011,6 +1011,15 @@ def parse_mentor(raw: str) -> MentorCommand:
         return MentorAsk(_person(words[1]), Role.MENTOR)
     if first in ("mentee", "offer") and len(words) == 2:
         return MentorAsk(_person(words[1]), Role.MENTEE)
+    if first in ("mentee", "offer", "ask") and len(words) != 2:
+        raise InvalidInput(
+            f"Name one person: `/mentor {first} @name` (type @ and pick them from the list)."
+        )
+    if _MENTION.match(words[0]) and len(words) > 1:
+        raise InvalidInput(
+            "One person at a time: `/mentor @name` asks them to be your mentor. A pair is "
+            "two people; a reading group is a channel with `/book start`."
+        )
     if first in SIMPLE_MENTOR and len(words) == 1:
         return Simple(f"mentor-{first}")
     if first == "action":

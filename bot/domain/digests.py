@@ -273,11 +273,17 @@ def themes(texts: Sequence[str], top: int = MAX_THEMES) -> list[str]:
     out = []
     for phrase, _score in found:
         key = tuple(_words_of(phrase))
-        if key in seen or holding[key] < 2:
+        if key in seen or holding[key] < 2 or set(key) <= _READING_WORDS:
             continue
         seen.add(key)
         out.append(phrase)
     return out[:top]
+
+
+#: Words every reading group writes: never a theme on their own ("Chapter").
+_READING_WORDS = frozenset(
+    {"chapter", "chapters", "book", "books", "step", "steps", "page", "pages", "read", "reading"}
+)
 
 
 def _words_of(text: str) -> list[str]:

@@ -275,7 +275,7 @@ def test_own_pace_in_the_console_a_member_in_tokyo_and_spoiler_safe_app_home(
             (":advance 6d", ["gentle nudge", "JST", "[I'm away…]"]),
             (":advance 1d", "prompt p2"),
             ("/reflect progress ch 2", "you have read to chapter 2 of 6: on schedule"),
-            (":home", ["Discussions you have read up to", "Step 1 (chapters 1–2)"]),
+            (":home", ["Discussions open to you", "Step 1 (chapters 1–2)"]),
             ("/reflect away until 2026-12-01", "is not ahead"),
             ("/reflect behind 1 week", "7 days behind the group now"),
             ("/reflect catch up", "back at the group's pace"),

@@ -213,7 +213,7 @@ def thread_lines(
     ]
     blocks: list[Block] = []
     if lines:
-        blocks += text_sections(["*Discussions you have read up to*", *lines], max_blocks=3)
+        blocks += text_sections(["*Discussions open to you*", *lines], max_blocks=3)
     for number, chapters in locked[:3]:
         blocks.append(
             section(f"🔒 Step {number} ({escape(chapters)}): not read yet, so no spoilers.")

@@ -101,9 +101,15 @@ def note_message(note: Note) -> Message:
                 "invitation to pair. Nothing was made; you can ask someone else."
             )
         case PairExpired():
+            pair = note.pair
+            again = (
+                "`/mentor @name`"
+                if pair.proposed_by == pair.mentee_id
+                else "`/mentor mentee @name`"
+            )
             return notice_to(
-                f"Your invitation to {mention(note.pair.partner_of(note.pair.proposed_by))} "
-                "expired: nobody answered it within a week. `/mentor @name` asks again."
+                f"Your invitation to {mention(pair.partner_of(pair.proposed_by))} "
+                f"expired: nobody answered it within a week. {again} asks again."
             )
         case PairEnded():
             return notice_to(
@@ -447,13 +453,27 @@ def pair_list(pairs: Sequence[Pair], user_id: str) -> Message:
         where_text = (
             f" · <#{pair.channel_id}>" if pair.channel_id and pair.state is PairState.ACTIVE else ""
         )
+        state = _STATE_WORDS.get(pair.state, pair.state.value)
         lines.append(
             f"• You are the *{role_word(role) if role else '?'}* of {mention(partner)} · "
-            f"{pair.state.value}{where_text}"
+            f"{state}{where_text}"
         )
     return Message(
         plural(len(pairs), "pair"), [header("Your mentoring pairs"), section("\n".join(lines))]
     )
+
+
+_STATE_WORDS = {
+    PairState.PROPOSED: "waiting for an answer",
+    PairState.ACTIVE: "reading together",
+    PairState.DECLINED: "declined",
+    PairState.EXPIRED: "never answered",
+    PairState.ENDED: "ended",
+}
+
+
+def _ago(days: int) -> str:
+    return "today" if days == 0 else ("yesterday" if days == 1 else f"{days:,} days ago")
 
 
 def proposed(pair: Pair, user_id: str) -> Message:
@@ -481,7 +501,7 @@ def cohort(rows: Sequence[CohortRow], now: datetime) -> Message:
             f"• {pair_line(row.pair)} · {book} · step {row.steps_posted}/{row.step_count} · "
             f"{plural(row.reflections, 'reflection')}, {plural(row.replies, 'reply', 'replies')}, "
             f"{plural(row.open_actions, 'open action')} · last active "
-            f"{plural(row.quiet_days, 'day')} ago{flag}"
+            f"{_ago(row.quiet_days)}{flag}"
         )
     return Message(
         "Mentoring cohort",

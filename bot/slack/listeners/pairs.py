@@ -224,7 +224,7 @@ def register(app: App, deps: SlackDeps) -> None:
         "pair reply form",
         "text",
         save_reply,
-        lambda saved, user: None,  # the DM to the partner is the confirmation's echo
+        lambda saved, user: blocks.notice("Sent privately. Only the two of you can see it."),
     )
     on_form(
         PAIR_ACTION,

@@ -27,6 +27,7 @@ class Field:
     hint: str = ""
     default: Any = None
     options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    multiline: bool = False
 
     @property
     def default_label(self) -> str | None:
@@ -92,6 +93,7 @@ def fields(view: dict[str, Any], names: Names) -> list[Field]:
                 hint=_plain(block.get("hint"), names) if block.get("hint") else "",
                 default=_default(element),
                 options=_options(element, names),
+                multiline=bool(element.get("multiline")),
             )
         )
     return out

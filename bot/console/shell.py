@@ -107,6 +107,7 @@ class Shell:
         # After a script's form was closed, its remaining answer lines are not chat.
         self._skipping_answers = False
         self._home_open = False  # :click reaches App Home buttons right after :home
+        self._after_form: str | None = None  # a console command typed into a form
         self._commands: dict[str, Callable[[str], None]] = {
             "as": self._as,
             "dm": self._dm,
@@ -362,6 +363,9 @@ class Shell:
                 answered, value = self._ask(item, errors.get(item.block_id))
                 if not answered:
                     self._close_form(view)
+                    pending, self._after_form = self._after_form, None
+                    if pending:
+                        self.execute(pending)
                     return
                 values.setdefault(item.block_id, {})[item.action_id] = value
             answer = self.world.submit(self.user, str(view["id"]), values)
@@ -410,6 +414,8 @@ class Shell:
             self._print(Text(f"  │ {item.hint}", style="dim"))
         default = item.default_label
         question = f"  │ {item.label}"
+        if item.multiline:
+            question += " (\\n for a new line)"
         if default:
             question += f" [{default}]"
         elif item.optional:
@@ -418,6 +424,12 @@ class Shell:
         for _ in range(MAX_BAD_ANSWERS if self.source.interactive else 1):
             answer = self._read(question)
             if answer is None or answer.strip() == ":cancel":
+                return False, None
+            word = answer.strip()[1:].split(" ", 1)[0].lower()
+            if answer.strip().startswith(":") and word in COMMANDS:
+                # A console command, not an answer: the form closes, and the command runs.
+                self._say("(The form is closed unsent: you typed a console command.)", "dim")
+                self._after_form = answer.strip()
                 return False, None
             try:
                 return True, parse_answer(item, answer)

@@ -46,7 +46,7 @@ def test_a_week_of_reading_together(talk: Conversation) -> None:
                 [
                     "┌ Reflect",
                     "Chapter [This step (chapters 1–2)]:",
-                    "Your reflection: The desert is a character.",
+                    "Your reflection (\\n for a new line): The desert is a character.",
                     "› thread p1 · readalong",
                     "@bob reflected on chapters 1–2:",
                     "│ The desert is a character.",
@@ -190,6 +190,16 @@ def test_app_home(talk: Conversation) -> None:
             ),
         ]
     )
+
+
+def test_a_console_command_typed_into_a_form_closes_it_and_runs(talk: Conversation) -> None:
+    talk.expect([*START_DUNE, (":advance 1h", "prompt p1"), (":as bob", "You are now bob.")])
+    # bob opens the form, then changes his mind and types a console command at the first
+    # question: the form closes unsent, the command runs, nothing is saved.
+    shown = talk.say(":click p1 Reflect\n:as alice")
+    assert "(The form is closed unsent: you typed a console command.)" in shown
+    assert "You are now alice." in shown
+    assert "so I haven't posted a digest" in talk.say("/book summary")
 
 
 def test_console_commands_and_mistakes(talk: Conversation) -> None:

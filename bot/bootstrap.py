@@ -51,6 +51,7 @@ def prompt_policy(settings: Settings) -> PromptPolicy:
         lease=timedelta(seconds=settings.claim_lease_seconds),
         flight=timedelta(seconds=settings.post_flight_seconds),
         reminder_lead=timedelta(hours=settings.reminder_lead_hours),
+        workers=settings.posting_workers,
     )
 
 
@@ -59,6 +60,7 @@ def digest_policy(settings: Settings) -> DigestPolicy:
         weekly=settings.digest_schedule == "weekly",
         weekday=WEEKDAY_NAMES.index(settings.digest_weekday),
         at=settings.digest_time,
+        workers=settings.posting_workers,
     )
 
 
@@ -153,7 +155,10 @@ def build_runtime(
     clock = clock or SystemClock()
     session_factory, services = _services(settings, engine, clock)
     scheduler = PromptScheduler(
-        services.run_due, leadership_for(engine), settings.scheduler_interval_seconds
+        services.run_due,
+        leadership_for(engine),
+        settings.scheduler_interval_seconds,
+        post=services.post_due,
     )
     executor = DrainableExecutor(max_workers=BACKGROUND_WORKERS)
     deps = SlackDeps(

@@ -153,7 +153,7 @@ class SqlPromptQueue:
         started: datetime | None = None,
     ) -> list[DueStep]:
         gone = self._gone(now, stale_before, worker_id, started)
-        rows = self.session.execute(
+        query = (
             select(
                 StepRow.id,
                 StepRow.plan_id,
@@ -174,7 +174,13 @@ class SqlPromptQueue:
             )
             .order_by(StepRow.due_at, StepRow.plan_id, StepRow.number)
             .limit(limit)
-        ).all()
+        )
+        if self._postgres():
+            # Several posting processes: each takes rows no other claim transaction holds,
+            # so they share the due steps instead of racing for the same ones. The claim's
+            # conditional UPDATE (same transaction) stays what decides; this only spreads.
+            query = query.with_for_update(of=StepRow, skip_locked=True)
+        rows = self.session.execute(query).all()
         return [
             DueStep(
                 step_id=r.id,

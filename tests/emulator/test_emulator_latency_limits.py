@@ -6,11 +6,14 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.config import ConfigError
+from bot.console.world import ConsoleWorld
 from bot.emulator import FakeClock, SlackEmulator
 from bot.emulator.limits import (
     LatencyModel,
@@ -19,6 +22,7 @@ from bot.emulator.limits import (
     parse_rate_limits,
     sample_latency,
 )
+from tests.console.conftest import console_settings
 from tests.emulator.conftest import ALICE, BOB, GENERAL, PRIVATE
 
 OTHER = "C0OTHER0001"
@@ -424,3 +428,27 @@ def test_oauth_install_into_a_second_workspace(limited: SlackEmulator) -> None:
 def test_an_oauth_code_for_an_unknown_workspace_is_refused(limited: SlackEmulator) -> None:
     with pytest.raises(KeyError):
         limited.issue_oauth_code(BOB, team_id="T0NOBODY00")
+
+
+# ---------------------------------------------------------------------- the console
+
+
+def test_the_console_emulator_reads_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_EMULATOR_LATENCY", "users.info=5/5")
+    monkeypatch.setenv("SLACK_EMULATOR_RATE_LIMITS", "channel=off,workspace=600/min")
+    with ConsoleWorld(console_settings(), tmp_path / "console.db") as world:
+        assert world.emulator.latency.delay("users.info") == pytest.approx(0.005)
+        assert world.emulator.latency.delay("auth.test") == 0.0
+
+
+def test_a_bad_variable_stops_the_console_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_EMULATOR_SEED", "soon")
+    with (
+        pytest.raises(ConfigError, match=r"^config error: SLACK_EMULATOR_SEED: 'soon'"),
+        ConsoleWorld(console_settings(), tmp_path / "console.db"),
+    ):
+        pass

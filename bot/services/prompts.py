@@ -6,6 +6,10 @@ retry time when Slack failed. Before posting again a step claimed before, the ch
 is checked for the prompt a crashed process may already have posted (prompts carry the
 step id in their message metadata).
 
+Throughput: Slack answers a post in 100-300 ms, so a process keeps ``workers`` posts in
+flight (threads waiting on Slack), claiming the next batch as threads free up; on
+PostgreSQL every process does so (see ``bot.scheduler``).
+
 Order is a database fact too: a step can be claimed only once every earlier step of its
 plan is closed, or together with them (see the queue). A batch's steps are claimed
 together and posted one after another per channel, in plan order; when one fails, the

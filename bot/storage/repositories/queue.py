@@ -2,7 +2,10 @@
 
 Every transition (claim, renew, mark posted, release, mark missed) is one conditional
 ``UPDATE`` on the step's row; whoever's update changed the row holds the step. That is
-the whole guarantee, and it is a database fact, not a lock held in a process.
+the whole guarantee, and it is a database fact, not a lock held in a process. On
+PostgreSQL several processes post at once: each reads its candidates ``FOR UPDATE SKIP
+LOCKED`` in the claim's transaction, so they take different rows instead of racing for
+the same first ones (the conditional update still decides).
 
 Two more facts live in the same conditions:
 

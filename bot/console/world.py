@@ -197,6 +197,9 @@ class ConsoleWorld:
             slack_client_secret=None,
             database_url=url,
             scheduler_enabled=False,
+            # One post at a time: what is due shows in the same order every run (a
+            # transcript can be replayed), and one member at a keyboard is no fan-out.
+            posting_workers=1,
         )
         runtime = build_runtime(self.settings, clock=self.clock)
         self._stack.callback(runtime.close)

@@ -7,11 +7,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import time as clock_time
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from bot.bootstrap import build_runtime
+from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
+from bot.domain.model import Cadence, Caller
 from bot.emulator.client import SlackAppClient
 from bot.emulator.server import SlackEmulator
 from bot.services.ports import FakeClock
@@ -21,10 +26,11 @@ from tests.harness import ALICE, CLUB, SECRET, block_text
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret"
 
 
-@pytest.fixture
-def installable(
-    emulator: SlackEmulator, database_url: str, clean_engine: object, clock: FakeClock
-) -> Iterator[tuple[str, SlackEmulator]]:
+@contextmanager
+def _running(
+    emulator: SlackEmulator, database_url: str, clock: FakeClock, **overrides: Any
+) -> Iterator[tuple[str, Runtime]]:
+    """Readalong installable through OAuth (no single token), serving HTTP."""
     emulator.enable_oauth(CLIENT_ID, CLIENT_SECRET)
     settings = Settings(
         slack_signing_secret=SECRET,
@@ -33,17 +39,26 @@ def installable(
         slack_api_url=emulator.api_url,
         database_url=database_url,
         channel_post_interval_seconds=0,
+        **overrides,
     )
     runtime = build_runtime(settings, clock=clock)
     server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
     try:
-        yield server.url, emulator
+        yield server.url, runtime
     finally:
         server.stop()
         runtime.close()
         with runtime.engine.begin() as conn:  # slack_sdk's own tables are not in our schema
             for table in ("slack_bots", "slack_installations", "slack_oauth_states"):
                 conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def installable(
+    emulator: SlackEmulator, database_url: str, clean_engine: object, clock: FakeClock
+) -> Iterator[tuple[str, SlackEmulator]]:
+    with _running(emulator, database_url, clock) as (url, _runtime):
+        yield url, emulator
 
 
 def test_install_then_commands_use_the_stored_token(installable: tuple[str, SlackEmulator]) -> None:
@@ -108,33 +123,16 @@ def test_scheduled_prompts_go_out_with_each_workspaces_own_token(
     """Issue 14: installed in two workspaces through OAuth (no single token configured),
     the scheduler posts each workspace's prompts, and nudges, with that workspace's token;
     none goes out with the other's."""
-    from datetime import time as clock_time
-    from datetime import timedelta
-
-    from bot.domain.model import Cadence, Caller
-
     second = "T0SECONDWS"
-    emulator.enable_oauth(CLIENT_ID, CLIENT_SECRET)
     emulator.add_workspace(second, name="Second Workspace")
     emulator.add_user("U0SECONDAA", "sana", real_name="Sana Second")
     emulator.add_channel("C0SECONDCH", "club-two", team_id=second)
     for channel, user in ((CLUB, ALICE), ("C0SECONDCH", "U0SECONDAA")):
         emulator.join(channel, user)
         emulator.join(channel, emulator.bot_user_id)
-    settings = Settings(
-        slack_signing_secret=SECRET,
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-        slack_api_url=emulator.api_url,
-        database_url=database_url,
-        channel_post_interval_seconds=0,
-        reminder_lead_hours=20,
-    )
-    runtime = build_runtime(settings, clock=clock)
-    server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
-    try:
-        _install(server.url, emulator, ALICE)
-        _install(server.url, emulator, "U0SECONDAA", team_id=second)
+    with _running(emulator, database_url, clock, reminder_lead_hours=20) as (url, runtime):
+        _install(url, emulator, ALICE)
+        _install(url, emulator, "U0SECONDAA", team_id=second)
         services = runtime.services
         tomorrow = clock.now().date() + timedelta(days=1)
         teams = {CLUB: emulator.team_id, "C0SECONDCH": second}
@@ -169,9 +167,3 @@ def test_scheduled_prompts_go_out_with_each_workspaces_own_token(
             ("U0SECONDAA", second),
         }
         assert all(c.response.get("ok") for c in emulator.calls if c.team_id)
-    finally:
-        server.stop()
-        runtime.close()
-        with runtime.engine.begin() as conn:
-            for table in ("slack_bots", "slack_installations", "slack_oauth_states"):
-                conn.exec_driver_sql(f"DELETE FROM {table}")

@@ -49,9 +49,13 @@ def build_app(
         )
         states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
         # slack_sdk owns these tables (slack_bots, slack_installations, slack_oauth_states)
-        # and creates them when missing; Alembic is told to leave them alone.
-        installations.create_tables()  # type: ignore[no-untyped-call]
-        states.create_tables()  # type: ignore[no-untyped-call]
+        # and creates them when missing; Alembic is told to leave them alone. Processes
+        # starting together take turns (at once, two would both create them; one fails).
+        from bot.storage.db import one_at_a_time
+
+        with one_at_a_time(engine):
+            installations.create_tables()  # type: ignore[no-untyped-call]
+            states.create_tables()  # type: ignore[no-untyped-call]
         app = App(
             **common,
             client=web_client(settings, token=None),

@@ -116,6 +116,29 @@ def migrating(engine: Engine) -> Iterator[Connection]:
                 raw.execute("PRAGMA foreign_keys=ON")
 
 
+# The advisory lock (PostgreSQL) under which processes starting together create tables.
+_DDL_LOCK = 0x52_44_44_4C  # "RDDL"
+
+
+@contextmanager
+def one_at_a_time(engine: Engine) -> Iterator[None]:
+    """Only one process at a time in the block (PostgreSQL: a session advisory lock, held
+    on a connection of its own; SQLite has one process). For "create the table if it is
+    missing" at start-up: two processes doing it at once both see it missing, and the
+    second's CREATE fails on PostgreSQL's catalogue (a unique violation)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _DDL_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _DDL_LOCK})
+            conn.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` on ``engine``'s database."""
     from alembic import command

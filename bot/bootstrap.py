@@ -139,7 +139,7 @@ def _notifier(
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
     from bot.slack.workspaces import WorkspaceNotifier
-    from bot.storage.repositories.workspaces import team_of
+    from bot.storage.repositories.workspaces import team_of, teams_of_groups
 
     store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
 
@@ -151,8 +151,17 @@ def _notifier(
         with session_factory() as session:
             return team_of(session, slack_id)
 
+    def known() -> dict[str, str]:
+        with session_factory() as session:
+            return teams_of_groups(session)
+
     router = WorkspaceNotifier(
-        team, token_of, lambda token: notifier_client(settings, token), pacer, default=single
+        team,
+        token_of,
+        lambda token: notifier_client(settings, token),
+        pacer,
+        default=single,
+        known=known,
     )
     return cast(Notifier, router)
 

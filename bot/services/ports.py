@@ -263,7 +263,9 @@ class PromptQueue(Protocol):
         the claim over as abandoned by a gone process (the post may still land)."""
         ...
 
-    def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool: ...
+    def mark_posted_many(
+        self, posted: Sequence[tuple[int, str, str, bool]], now: datetime
+    ) -> None: ...
     def release(
         self, step_id: int, token: str, retry_at: datetime | None, *, failed: bool = False
     ) -> None:

@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import enum
 import logging
+import queue
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -166,7 +166,15 @@ class _Job:
     book: Book
     late: bool
     paired: bool = False  # a mentoring pair reads here: its open action items may go in
-    waiting: bool = False  # shared reflections wait for this step's thread
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """What became of one job; ``ts`` when it is in the channel (to be marked posted)."""
+
+    job: _Job
+    outcome: TickOutcome
+    ts: str | None = None
 
 
 class PromptService:
@@ -211,30 +219,73 @@ class PromptService:
         now = now or self.clock.now()
         report = TickReport()
         workers = max(1, self.policy.workers)
+        done: queue.SimpleQueue[tuple[str, list[_Delivery]]] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
-            running: set[Future[list[tuple[_Job, TickOutcome]]]] = set()
+            running = 0  # chains submitted and not yet reported on the queue
             more = True
             while more or running:
-                if more and len(running) < workers:
+                if more and running < workers:
                     token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
-                    chains, full = self._claim_batch(now, token, report)
-                    more = full
-                    running |= {
-                        pool.submit(self._deliver_in_order, chain, token, now) for chain in chains
-                    }
-                    if more and len(running) < workers:
+                    chains, more = self._claim_batch(now, token, report)
+                    for chain in chains:
+                        pool.submit(self._run_chain, chain, token, now, done)
+                    running += len(chains)
+                    if more and running < workers:
                         continue
                 if not running:
                     continue
-                finished, running = futures_wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    for job, outcome in future.result():
-                        report.record(outcome, job.due.step_id)
-                        if outcome not in (TickOutcome.RETRYING, TickOutcome.LOST):
-                            report.max_lag_seconds = max(
-                                report.max_lag_seconds, (now - job.due.due_at).total_seconds()
-                            )
+                finished = [done.get()]
+                while True:  # and whatever else finished meanwhile: settled together
+                    try:
+                        finished.append(done.get_nowait())
+                    except queue.Empty:
+                        break
+                running -= len(finished)
+                self._settle(finished, now, report)
         return report
+
+    def _run_chain(
+        self,
+        chain: list[_Job],
+        token: str,
+        now: datetime,
+        done: queue.SimpleQueue[tuple[str, list[_Delivery]]],
+    ) -> None:
+        """A pool thread: post one channel's chain and report it on ``done``, always (a
+        failure past the per-post handling leaves its claims to be taken over)."""
+        deliveries: list[_Delivery] = []
+        try:
+            deliveries = self._deliver_in_order(chain, token, now)
+        except Exception:
+            logger.exception("posting to %s failed unexpectedly", chain[0].due.channel_id)
+        finally:
+            done.put((token, deliveries))
+
+    def _settle(
+        self, finished: list[tuple[str, list[_Delivery]]], now: datetime, report: TickReport
+    ) -> None:
+        """Mark what is in the channels posted, in one transaction for all that finished
+        together (a crash before it: the prompts are found in channel history, never
+        posted twice); then shared reflections written meanwhile join their threads."""
+        posted = [(token, d) for token, chain in finished for d in chain if d.ts is not None]
+        if posted:
+            with self.uow() as uow:
+                uow.prompts.mark_posted_many(
+                    [(d.job.due.step_id, token, d.ts or "", d.job.late) for token, d in posted],
+                    now,
+                )
+                waiting = uow.reflections.unechoed(sorted({d.job.due.plan_id for _, d in posted}))
+                uow.commit()
+            for _, d in posted:
+                if (d.job.due.plan_id, d.job.due.number) in waiting:
+                    self._echo_waiting_reflections(d.job, d.job.plan.step(d.job.due.number))
+        for _, chain in finished:
+            for d in chain:
+                report.record(d.outcome, d.job.due.step_id)
+                if d.outcome not in (TickOutcome.RETRYING, TickOutcome.LOST):
+                    report.max_lag_seconds = max(
+                        report.max_lag_seconds, (now - d.job.due.due_at).total_seconds()
+                    )
 
     def _claim_batch(
         self, now: datetime, token: str, report: TickReport
@@ -294,7 +345,6 @@ class PromptService:
         """What each claimed step needs to be posted, in a few queries for the batch."""
         plans = self._load_plans(uow, {c.plan_id for c in claimed})
         paired = uow.pairs.active_channels([c.channel_id for c in claimed])
-        waiting = uow.reflections.unechoed(sorted({c.plan_id for c in claimed}))
         jobs = []
         for due in claimed:
             plan, book = plans[due.plan_id]
@@ -308,33 +358,31 @@ class PromptService:
                     book,
                     late,
                     paired=due.channel_id in paired,
-                    waiting=(due.plan_id, due.number) in waiting,
                 )
             )
         return jobs
 
-    def _deliver_in_order(
-        self, chain: list[_Job], token: str, now: datetime
-    ) -> list[tuple[_Job, TickOutcome]]:
+    def _deliver_in_order(self, chain: list[_Job], token: str, now: datetime) -> list[_Delivery]:
         """Post one channel's steps in order. After a failure the later ones are given back
         to wait for it (until its retry time); after a takeover, to whoever took it."""
-        outcomes: list[tuple[_Job, TickOutcome]] = []
+        deliveries: list[_Delivery] = []
         for index, job in enumerate(chain):
-            outcome, retry_at = self._deliver(job, token, now)
-            outcomes.append((job, outcome))
-            if outcome in (TickOutcome.RETRYING, TickOutcome.LOST):
+            delivery, retry_at = self._deliver(job, token)
+            deliveries.append(delivery)
+            if delivery.outcome in (TickOutcome.RETRYING, TickOutcome.LOST):
                 later = chain[index + 1 :]
                 if later:
                     with self.uow() as uow:
                         for other in later:
                             uow.prompts.release(other.due.step_id, token, retry_at)
                         uow.commit()
-                    outcomes.extend((other, outcome) for other in later)
+                    deliveries.extend(_Delivery(other, delivery.outcome) for other in later)
                 break
-        return outcomes
+        return deliveries
 
-    def _deliver(self, job: _Job, token: str, now: datetime) -> tuple[TickOutcome, datetime | None]:
-        """Post one claimed step; returns what became of it (and when to retry it)."""
+    def _deliver(self, job: _Job, token: str) -> tuple[_Delivery, datetime | None]:
+        """Post one claimed step; returns what became of it (and when to retry it). It is
+        marked posted by whoever settles the delivery."""
         due = job.due
         step = job.plan.step(due.number)
         content = prompt_content(
@@ -357,20 +405,17 @@ class PromptService:
                     logger.warning(
                         "step %s was taken over by another process; leaving it", due.step_id
                     )
-                    return TickOutcome.LOST, None
+                    return _Delivery(job, TickOutcome.LOST), None
         except DeliveryFailed as exc:
-            return TickOutcome.RETRYING, self._failed(due, token, exc.reason, exc.retry_after)
+            retry_at = self._failed(due, token, exc.reason, exc.retry_after)
+            return _Delivery(job, TickOutcome.RETRYING), retry_at
         except Exception:
             logger.exception("prompt for step %s failed unexpectedly", due.step_id)
-            return TickOutcome.RETRYING, self._failed(due, token, "unexpected error", None)
-        with self.uow() as uow:
-            uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
-            uow.commit()
-        if job.waiting:
-            self._echo_waiting_reflections(job, step, ts)
+            retry_at = self._failed(due, token, "unexpected error", None)
+            return _Delivery(job, TickOutcome.RETRYING), retry_at
         if recovered:
-            return TickOutcome.RECOVERED, None
-        return (TickOutcome.LATE if job.late else TickOutcome.POSTED), None
+            return _Delivery(job, TickOutcome.RECOVERED, ts), None
+        return _Delivery(job, TickOutcome.LATE if job.late else TickOutcome.POSTED, ts), None
 
     def _with_open_actions(
         self, content: PromptContent, plan: Plan, channel_id: str
@@ -440,9 +485,9 @@ class PromptService:
             uow.commit()
         return retry_at
 
-    def _echo_waiting_reflections(self, job: _Job, step: Step, thread_ts: str) -> None:
-        """Shared reflections written before the prompt existed join its thread now,
-        through the one echo path (claimed in the database: never twice)."""
+    def _echo_waiting_reflections(self, job: _Job, step: Step) -> None:
+        """Shared reflections written before the prompt was marked posted join its thread
+        now, through the one echo path (claimed in the database: never twice)."""
         plan_id = job.plan.id
         assert plan_id is not None
         with self.uow() as uow:

@@ -31,7 +31,8 @@ class WorkspaceNotifier:
 
     ``team_of`` answers the team of a channel or user id (None: unknown); ``token_of`` a
     team's bot token (None: not installed); ``client_for`` makes a Web API client for a
-    token; ``default`` (the configured single token, if any) serves the rest. Every public method of :class:`SlackNotifier` is served by the notifier of
+    token; ``default`` (the configured single token, if any) serves the rest;
+    ``known``, if given, loads every id the database can place, at the first unknown. Every public method of :class:`SlackNotifier` is served by the notifier of
     the workspace its first argument (a channel, a person, a message's place, a list of
     people) belongs to.
     """
@@ -44,6 +45,7 @@ class WorkspaceNotifier:
         pacer: ChannelPacer,
         default: SlackNotifier | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        known: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         self._team_of = team_of
         self._token_of = token_of
@@ -52,12 +54,19 @@ class WorkspaceNotifier:
         self.default = default  # for what belongs to no known workspace (a single token)
         self.monotonic = monotonic
         self._teams: dict[str, str] = {}  # channel or user id -> team (never changes)
+        self._known = known  # every id -> team the database holds, asked for once
         self._notifiers: dict[str, tuple[str, SlackNotifier, float]] = {}
         self._lock = threading.Lock()
 
     def team(self, slack_id: str) -> str | None:
         with self._lock:
             known = self._teams.get(slack_id)
+            everything, self._known = self._known, None
+        if known is None and everything is not None:
+            loaded = everything()  # the first unknown id: load them all
+            with self._lock:
+                self._teams = {**loaded, **self._teams}
+                known = self._teams.get(slack_id)
         if known is None:
             known = self._team_of(slack_id)
             if known is not None:

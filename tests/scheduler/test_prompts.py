@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from bot.domain.model import Cadence, Caller, StepState, Visibility
+from bot.domain.prompts import PromptContent
+from bot.services.ports import Notifier
 from bot.services.prompts import PromptService, TickReport
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
 
@@ -384,6 +386,38 @@ def test_shared_reflections_written_before_the_prompt_join_its_thread(harness: H
     assert len([m for m in harness.emulator.thread(CLUB, thread_ts) if m.ts != thread_ts]) == 1
     mine = services.reflections.list_own(TEAM, BOB)
     assert mine[0].message_ts == replies[0].ts
+
+
+def test_a_reflection_shared_while_its_prompt_is_being_posted_joins_the_thread(
+    harness: Harness,
+) -> None:
+    """Issue 14: prompts are marked posted after their post, a batch at a time; a member
+    who reflects in between (the step not yet marked) still gets the thread copy."""
+    start_plan(harness)
+    services = harness.runtime.services
+    inner = services.prompts.notifier
+
+    class _MemberReflectsMeanwhile:
+        def post_prompt(self, channel_id: str, content: PromptContent) -> str:
+            ts = inner.post_prompt(channel_id, content)
+            services.reflections.write(TEAM, CLUB, BOB, "Written as the prompt appeared")
+            return ts
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+    prompts = PromptService(
+        services.prompts.uow,
+        harness.clock,
+        cast(Notifier, _MemberReflectsMeanwhile()),
+        services.prompts.policy,
+    )
+    harness.clock.set(datetime(2026, 12, 7, 8, tzinfo=UTC))
+    assert len(prompts.run_due().posted) == 1
+    thread_ts = services.plans.current(TEAM, CLUB).plan.step(1).message_ts
+    assert thread_ts
+    replies = [m for m in harness.emulator.thread(CLUB, thread_ts) if m.ts != thread_ts]
+    assert ["Written as the prompt appeared" in block_text(m.blocks) for m in replies] == [True]
 
 
 def test_daily_plan_nudge_comes_half_a_day_after_the_prompt_not_with_it(

@@ -27,8 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.model import OPEN_STEP_STATES, Plan, PlanState, StepState
@@ -259,15 +272,30 @@ class SqlPromptQueue:
     ) -> bool:
         return self._while_claimed(step_id, token, claimed_at=now, next_attempt_at=in_flight_until)
 
-    def mark_posted(self, step_id: int, token: str, ts: str, now: datetime, late: bool) -> bool:
-        return self._while_claimed(
-            step_id,
-            token,
-            state=StepState.POSTED.value,
-            message_ts=ts,
-            posted_at=now,
-            late=late,
-            next_attempt_at=None,
+    def mark_posted_many(self, posted: Sequence[tuple[int, str, str, bool]], now: datetime) -> None:
+        """Mark each (step id, token, ts, late) posted, if that token still holds its
+        claim: one statement run for them all."""
+        if not posted:
+            return
+        steps = cast(Table, StepRow.__table__)
+        self.session.connection().execute(
+            update(steps)
+            .where(
+                steps.c.id == bindparam("b_id"),
+                steps.c.claimed_by == bindparam("b_token"),
+                steps.c.state == StepState.CLAIMED.value,
+            )
+            .values(
+                state=StepState.POSTED.value,
+                message_ts=bindparam("b_ts"),
+                posted_at=now,
+                late=bindparam("b_late"),
+                next_attempt_at=None,
+            ),
+            [
+                {"b_id": step_id, "b_token": token, "b_ts": ts, "b_late": late}
+                for step_id, token, ts, late in posted
+            ],
         )
 
     def release(

@@ -196,3 +196,19 @@ def team_of(session: Session, slack_id: str) -> str | None:
             .limit(1)
         )
     return team
+
+
+def teams_of_groups(session: Session) -> dict[str, str]:
+    """Every channel that reads here (and every summary channel), with its Slack team:
+    loaded once, so posting to thousands of channels asks the database once."""
+    teams: dict[str, str] = {}
+    rows = session.execute(
+        select(GroupRow.channel_id, GroupRow.summary_channel_id, WorkspaceRow.team_id).join(
+            WorkspaceRow, WorkspaceRow.id == GroupRow.workspace_id
+        )
+    )
+    for channel_id, summary_channel_id, team_id in rows:
+        teams[channel_id] = team_id
+        if summary_channel_id:
+            teams.setdefault(summary_channel_id, team_id)
+    return teams

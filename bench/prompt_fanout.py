@@ -26,6 +26,7 @@ replaced. Writes ``prompt_fanout.json`` and a chart, ``prompt_fanout.png``, besi
 from __future__ import annotations
 
 import argparse
+import http.server
 import math
 import os
 import signal
@@ -468,6 +469,10 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
         processes = 1
     label = f"{db_name} ×{processes}" + (" (one SIGKILLed)" if config.kill_halfway else "")
     print(f"… {label}: {config.groups} groups over {config.workspaces} workspace(s)", flush=True)
+    # Slack accepts however many connections come at once; the emulator's HTTP server
+    # listens with socketserver's backlog of 5, and with 4 × 32 posting threads (a new
+    # connection per call) connections beyond it were reset. Raise it for this process.
+    http.server.ThreadingHTTPServer.request_queue_size = 1024
     emulator = start_emulator()
     servers: list[ServerProcess] = []
     rss: dict[str, float | None] = {}
@@ -520,11 +525,13 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
                 break
             if config.kill_halfway and killed is None and posted_db >= moved // 2:
                 victim = servers[0]
+                role = victim.role()
                 rss[victim.name] = peak_rss_mb(victim)
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.process.wait(timeout=10)
                 killed = {
                     "process": victim.name,
+                    "role": role,
                     "posted_before": posted_db,
                     "at_s": round(time.time() - due, 2),
                 }

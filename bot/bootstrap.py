@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from bot.executor import DrainableExecutor
 from bot.services.container import Services
 from bot.services.digests import DigestPolicy
 from bot.services.pairs import PairPolicy
-from bot.services.ports import Clock, SystemClock
+from bot.services.ports import Clock, Notifier, SystemClock
 from bot.services.prompts import PromptPolicy
 from bot.slack.clients import notifier_client
 from bot.slack.notifier import ChannelPacer, SlackNotifier
@@ -51,6 +51,7 @@ def prompt_policy(settings: Settings) -> PromptPolicy:
         lease=timedelta(seconds=settings.claim_lease_seconds),
         flight=timedelta(seconds=settings.post_flight_seconds),
         reminder_lead=timedelta(hours=settings.reminder_lead_hours),
+        workers=settings.posting_workers,
     )
 
 
@@ -59,6 +60,7 @@ def digest_policy(settings: Settings) -> DigestPolicy:
         weekly=settings.digest_schedule == "weekly",
         weekday=WEEKDAY_NAMES.index(settings.digest_weekday),
         at=settings.digest_time,
+        workers=settings.posting_workers,
     )
 
 
@@ -110,9 +112,7 @@ def _services(
     settings: Settings, engine: Engine, clock: Clock
 ) -> tuple[sessionmaker[Session], Services]:
     session_factory = sessionmaker(engine, expire_on_commit=False)
-    notifier = SlackNotifier(
-        notifier_client(settings), ChannelPacer(settings.channel_post_interval_seconds)
-    )
+    notifier = _notifier(settings, engine, session_factory)
     uow = SqlAlchemyUnitOfWork(session_factory)
     services = Services.build(
         uow,
@@ -125,6 +125,36 @@ def _services(
         public_url=settings.public_url,
     )
     return session_factory, services
+
+
+def _notifier(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
+) -> Notifier:
+    """Slack for the services: with the configured token, or, installed through OAuth,
+    with each workspace's own (from slack_sdk's installation store, in this database)."""
+    pacer = ChannelPacer(settings.channel_post_interval_seconds)
+    single = SlackNotifier(notifier_client(settings), pacer) if settings.slack_bot_token else None
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return single or SlackNotifier(notifier_client(settings), pacer)
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    from bot.slack.workspaces import WorkspaceNotifier
+    from bot.storage.repositories.workspaces import team_of
+
+    store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+
+    def token_of(team_id: str) -> str | None:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+    def team(slack_id: str) -> str | None:
+        with session_factory() as session:
+            return team_of(session, slack_id)
+
+    router = WorkspaceNotifier(
+        team, token_of, lambda token: notifier_client(settings, token), pacer, default=single
+    )
+    return cast(Notifier, router)
 
 
 def build_services(
@@ -153,7 +183,10 @@ def build_runtime(
     clock = clock or SystemClock()
     session_factory, services = _services(settings, engine, clock)
     scheduler = PromptScheduler(
-        services.run_due, leadership_for(engine), settings.scheduler_interval_seconds
+        services.run_due,
+        leadership_for(engine),
+        settings.scheduler_interval_seconds,
+        post=services.post_due,
     )
     executor = DrainableExecutor(max_workers=BACKGROUND_WORKERS)
     deps = SlackDeps(

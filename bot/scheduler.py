@@ -1,9 +1,13 @@
 """The scheduler: APScheduler wakes the process up; the database says what is due.
 
-It keeps no state a restart could lose. Each tick, if this process leads, it asks the
-prompt service to post whatever is due now. Several processes may run one; the
-leadership lock (PostgreSQL) keeps all but one idle, and the row-level claims make a
-double post impossible even if two ticks overlap.
+It keeps no state a restart could lose. Each tick, the leader (PostgreSQL: whoever holds
+the advisory lock; SQLite: the one process) does everything due now: prompts, reminders,
+digests, pairs' and polls' timers. Every other process shares the posting (``post``:
+prompts and reminders), so adding processes adds posting threads; the row claims (taken
+with ``SKIP LOCKED``) keep each post single and spread the work between them.
+
+Ticks fall on whole multiples of the interval from the minute, so with the default 30 s
+a prompt due at 09:00 is picked up at 09:00:00, not up to 30 s later.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.observability import PROMPTS, SCHEDULER_LAG, SCHEDULER_TICKS
@@ -32,6 +36,14 @@ class Leadership(Protocol):
     def role(self) -> str: ...
 
 
+def tick_origin(now: datetime | None = None) -> datetime:
+    """The whole minute ticks count from (an hour back, so the first tick is the next
+    multiple of the interval, not one interval after start): prompts fall due on whole
+    minutes, and ticks land on them."""
+    now = now or datetime.now(UTC)
+    return now.replace(second=0, microsecond=0) - timedelta(hours=1)
+
+
 def record_tick(report: TickReport) -> None:
     for outcome, count in report.counts().items():
         if count:
@@ -41,9 +53,14 @@ def record_tick(report: TickReport) -> None:
 
 class PromptScheduler:
     def __init__(
-        self, run_due: Callable[[], TickReport], leadership: Leadership, interval_seconds: float
+        self,
+        run_due: Callable[[], TickReport],
+        leadership: Leadership,
+        interval_seconds: float,
+        post: Callable[[], TickReport] | None = None,
     ) -> None:
         self.run_due = run_due
+        self.post = post  # what a follower does (None: nothing)
         self.leadership = leadership
         self.interval_seconds = interval_seconds
         # Made by start(): a process that never schedules (`serve --no-scheduler`, the
@@ -64,11 +81,14 @@ class PromptScheduler:
             if not self._ticked:
                 self._ticked = True
                 logger.info(FIRST_TICK)
-            if not self.leadership.acquire():
+            if self.leadership.acquire():
+                SCHEDULER_TICKS.labels("leader").inc()
+                report = self.run_due()
+            else:
                 SCHEDULER_TICKS.labels("follower").inc()
-                return None
-            SCHEDULER_TICKS.labels("leader").inc()
-            report = self.run_due()
+                if self.post is None:
+                    return None
+                report = self.post()
             record_tick(report)
             if (
                 report.posted
@@ -101,7 +121,7 @@ class PromptScheduler:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.tick,
-            IntervalTrigger(seconds=self.interval_seconds, timezone=UTC),
+            IntervalTrigger(seconds=self.interval_seconds, start_date=tick_origin(), timezone=UTC),
             id="post-due-prompts",
             coalesce=True,
             max_instances=1,

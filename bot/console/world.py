@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import re
 import secrets
 import threading
@@ -25,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.console import persist
 from bot.domain import timeline
 from bot.domain.errors import InvalidInput
@@ -161,6 +162,10 @@ class ConsoleWorld:
             engine.dispose()
         clock = self.clock
         emulator = SlackEmulator(clock=lambda: clock.now().timestamp())
+        try:  # SLACK_EMULATOR_LATENCY etc.: try the bot against Slack's latency and limits
+            emulator.configure(os.environ)
+        except ValueError as exc:
+            raise ConfigError(f"config error: {exc}") from None
         for member in MEMBERS:
             emulator.add_user(
                 member.user_id,

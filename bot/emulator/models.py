@@ -22,6 +22,17 @@ class ApiCall:
     status: int
     response: dict[str, Any]
     at: float
+    #: The workspace (team) whose token made the call; None when no token was known.
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Team:
+    """A workspace the app is installed in: its id, name and ``<domain>.slack.com``."""
+
+    id: str
+    name: str
+    domain: str
 
 
 @dataclass
@@ -91,6 +102,8 @@ class Channel:
     members: list[str] = field(default_factory=list)
     im_user: str | None = None
     creator: str = ""
+    #: The workspace the conversation is in; "" means the emulator's primary one.
+    team_id: str = ""
 
     @property
     def channel_type(self) -> str:

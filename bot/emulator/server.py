@@ -13,13 +13,24 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.emulator.faults import FaultInjector
+from bot.emulator.limits import (
+    LATENCY_ENV,
+    RATE_LIMITS_ENV,
+    SEED_ENV,
+    LatencyModel,
+    RateLimiter,
+    RateLimits,
+    parse_latency,
+    parse_rate_limits,
+    parse_seed,
+)
 from bot.emulator.models import ApiCall, Message, UploadedFile
 from bot.emulator.webapi import (
     METHOD_SCOPES,
@@ -43,7 +54,9 @@ class SlackEmulator:
 
     Point ``slack_sdk.WebClient(token, base_url=emulator.api_url)`` at it. Every call is
     recorded in :attr:`calls`; :meth:`fail_next` makes the next calls fail with 429/5xx,
-    :meth:`slow_down` makes calls slow.
+    :meth:`slow_down` makes calls slow. :meth:`set_latency` and :meth:`set_rate_limits`
+    (or :meth:`configure` from ``SLACK_EMULATOR_*`` variables) play Slack's latency and
+    ``chat.postMessage`` limits.
 
     The bot token carries ``scopes`` (by default those Readalong's manifest declares, as
     when the app is installed from it): every answer to it names them in the
@@ -52,6 +65,7 @@ class SlackEmulator:
     :meth:`revoke_token` makes the token refused, as after an uninstall.
     Seed users and channels with :meth:`add_user` / :meth:`add_channel`; drive the app
     the way Slack does with :class:`bot.emulator.client.SlackAppClient`.
+    :meth:`add_workspace` installs the app in more workspaces, each with its own token.
     """
 
     def __init__(
@@ -68,9 +82,15 @@ class SlackEmulator:
         app_id: str = "A0READALONG",
         scopes: Iterable[str] | None = None,
         escaped_commands: Iterable[str] | None = None,
+        latency: Mapping[str | None, tuple[float, float]] | None = None,
+        seed: int = 0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``scopes`` the bot token carries and ``escaped_commands`` (slash commands
-        declared with should_escape) default to what the app's manifest declares."""
+        declared with should_escape) default to what the app's manifest declares.
+        ``latency`` maps methods (None: any) to (p50, p99) ms as :meth:`set_latency`
+        takes them, drawn from ``random.Random(seed)``; ``monotonic`` is the clock the
+        rate limits refill by (a fake one in tests)."""
         self.bot_token = bot_token
         from bot.slack.manifest import bot_scopes
         from bot.slack.manifest import escaped_commands as declared_escaped
@@ -95,9 +115,13 @@ class SlackEmulator:
         self.workspace.escaped_commands = frozenset(escaped_commands)
         self.workspace.add_user(bot_user_id, bot_name, real_name="Readalong", is_bot=True)
         self.faults = FaultInjector()
+        self.latency = LatencyModel(latency, seed)
+        self.limiter = RateLimiter(monotonic)
+        # Every installation's bot token, to the team it belongs to.
+        self._tokens: dict[str, str] = {bot_token: team_id}
         self._calls: list[ApiCall] = []
         self._calls_lock = threading.Lock()
-        self._oauth_codes: dict[str, str] = {}
+        self._oauth_codes: dict[str, tuple[str, str]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -198,10 +222,47 @@ class SlackEmulator:
         )
 
     def add_channel(
-        self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] = ()
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_private: bool = False,
+        members: Iterable[str] = (),
+        team_id: str | None = None,
     ) -> None:
-        """Add a channel. The bot sees public channels; private ones only as a member."""
-        self.workspace.add_channel(channel_id, name, is_private=is_private, members=members)
+        """Add a channel. The bot sees public channels; private ones only as a member.
+        ``team_id``: the workspace it is in (default the primary; see :meth:`add_workspace`)."""
+        self.workspace.add_channel(
+            channel_id,
+            name,
+            is_private=is_private,
+            members=members,
+            team_id=team_id or self.team_id,
+        )
+
+    def add_workspace(
+        self, team_id: str, name: str | None = None, domain: str | None = None
+    ) -> str:
+        """Install the app in another workspace; returns its bot token
+        (``xoxb-<team_id>-emulator``).
+
+        Calls with that token act in that workspace: ``auth.test`` names it, its channels
+        (``add_channel(..., team_id=...)``) are the only ones it sees, and the workspace
+        rate limit counts it apart. Users, scopes and :meth:`revoke_token` are shared.
+        """
+        token = f"xoxb-{team_id}-emulator"
+        self.workspace.add_team(team_id, name or f"Workspace {team_id}", domain or team_id.lower())
+        with self._calls_lock:
+            self._tokens[token] = team_id
+        return token
+
+    def token_for(self, team_id: str) -> str:
+        """The bot token of the workspace ``team_id`` (KeyError if not installed)."""
+        with self._calls_lock:
+            for token, team in self._tokens.items():
+                if team == team_id:
+                    return token
+        raise KeyError(team_id)
 
     def join(self, channel_id: str, user_id: str) -> None:
         """Make ``user_id`` a member of the channel."""
@@ -343,6 +404,63 @@ class SlackEmulator:
         """
         self.faults.slow_down(seconds, method)
 
+    def set_latency(self, method: str | None, p50_ms: float, p99_ms: float) -> None:
+        """Every later call to ``method`` (None: any) waits a log-normal delay with median
+        ``p50_ms`` and 99th percentile ``p99_ms`` (equal: constant), as Slack's latency
+        spreads. A method's own wins over the any-method one; ``p50_ms=0`` removes it.
+        Draws come from the seeded generator (reproducible); the wait is outside every
+        lock, so calls overlap, and adds to any :meth:`slow_down`."""
+        self.latency.set(method, p50_ms, p99_ms)
+
+    def set_rate_limits(
+        self,
+        per_channel_per_second: float | None = 1.0,
+        channel_burst: int = 1,
+        per_workspace_per_minute: float | None = None,
+        workspace_burst: int | None = None,
+    ) -> None:
+        """Limit ``chat.postMessage`` as Slack does: token buckets per channel (refilled
+        at ``per_channel_per_second``, holding ``channel_burst``) and per workspace
+        (``per_workspace_per_minute``, holding ``workspace_burst``, by default one
+        second's worth); None lifts that limit. Nothing is limited until this is called.
+
+        A call over a limit answers 429 with ``Retry-After`` (whole seconds until a token
+        is free) and ``ratelimited``, posts nothing and is counted in :attr:`rate_limited`.
+        The buckets start full on every call of this method.
+        """
+        self.limiter.configure(
+            RateLimits(
+                per_channel_per_second=per_channel_per_second,
+                channel_burst=channel_burst,
+                per_workspace_per_minute=per_workspace_per_minute,
+                workspace_burst=workspace_burst,
+            )
+        )
+
+    @property
+    def rate_limited(self) -> int:
+        """How many calls :meth:`set_rate_limits`' limits answered 429 (not fail_next's)."""
+        return self.limiter.limited
+
+    def configure(self, env: Mapping[str, str]) -> None:
+        """Apply ``SLACK_EMULATOR_LATENCY`` (``chat.postMessage=150/400,*=20/60``: ms
+        p50/p99, ``*`` any method), ``SLACK_EMULATOR_SEED`` (an integer) and
+        ``SLACK_EMULATOR_RATE_LIMITS`` (``channel=1/s,channel_burst=3,workspace=600/min,
+        workspace_burst=50``) from ``env``, e.g. ``os.environ``; unset or empty ones change
+        nothing. A bad value raises ValueError naming it, before anything is applied."""
+        latency_text = env.get(LATENCY_ENV, "").strip()
+        seed_text = env.get(SEED_ENV, "").strip()
+        limits_text = env.get(RATE_LIMITS_ENV, "").strip()
+        latency = parse_latency(latency_text) if latency_text else {}
+        seed = parse_seed(seed_text) if seed_text else None
+        limits = parse_rate_limits(limits_text) if limits_text else None
+        if seed is not None:
+            self.latency.reseed(seed)
+        for method, (p50, p99) in latency.items():
+            self.latency.set(method, p50, p99)
+        if limits is not None:
+            self.limiter.configure(limits)
+
     # ------------------------------------------------------------------ the token
 
     @property
@@ -371,7 +489,14 @@ class SlackEmulator:
 
     # ------------------------------------------------------------------ request handling
 
-    def _record(self, method: str, params: dict[str, Any], status: int, body: Any) -> None:
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        status: int,
+        body: Any,
+        team_id: str | None = None,
+    ) -> None:
         response = body if isinstance(body, dict) else {"body": body}
         call = ApiCall(
             method=method,
@@ -379,6 +504,7 @@ class SlackEmulator:
             status=status,
             response=copy.deepcopy(response),
             at=self.clock(),
+            team_id=team_id,
         )
         with self._calls_lock:
             self._calls.append(call)
@@ -387,15 +513,18 @@ class SlackEmulator:
         self, method: str, params: dict[str, Any], authorization: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
-        delay = self.faults.latency(method)
+        delay = self.faults.latency(method) + self.latency.delay(method)
         if delay > 0:
             time.sleep(delay)  # outside every lock: other calls go on meanwhile
         params = decode_json_params(params)
         token = params.pop("token", None)
         handler = METHODS.get(method)
         headers: dict[str, str] = {}
+        team_id: str | None = None
         if method == "oauth.v2.access":
             status, body = 200, self._oauth_access(params, authorization)
+            team = body.get("team")
+            team_id = str(team["id"]) if isinstance(team, dict) else None
         elif handler is None:
             status, body = 404, {"ok": False, "error": "unknown_method"}
         elif (fault := self.faults.take(method)) is not None:
@@ -406,10 +535,11 @@ class SlackEmulator:
                 token = authorization[7:].strip()
             with self._calls_lock:
                 scopes, token_error = self._scopes, self._token_error
+                team_id = self._tokens.get(token) if token else None
             accepted = METHOD_SCOPES.get(method, ())
             if not token:
                 body = {"ok": False, "error": "not_authed"}
-            elif token != self.bot_token:
+            elif team_id is None:
                 body = {"ok": False, "error": "invalid_auth"}
             elif token_error is not None:
                 body = {"ok": False, "error": token_error}
@@ -424,14 +554,26 @@ class SlackEmulator:
                         "needed": accepted[0],
                         "provided": ",".join(scopes),
                     }
+                elif (retry_after := self._over_limit(method, team_id, params)) is not None:
+                    status, body = 429, {"ok": False, "error": "ratelimited"}
+                    headers["Retry-After"] = str(retry_after)
                 else:
                     try:
-                        with self.workspace.lock:
+                        with self.workspace.lock, self.workspace.acting_as(team_id):
                             body = handler(self.workspace, Params(params))
                     except SlackError as exc:
                         body = error_body(method, exc)
-        self._record(method, params, status, body)
+        self._record(method, params, status, body, team_id)
         return status, headers, body
+
+    def _over_limit(self, method: str, team_id: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait if this call is over a rate limit (None: go ahead)."""
+        if method != "chat.postMessage":
+            return None
+        channel = str(params.get("channel") or "")
+        # A DM posted to by user id is the same channel as by its D id.
+        channel = self.workspace.find_channel_id(channel) or channel
+        return self.limiter.admit(team_id, channel)
 
     # ------------------------------------------------------------------ OAuth
 
@@ -439,11 +581,14 @@ class SlackEmulator:
         """Accept ``oauth.v2.access`` for this app's credentials (multi-workspace installs)."""
         self._oauth_client = (client_id, client_secret)
 
-    def issue_oauth_code(self, user_id: str) -> str:
-        """The ``code`` Slack puts on the redirect after a user approves the install."""
-        code = f"{self.team_id}.{secrets.token_hex(8)}"
+    def issue_oauth_code(self, user_id: str, team_id: str | None = None) -> str:
+        """The ``code`` Slack puts on the redirect after a user approves the install into
+        ``team_id`` (default the primary workspace; another one :meth:`add_workspace` made)."""
+        team = team_id or self.team_id
+        self.token_for(team)  # KeyError for a workspace the emulator does not know
+        code = f"{team}.{secrets.token_hex(8)}"
         with self._calls_lock:
-            self._oauth_codes[code] = user_id
+            self._oauth_codes[code] = (user_id, team)
         return code
 
     def _oauth_access(self, params: dict[str, Any], authorization: str | None) -> dict[str, Any]:
@@ -454,17 +599,19 @@ class SlackEmulator:
         if getattr(self, "_oauth_client", None) != (client_id, client_secret):
             return {"ok": False, "error": "invalid_client_id" if client_id else "invalid_arguments"}
         with self._calls_lock:
-            user_id = self._oauth_codes.pop(str(params.get("code") or ""), None)
-        if user_id is None:
+            issued = self._oauth_codes.pop(str(params.get("code") or ""), None)
+        if issued is None:
             return {"ok": False, "error": "invalid_code"}
+        user_id, team_id = issued
+        team = self.workspace.team(team_id)
         return {
             "ok": True,
-            "access_token": self.bot_token,
+            "access_token": self.token_for(team_id),
             "token_type": "bot",
             "scope": str(params.get("scope") or "commands,chat:write"),
             "bot_user_id": self.bot_user_id,
             "app_id": self.app_id,
-            "team": {"id": self.team_id, "name": self.workspace.team_name},
+            "team": {"id": team.id, "name": team.name},
             "enterprise": None,
             "is_enterprise_install": False,
             "authed_user": {"id": user_id},

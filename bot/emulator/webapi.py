@@ -222,7 +222,8 @@ def _visible_channel(ws: Workspace, value: str | None) -> Any:
     if not value:
         raise SlackError("channel_not_found")
     channel = ws.resolve_channel(value)
-    if not ws.bot_can_see(channel):
+    # Another workspace's conversation does not exist for this token.
+    if not ws.bot_can_see(channel) or ws.team_of(channel) != ws.acting_team:
         raise SlackError("channel_not_found")
     return channel
 
@@ -254,12 +255,13 @@ def _view_arg(p: Params, *, kinds: tuple[str, ...]) -> dict[str, Any]:
 
 def auth_test(ws: Workspace, p: Params) -> dict[str, Any]:
     bot = ws.user(ws.bot_user_id)
+    team = ws.team(ws.acting_team)
     return {
         "ok": True,
-        "url": f"https://{ws.team_domain}.slack.com/",
-        "team": ws.team_name,
+        "url": f"https://{team.domain}.slack.com/",
+        "team": team.name,
         "user": bot.name,
-        "team_id": ws.team_id,
+        "team_id": team.id,
         "user_id": ws.bot_user_id,
         "bot_id": ws.bot_id,
         "is_enterprise_install": False,
@@ -450,6 +452,8 @@ def conversations_open(ws: Workspace, p: Params) -> dict[str, Any]:
     users_arg = p.get_str("users")
     if channel_arg and not users_arg:
         channel = ws.channel(channel_arg)
+        if ws.team_of(channel) != ws.acting_team:
+            raise SlackError("channel_not_found")
         return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": channel.id}}
     if not users_arg:
         raise SlackError("users_list_not_supplied")

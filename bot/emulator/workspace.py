@@ -12,14 +12,15 @@ import itertools
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.emulator.models import Channel, Message, UploadedFile, User
+from bot.emulator.models import Channel, Message, Team, UploadedFile, User
 
 TRIGGER_TTL_SECONDS = 3.0
 RESPONSE_URL_MAX_USES = 5
@@ -140,7 +141,12 @@ _CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
 
 
 class Workspace:
-    """In-memory Slack workspace. All public methods are thread-safe."""
+    """In-memory Slack workspace. All public methods are thread-safe.
+
+    It can hold several workspaces (teams) of one app: users and conversations share
+    one store (Slack's ids are globally unique) and each conversation names its team.
+    A Web API call runs :meth:`acting_as` its token's team, which decides what it sees.
+    """
 
     def __init__(
         self,
@@ -166,6 +172,43 @@ class Workspace:
         self._s = _State()
         self._last_micros = 0
         self._ids = itertools.count(1)
+        self.teams: dict[str, Team] = {team_id: Team(team_id, team_name, team_domain)}
+        self._acting = threading.local()
+
+    # ------------------------------------------------------------------ teams
+
+    def add_team(self, team_id: str, name: str, domain: str) -> Team:
+        """Register another workspace of the app (ValueError if the id is taken)."""
+        with self.lock:
+            if team_id in self.teams:
+                raise ValueError(f"workspace {team_id} already exists")
+            team = self.teams[team_id] = Team(team_id, name, domain)
+            return team
+
+    def team(self, team_id: str) -> Team:
+        with self.lock:
+            return self.teams[team_id]
+
+    @property
+    def acting_team(self) -> str:
+        """The team of the call being handled on this thread (else the primary one)."""
+        acting: str | None = getattr(self._acting, "team_id", None)
+        return acting or self.team_id
+
+    @contextmanager
+    def acting_as(self, team_id: str) -> Iterator[None]:
+        """Handle a call for ``team_id``: what it creates is that team's, and it sees
+        only that team's conversations (per thread, so concurrent calls do not mix)."""
+        previous = getattr(self._acting, "team_id", None)
+        self._acting.team_id = team_id
+        try:
+            yield
+        finally:
+            self._acting.team_id = previous
+
+    def team_of(self, channel: Channel) -> str:
+        """The team a conversation is in."""
+        return channel.team_id or self.team_id
 
     # ------------------------------------------------------------------ ids and time
 
@@ -262,9 +305,12 @@ class Workspace:
                 raise SlackError("invalid_name_specials")
             if not name.strip("-_"):
                 raise SlackError("invalid_name_punctuation")
-            taken = any(c.name == name for c in self._s.channels.values() if not c.is_im) or any(
-                u.name == name for u in self._s.users.values()
-            )
+            team_id = self.acting_team
+            taken = any(
+                c.name == name
+                for c in self._s.channels.values()
+                if not c.is_im and self.team_of(c) == team_id
+            ) or any(u.name == name for u in self._s.users.values())
             if taken:
                 raise SlackError("name_taken")
             # New channels get C ids, private ones too (G ids are from before 2021).
@@ -273,15 +319,27 @@ class Workspace:
             return channel_id
 
     def add_channel(
-        self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] = ()
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_private: bool = False,
+        members: Iterable[str] = (),
+        team_id: str | None = None,
     ) -> None:
+        """``team_id``: the team it is in (default: the acting one, outside a call the
+        primary); it must be registered."""
         with self.lock:
+            team = team_id or self.acting_team
+            if team not in self.teams:
+                raise ValueError(f"unknown workspace {team}")
             channel = Channel(
                 id=channel_id,
                 name=name,
                 created=int(self.clock()),
                 is_private=is_private,
                 members=[],
+                team_id=team,
             )
             self._s.channels[channel_id] = channel
             self._s.history.setdefault(channel_id, [])
@@ -359,10 +417,28 @@ class Workspace:
                 return self._s.channels[value]
             if value in self._s.users:
                 return self.channel(self.dm_channel(value))
-            by_name = self.channel_id_by_name(value) if value.startswith("#") else None
-            if by_name is not None:
-                return self._s.channels[by_name]
+            if value.startswith("#"):
+                wanted, team_id = value.lstrip("#").lower(), self.acting_team
+                for channel in self._s.channels.values():
+                    if (
+                        channel.name.lower() == wanted
+                        and not channel.is_im
+                        and self.team_of(channel) == team_id
+                    ):
+                        return channel
             raise SlackError("channel_not_found")
+
+    def find_channel_id(self, value: str) -> str | None:
+        """The conversation a ``channel`` argument names, if it exists (creating none):
+        a conversation id, or a user id with a DM already open."""
+        with self.lock:
+            if value in self._s.channels:
+                return value
+            if value in self._s.users:
+                for channel in self._s.channels.values():
+                    if channel.is_im and channel.im_user == value:
+                        return channel.id
+            return None
 
     def bot_can_see(self, channel: Channel) -> bool:
         """Public channels are open to the bot (chat:write.public); others need membership."""
@@ -387,6 +463,7 @@ class Workspace:
                 members=[user_id, self.bot_user_id],
                 im_user=user_id,
                 creator=user_id,
+                team_id=self.acting_team,
             )
             self._s.history[channel_id] = []
             return channel_id
@@ -416,6 +493,7 @@ class Workspace:
                 is_im=True,
                 members=[user_id, other_id],
                 creator=user_id,
+                team_id=self.acting_team,
             )
             self._s.history[channel_id] = []
             return channel_id
@@ -440,6 +518,7 @@ class Workspace:
                 is_mpim=True,
                 members=[*user_ids, self.bot_user_id],
                 creator=creator or self.bot_user_id,
+                team_id=self.acting_team,
             )
             self._s.history[channel_id] = []
             return channel_id
@@ -1063,7 +1142,7 @@ class Workspace:
                 "is_archived": channel.is_archived,
                 "is_im": True,
                 "is_org_shared": False,
-                "context_team_id": self.team_id,
+                "context_team_id": self.team_of(channel),
                 "updated": now,
             }
         body: dict[str, Any] = {
@@ -1083,11 +1162,11 @@ class Workspace:
             "is_org_shared": False,
             "is_pending_ext_shared": False,
             "pending_shared": [],
-            "context_team_id": self.team_id,
+            "context_team_id": self.team_of(channel),
             "updated": now,
             "creator": channel.creator,
             "is_ext_shared": False,
-            "shared_team_ids": [self.team_id],
+            "shared_team_ids": [self.team_of(channel)],
             "pending_connected_team_ids": [],
             "is_member": self.bot_user_id in channel.members,
             "topic": {"value": "", "creator": "", "last_set": 0},
@@ -1113,7 +1192,7 @@ class Workspace:
             "unread_count_display": 0,
             "is_open": True,
             "priority": 0,
-            "context_team_id": self.team_id,
+            "context_team_id": self.team_of(channel),
             "updated": int(self.clock() * 1000),
         }
 
@@ -1128,7 +1207,7 @@ class Workspace:
                 "user": message.user,
                 "bot_id": message.bot_id or self.bot_id,
                 "app_id": self.app_id,
-                "team": self.team_id,
+                "team": self.acting_team,
             }
         )
         if not for_update:

@@ -83,6 +83,14 @@ class Services:
             imports=ImportService(uow, clock, notifier),
         )
 
+    def post_due(self, now: datetime | None = None) -> TickReport:
+        """What every posting process shares on PostgreSQL, leader or not: the prompts
+        and reminders due at ``now`` (each claimed in the database, so never twice)."""
+        now = now or self.clock.now()
+        report = self.prompts.post_due(now)
+        report.reminded = self.prompts.send_reminders(now)
+        return report
+
     def run_due(self, now: datetime | None = None) -> TickReport:
         """Everything the scheduler does at ``now``: prompts, reminders, digests, what
         mentoring pairs have due (expired invitations, look-backs, quiet pairs), then the

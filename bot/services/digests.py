@@ -23,6 +23,7 @@ from bot.domain.model import Caller, Plan, PlanState, Step, StepState
 from bot.domain.permissions import can_manage
 from bot.domain.plans import finish
 from bot.services.export import NameSources
+from bot.services.fanout import DEFAULT_WORKERS, fan_out
 from bot.services.plans import PlanView, latest_view
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
@@ -47,6 +48,7 @@ class DigestPolicy:
     weekly: bool = False
     weekday: int = 4  # Friday
     at: time = time(17, 0)
+    workers: int = DEFAULT_WORKERS  # digests posted at once (POSTING_WORKERS)
 
 
 class DigestService:
@@ -145,7 +147,8 @@ class DigestService:
         then bring wrap-ups up to date with reflections shared since they were posted."""
         now = now or self.clock.now()
         self._finish_completed(now)
-        posted = sum(self._post_once(due, now) for due in self._due(now))
+        due = self._due(now)
+        posted = sum(fan_out(lambda d: self._post_once(d, now), due, self.policy.workers))
         return posted + self.refresh_behind(now)
 
     def _finish_completed(self, now: datetime) -> None:

@@ -6,6 +6,10 @@ retry time when Slack failed. Before posting again a step claimed before, the ch
 is checked for the prompt a crashed process may already have posted (prompts carry the
 step id in their message metadata).
 
+Throughput: Slack answers a post in 100-300 ms, so a process keeps ``workers`` posts in
+flight (threads waiting on Slack), claiming the next batch as threads free up; on
+PostgreSQL every process does so (see ``bot.scheduler``).
+
 Order is a database fact too: a step can be claimed only once every earlier step of its
 plan is closed, or together with them (see the queue). A batch's steps are claimed
 together and posted one after another per channel, in plan order; when one fails, the
@@ -37,10 +41,12 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -57,6 +63,7 @@ from bot.domain.prompts import (
 )
 from bot.domain.schedule import usable_zone
 from bot.services.echoes import EchoService
+from bot.services.fanout import DEFAULT_WORKERS, fan_out
 from bot.services.ports import (
     Clock,
     DeliveryFailed,
@@ -83,7 +90,12 @@ class PromptPolicy:
     flight: timedelta = timedelta(seconds=60)
     reminder_lead: timedelta = timedelta(hours=24)  # remind this long before the next step
     batch: int = 200
-    workers: int = 8
+    # Posts in flight at once (POSTING_WORKERS): see bot.services.fanout.
+    workers: int = DEFAULT_WORKERS
+    # A 429 whose Retry-After is at most this is waited out and the post sent again at
+    # once (claim renewed first); a longer one stores a retry time for a later tick.
+    inline_retry: timedelta = timedelta(seconds=5)
+    inline_retries: int = 3
     questions: tuple[str, ...] = DEFAULT_QUESTIONS
 
 
@@ -153,6 +165,8 @@ class _Job:
     plan: Plan
     book: Book
     late: bool
+    paired: bool = False  # a mentoring pair reads here: its open action items may go in
+    waiting: bool = False  # shared reflections wait for this step's thread
 
 
 class PromptService:
@@ -163,12 +177,14 @@ class PromptService:
         notifier: Notifier,
         policy: PromptPolicy | None = None,
         directory: Directory | None = None,
+        wait: Callable[[float], None] = time.sleep,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.notifier = notifier
         self.policy = policy or PromptPolicy()
         self.directory = directory  # members' own time zones, for their nudges
+        self.wait = wait  # how a Retry-After is waited out (tests advance a fake clock)
         self.echoes = EchoService(uow, clock, notifier)
         self.worker_id = uuid.uuid4().hex[:12]
         # When this process (its posting part) started: on SQLite, claims another worker
@@ -178,26 +194,55 @@ class PromptService:
     def run_due(self, now: datetime | None = None) -> TickReport:
         """Everything due at ``now``: prompts (on time, late, or caught up) and reminders."""
         now = now or self.clock.now()
-        report = TickReport()
-        while True:
-            batch = self._post_batch(now)
-            report.merge(batch)
-            if not (batch.posted or batch.recovered or batch.missed or batch.retrying):
-                break
-            if (
-                len(batch.posted) + len(batch.recovered) + len(batch.missed) + len(batch.retrying)
-                < self.policy.batch
-            ):
-                break
+        report = self.post_due(now)
         report.reminded = self.send_reminders(now)
         return report
 
     # --- prompts ----------------------------------------------------------------------
 
-    def _post_batch(self, now: datetime) -> TickReport:
+    def post_due(self, now: datetime | None = None) -> TickReport:
+        """Post every prompt due at ``now``, ``workers`` posts at a time.
+
+        Claims are taken a batch at a time, and the next batch only once fewer channels
+        than ``workers`` are still waiting for a thread: the pool never idles while steps
+        are due, and a process holds few claims it is not working on, so the steps spread
+        over every posting process (each claims rows the others have not locked).
+        """
+        now = now or self.clock.now()
         report = TickReport()
+        workers = max(1, self.policy.workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
+            running: set[Future[list[tuple[_Job, TickOutcome]]]] = set()
+            more = True
+            while more or running:
+                if more and len(running) < workers:
+                    token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+                    chains, full = self._claim_batch(now, token, report)
+                    more = full
+                    running |= {
+                        pool.submit(self._deliver_in_order, chain, token, now) for chain in chains
+                    }
+                    if more and len(running) < workers:
+                        continue
+                if not running:
+                    continue
+                finished, running = futures_wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    for job, outcome in future.result():
+                        report.record(outcome, job.due.step_id)
+                        if outcome not in (TickOutcome.RETRYING, TickOutcome.LOST):
+                            report.max_lag_seconds = max(
+                                report.max_lag_seconds, (now - job.due.due_at).total_seconds()
+                            )
+        return report
+
+    def _claim_batch(
+        self, now: datetime, token: str, report: TickReport
+    ) -> tuple[list[list[_Job]], bool]:
+        """Claim up to a batch of due steps under ``token``: the too-old ones are listed
+        in a catch-up message now; the others come back as one chain per channel, in plan
+        order. Also says whether more may be due (a full batch, some of it won)."""
         stale_before = now - self.policy.lease
-        token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
         with self.uow() as uow:
             uow.prompts.announce(self.worker_id)
             candidates = uow.prompts.candidates(
@@ -230,28 +275,14 @@ class PromptService:
             jobs = self._jobs(uow, claimed, now)
             missed_plans = self._load_plans(uow, {c.plan_id for c in too_old})
         if too_old:
-            report.missed = [c.step_id for c in too_old]
+            for due in too_old:
+                report.record(TickOutcome.MISSED, due.step_id)
             self._catch_up(too_old, missed_plans)
-        if not jobs:
-            return report
         # Channels in parallel; within a channel, steps strictly in plan order, one at a time.
         by_channel: dict[str, list[_Job]] = defaultdict(list)
         for job in sorted(jobs, key=lambda j: (j.due.plan_id, j.due.number)):
             by_channel[job.due.channel_id].append(job)
-        workers = max(1, min(self.policy.workers, len(by_channel)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prompt") as pool:
-            per_channel = list(
-                pool.map(
-                    lambda chain: self._deliver_in_order(chain, token, now), by_channel.values()
-                )
-            )
-        for job, outcome in (pair for chain in per_channel for pair in chain):
-            report.record(outcome, job.due.step_id)
-            if outcome not in (TickOutcome.RETRYING, TickOutcome.LOST):
-                report.max_lag_seconds = max(
-                    report.max_lag_seconds, (now - job.due.due_at).total_seconds()
-                )
-        return report
+        return list(by_channel.values()), len(candidates) >= self.policy.batch and bool(won)
 
     def _load_plans(self, uow: Unit, plan_ids: set[int]) -> dict[int, tuple[Plan, Book]]:
         """The plans and their books, in four queries for the whole batch."""
@@ -260,14 +291,26 @@ class PromptService:
         return {p.id: (p, books[p.book_id]) for p in plans if p.id and p.book_id in books}
 
     def _jobs(self, uow: Unit, claimed: Sequence[DueStep], now: datetime) -> list[_Job]:
+        """What each claimed step needs to be posted, in a few queries for the batch."""
         plans = self._load_plans(uow, {c.plan_id for c in claimed})
+        paired = uow.pairs.active_channels([c.channel_id for c in claimed])
+        waiting = uow.reflections.unechoed(sorted({c.plan_id for c in claimed}))
         jobs = []
         for due in claimed:
             plan, book = plans[due.plan_id]
             late = (
                 classify_due(due.due_at, now, self.policy.grace, self.policy.late_after) is Due.LATE
             )
-            jobs.append(_Job(due, plan, book, late))
+            jobs.append(
+                _Job(
+                    due,
+                    plan,
+                    book,
+                    late,
+                    paired=due.channel_id in paired,
+                    waiting=(due.plan_id, due.number) in waiting,
+                )
+            )
         return jobs
 
     def _deliver_in_order(
@@ -294,11 +337,11 @@ class PromptService:
         """Post one claimed step; returns what became of it (and when to retry it)."""
         due = job.due
         step = job.plan.step(due.number)
-        content = self._with_open_actions(
-            prompt_content(job.plan, job.book, step, late=job.late, defaults=self.policy.questions),
-            job.plan,
-            due.channel_id,
+        content = prompt_content(
+            job.plan, job.book, step, late=job.late, defaults=self.policy.questions
         )
+        if job.paired:
+            content = self._with_open_actions(content, job.plan, due.channel_id)
         recovered = False
         try:
             ts = None
@@ -309,12 +352,12 @@ class PromptService:
                 )
                 recovered = ts is not None
             if ts is None:
-                if not self._renew_for_post(due, token):
+                ts = self._post(due, token, content)
+                if ts is None:
                     logger.warning(
                         "step %s was taken over by another process; leaving it", due.step_id
                     )
                     return TickOutcome.LOST, None
-                ts = self.notifier.post_prompt(due.channel_id, content)
         except DeliveryFailed as exc:
             return TickOutcome.RETRYING, self._failed(due, token, exc.reason, exc.retry_after)
         except Exception:
@@ -323,7 +366,8 @@ class PromptService:
         with self.uow() as uow:
             uow.prompts.mark_posted(due.step_id, token, ts, now, job.late)
             uow.commit()
-        self._echo_waiting_reflections(job, step, ts)
+        if job.waiting:
+            self._echo_waiting_reflections(job, step, ts)
         if recovered:
             return TickOutcome.RECOVERED, None
         return (TickOutcome.LATE if job.late else TickOutcome.POSTED), None
@@ -349,6 +393,27 @@ class PromptService:
         return replace(
             content, pair_id=pair.id, open_actions=tuple((n, i.text) for n, i in items[:5])
         )
+
+    def _post(self, due: DueStep, token: str, content: PromptContent) -> str | None:
+        """Post the prompt, each attempt right after a renewal of the claim (None: the
+        claim was taken over). A short Retry-After (a 429: Slack took nothing) is waited
+        out and the post sent again; a longer one, or too many, raise DeliveryFailed."""
+        for attempt in range(self.policy.inline_retries + 1):
+            if not self._renew_for_post(due, token):
+                return None
+            try:
+                return self.notifier.post_prompt(due.channel_id, content)
+            except DeliveryFailed as exc:
+                pause = exc.retry_after
+                if (
+                    pause is None
+                    or attempt == self.policy.inline_retries
+                    or pause > self.policy.inline_retry.total_seconds()
+                ):
+                    raise
+                logger.info("prompt for step %s rate limited; again in %.1fs", due.step_id, pause)
+                self.wait(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _renew_for_post(self, due: DueStep, token: str) -> bool:
         """Renew the claim just before its post, marked in flight until the post is over
@@ -451,48 +516,51 @@ class PromptService:
                 skip = done | uow.members.muted(group.workspace_id)
                 work.append((plan, step, group.channel_id, group.workspace_id, skip))
             uow.commit()
-        for plan, step, channel_id, workspace_id, skip in work:
-            try:
-                members = [m for m in self.notifier.channel_members(channel_id) if m not in skip]
-            except DeliveryFailed as exc:
-                logger.warning(
-                    "could not list members of %s for reminders: %s", channel_id, exc.reason
+        fan_out(lambda item: self._plan_step_nudges(*item), work, self.policy.workers)
+
+    def _plan_step_nudges(
+        self, plan: Plan, step: Step, channel_id: str, workspace_id: int, skip: set[str]
+    ) -> None:
+        try:
+            members = [m for m in self.notifier.channel_members(channel_id) if m not in skip]
+        except DeliveryFailed as exc:
+            logger.warning("could not list members of %s for reminders: %s", channel_id, exc.reason)
+            return
+        timezones = {m: self._timezone(m) for m in members}
+        with self.uow() as uow:
+            readers = {r.user_id: r for r in uow.readers.for_plan(plan.id or 0)}
+            any_hour = uow.members.without_quiet_hours(workspace_id)
+            for member in members:
+                due = pace.nudge_at(
+                    plan,
+                    step,
+                    readers.get(member),
+                    self.policy.reminder_lead,
+                    timezones[member],
+                    quiet_hours=member not in any_hour,
                 )
-                continue
-            timezones = {m: self._timezone(m) for m in members}
-            with self.uow() as uow:
-                readers = {r.user_id: r for r in uow.readers.for_plan(plan.id or 0)}
-                any_hour = uow.members.without_quiet_hours(workspace_id)
-                for member in members:
-                    due = pace.nudge_at(
-                        plan,
-                        step,
-                        readers.get(member),
-                        self.policy.reminder_lead,
-                        timezones[member],
-                        quiet_hours=member not in any_hour,
-                    )
-                    uow.readers.plan_nudge(step.id or 0, member, due)
-                uow.commit()
+                uow.readers.plan_nudge(step.id or 0, member, due)
+            uow.commit()
 
     def _send_due_nudges(self, now: datetime) -> int:
-        sent = 0
         with self.uow() as uow:
             due = uow.readers.due_nudges(now)
-        for nudge in due:
+        return sum(fan_out(lambda nudge: self._send_nudge(nudge, now), due, self.policy.workers))
+
+    def _send_nudge(self, nudge: DueNudge, now: datetime) -> bool:
+        """Claim one nudge (another process may have it), send it, and say so."""
+        with self.uow() as uow:
+            if not uow.readers.claim_nudge(nudge.nudge_id):
+                return False
+            uow.commit()
+        delivered = False
+        try:
+            delivered = self._nudge(nudge, now)
+        finally:
             with self.uow() as uow:
-                if not uow.readers.claim_nudge(nudge.nudge_id):
-                    continue  # another process has it
+                uow.readers.finish_nudge(nudge.nudge_id, delivered, now)
                 uow.commit()
-            delivered = False
-            try:
-                delivered = self._nudge(nudge, now)
-            finally:
-                with self.uow() as uow:
-                    uow.readers.finish_nudge(nudge.nudge_id, delivered, now)
-                    uow.commit()
-            sent += delivered
-        return sent
+        return delivered
 
     def _nudge(self, nudge: DueNudge, now: datetime) -> bool:
         """Send one nudge, unless the member has reflected, muted or gone away since."""

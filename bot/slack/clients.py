@@ -29,7 +29,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
-def notifier_client(settings: Settings) -> WebClient:
+def notifier_client(settings: Settings, token: str | None = None) -> WebClient:
     """A client for the scheduler's posts, with no retry handlers at all.
 
     It must not sleep on a 429 inside the call, and must not blindly resend a post whose
@@ -37,7 +37,7 @@ def notifier_client(settings: Settings) -> WebClient:
     instead, and checks the channel for the prompt before it posts again.
     """
     return InstrumentedWebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[],
         # A post must end (or fail) well within post_flight_seconds: that bound is what

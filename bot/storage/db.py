@@ -68,7 +68,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # 20 connections at most per process: several posting processes (32 threads each,
+    # every one holding a connection only between Slack calls) stay within PostgreSQL's
+    # default 100.
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
 

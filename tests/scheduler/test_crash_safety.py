@@ -421,8 +421,10 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
 ) -> None:
     """Two ``readalong serve`` processes with schedulers, started together, 1,000 due steps.
 
-    On PostgreSQL one leads and the other waits; on SQLite (no leadership) both claim
-    batches from the same queue, and only the row claims keep each prompt single.
+    On PostgreSQL one leads and both post (issue 14: the follower shares the posting,
+    claiming rows the other has not locked); on SQLite (no leadership) both schedule and
+    claim batches from the same queue. Either way only the row claims keep each prompt
+    single.
     """
     emulator = SlackEmulator().start()
     processes: list[ServerProcess] = []
@@ -459,7 +461,7 @@ def test_two_schedulers_on_one_database_post_1000_slots_without_a_duplicate(
             assert len(ids) == len(set(ids)) == SLOTS
             if POSTGRES_URL:
                 assert roles == ["follower", "leader"]
-                assert len(workers) == 1, workers
+                assert len(workers) == 2, "the follower did not share the posting"
             else:
                 assert roles == ["leader", "leader"]  # SQLite: both schedule
                 assert len(workers) == 2, "only one of the two processes posted"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -94,7 +95,9 @@ def test_429_retry_after_one_second_is_counted_from_slacks_answer(harness: Harne
     start_plans(harness)
     services = harness.runtime.services
     slack = _SlackTakesItsTime(services.prompts.notifier, harness, timedelta(seconds=0.4))
-    prompts = PromptService(services.prompts.uow, harness.clock, slack, services.prompts.policy)
+    # Not waited out in the call (inline_retries=0): a retry time is stored for later ticks.
+    policy = replace(services.prompts.policy, inline_retries=0)
+    prompts = PromptService(services.prompts.uow, harness.clock, slack, policy)
     harness.emulator.fail_next(1, status=429, retry_after=1, method="chat.postMessage")
     for _ in range(40):  # a scheduler ticking every 0.1 s, for four seconds
         prompts.run_due()
@@ -102,6 +105,49 @@ def test_429_retry_after_one_second_is_counted_from_slacks_answer(harness: Harne
     assert [c.status for c in harness.emulator.calls_to("chat.postMessage")] == [429, 200]
     waited = slack.sent[1] - slack.answered[0]
     assert timedelta(seconds=1) <= waited < timedelta(seconds=1.2), waited
+
+
+def test_a_short_retry_after_is_waited_out_in_the_same_tick(harness: Harness) -> None:
+    """Issue 14: a 429 under load (Retry-After: 2) costs that post 2 s, not a tick: the
+    post is sent again right after the wait (its claim renewed first), in the same run."""
+    first = start_plans(harness)
+    services = harness.runtime.services
+    slack = _SlackTakesItsTime(services.prompts.notifier, harness, timedelta(seconds=0.2))
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        harness.clock.advance(timedelta(seconds=seconds))
+
+    prompts = PromptService(
+        services.prompts.uow, harness.clock, slack, services.prompts.policy, wait=wait
+    )
+    harness.emulator.fail_next(2, status=429, retry_after=2, method="chat.postMessage")
+    report = prompts.run_due()
+    assert report.posted == [first[CLUB]] and not report.retrying
+    assert [c.status for c in harness.emulator.calls_to("chat.postMessage")] == [429, 429, 200]
+    assert waits == [2.0, 2.0]
+    assert slack.sent[2] - slack.answered[1] == timedelta(seconds=2)
+    assert step_row(harness, first[CLUB]).failures == 0  # Slack took it; nothing to back off
+
+
+def test_a_long_retry_after_is_stored_not_slept(harness: Harness) -> None:
+    first = start_plans(harness)
+    services = harness.runtime.services
+    waits: list[float] = []
+    prompts = PromptService(
+        services.prompts.uow,
+        harness.clock,
+        services.prompts.notifier,
+        services.prompts.policy,
+        wait=waits.append,
+    )
+    harness.emulator.fail_next(1, status=429, retry_after=30, method="chat.postMessage")
+    report = prompts.run_due()
+    assert report.retrying == [first[CLUB]] and waits == []
+    row = step_row(harness, first[CLUB])
+    assert row.state == StepState.PENDING.value
+    assert row.next_attempt_at is not None
 
 
 def test_retry_after_rounds_up_and_is_never_cut_short() -> None:

@@ -71,6 +71,18 @@ class SqlPairs:
         )
         return _pair(row) if row else None
 
+    def active_channels(self, channel_ids: Sequence[str]) -> set[str]:
+        if not channel_ids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(PairRow.channel_id).where(
+                    PairRow.channel_id.in_(sorted(set(channel_ids))),
+                    PairRow.state == PairState.ACTIVE.value,
+                )
+            )
+        )
+
     def latest_for_channel(self, workspace_id: int, channel_id: str) -> Pair | None:
         """The conversation's pair, active or not (the newest), if it ever had one."""
         row = self.session.scalar(

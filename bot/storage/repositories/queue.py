@@ -2,7 +2,10 @@
 
 Every transition (claim, renew, mark posted, release, mark missed) is one conditional
 ``UPDATE`` on the step's row; whoever's update changed the row holds the step. That is
-the whole guarantee, and it is a database fact, not a lock held in a process.
+the whole guarantee, and it is a database fact, not a lock held in a process. On
+PostgreSQL several processes post at once: each reads its candidates ``FOR UPDATE SKIP
+LOCKED`` in the claim's transaction, so they take different rows instead of racing for
+the same first ones (the conditional update still decides).
 
 Two more facts live in the same conditions:
 
@@ -153,7 +156,7 @@ class SqlPromptQueue:
         started: datetime | None = None,
     ) -> list[DueStep]:
         gone = self._gone(now, stale_before, worker_id, started)
-        rows = self.session.execute(
+        query = (
             select(
                 StepRow.id,
                 StepRow.plan_id,
@@ -174,7 +177,13 @@ class SqlPromptQueue:
             )
             .order_by(StepRow.due_at, StepRow.plan_id, StepRow.number)
             .limit(limit)
-        ).all()
+        )
+        if self._postgres():
+            # Several posting processes: each takes rows no other claim transaction holds,
+            # so they share the due steps instead of racing for the same ones. The claim's
+            # conditional UPDATE (same transaction) stays what decides; this only spreads.
+            query = query.with_for_update(of=StepRow, skip_locked=True)
+        rows = self.session.execute(query).all()
         return [
             DueStep(
                 step_id=r.id,

@@ -157,6 +157,20 @@ class SqlReflections:
             query = query.where(ReflectionRow.author_id == author_id)
         return [_reflection(r) for r in self.session.scalars(query.order_by(ReflectionRow.id))]
 
+    def unechoed(self, plan_ids: Sequence[int]) -> set[tuple[int, int]]:
+        if not plan_ids:
+            return set()
+        rows = self.session.execute(
+            select(ReflectionRow.plan_id, ReflectionRow.step_number)
+            .where(
+                ReflectionRow.plan_id.in_(sorted(set(plan_ids))),
+                ReflectionRow.visibility == Visibility.SHARED.value,
+                ReflectionRow.message_ts.is_(None),
+            )
+            .distinct()
+        )
+        return {(r.plan_id, r.step_number) for r in rows}
+
     def by_author(self, workspace_id: int, author_id: str) -> Sequence[Reflection]:
         query = (
             select(ReflectionRow)

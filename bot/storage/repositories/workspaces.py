@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import NotFound
@@ -177,3 +177,22 @@ def _group(row: GroupRow) -> Group:
         summary_channel_id=row.summary_channel_id,
         store_all_messages=row.store_all_messages,
     )
+
+
+def team_of(session: Session, slack_id: str) -> str | None:
+    """The Slack team a channel (one that reads here) or a member belongs to, if known:
+    which workspace's token may reach it when the app is installed in several."""
+    team = session.scalar(
+        select(WorkspaceRow.team_id)
+        .join(GroupRow, GroupRow.workspace_id == WorkspaceRow.id)
+        .where(or_(GroupRow.channel_id == slack_id, GroupRow.summary_channel_id == slack_id))
+        .limit(1)
+    )
+    if team is None:
+        team = session.scalar(
+            select(WorkspaceRow.team_id)
+            .join(MemberRow, MemberRow.workspace_id == WorkspaceRow.id)
+            .where(MemberRow.user_id == slack_id)
+            .limit(1)
+        )
+    return team

@@ -306,9 +306,6 @@ def write_chart(
 
 def configure_slack(emulator: SlackEmulator, config: Config) -> None:
     """Slack's latency and rate limits, from now on (the buckets start full)."""
-    if not hasattr(emulator, "set_latency"):  # TEMPORARY until emu-14 lands
-        emulator.slow_down(config.post_latency[0] / 1000, "chat.postMessage")
-        return
     emulator.set_latency(None, *config.other_latency)
     emulator.set_latency("chat.postMessage", *config.post_latency)
     emulator.set_rate_limits(
@@ -380,10 +377,7 @@ def seed_fanout(
             team = teams[i % len(teams)][0]
             channel = f"{prefix}{i:07d}"
             members = [host, emulator.bot_user_id]
-            if len(teams) > 1:
-                emulator.add_channel(channel, f"fanout-{i}", members=members, team_id=team)
-            else:
-                emulator.add_channel(channel, f"fanout-{i}", members=members)
+            emulator.add_channel(channel, f"fanout-{i}", members=members, team_id=team)
             view = services.plans.start(Caller(team, host), channel, BOOK, cadence, 1, today, "UTC")
             assert view.plan.id is not None
             plan_ids.append(view.plan.id)

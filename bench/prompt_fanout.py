@@ -54,6 +54,7 @@ from bench.common import (
     postgres_url_from_env,
     quiet_logging,
     redact,
+    save_results,
     start_emulator,
 )
 from bot.bootstrap import build_services
@@ -332,9 +333,13 @@ def save_installations(
     """One installation per workspace in the bot's store, as after OAuth installs."""
     from slack_sdk.oauth.installation_store import Installation
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=engine)
     store.create_tables()  # type: ignore[no-untyped-call]
+    # Every serve process creates these at start-up unless they exist; four starting at
+    # once on PostgreSQL raced (a UniqueViolation on pg_type killed one), so made here.
+    SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine).create_tables()  # type: ignore[no-untyped-call]
     scopes = list(bot_scopes())
     for team, token in teams:
         store.save(
@@ -634,6 +639,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result, lags = measure(db_name, processes, config)
             results.append(result)
             chart_runs.append((result["label"], lags))
+            print(f"  {_summary(result)}", flush=True)
+            # Saved as each run ends, so a later run's failure loses nothing.
+            save_results("prompt_fanout.partial", {"results": results}, config.results_dir)
     chart = write_chart(
         chart_runs, config.results_dir / "prompt_fanout.png", target_s=config.target_s
     )
@@ -698,6 +706,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "passed": all(r["within_target"] for r in results)
         and all(row["ok"] is not False for row in scale.values()),
     }
+
+
+def _summary(r: dict[str, Any]) -> str:
+    keys = ("due_to_last_s", "posts_per_s", "lag_p50_s", "lag_p99_s", "duplicates", "missed")
+    figures = ", ".join(f"{key} {r[key]}" for key in keys)
+    return f"{r['label']}: {figures}, 429s {r['rate_limited_429']}, RSS {r['peak_rss_max_mb']} MB"
 
 
 def _num(value: float | None) -> float | str:

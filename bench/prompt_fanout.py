@@ -118,7 +118,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--channel-burst", type=int, default=1, help="per-channel burst (1)")
     add("--workspace-rate", type=float, default=600.0, help="posts/min per workspace (600)")
     add("--workspace-burst", type=int, default=100, help="per-workspace burst (100)")
-    add("--posting-workers", type=int, default=32, help="POSTING_WORKERS per process (32)")
+    add(
+        "--posting-workers",
+        type=int,
+        default=64,
+        help="POSTING_WORKERS per process (64, the default)",
+    )
     add("--scheduler-interval", type=int, default=1, help="SCHEDULER_INTERVAL_SECONDS (1)")
     add("--claim-lease", type=int, default=15, help="CLAIM_LEASE_SECONDS (15)")
     add(
@@ -179,7 +184,7 @@ class Config:
             channel_burst=int(get("channel_burst", 1)),
             workspace_rate=float(get("workspace_rate", 600.0)),
             workspace_burst=int(get("workspace_burst", 100)),
-            posting_workers=int(get("posting_workers", 32)),
+            posting_workers=int(get("posting_workers", 64)),
             interval=int(get("scheduler_interval", 1)),
             lease=int(get("claim_lease", 15)),
             lead_s=float(get("lead_seconds", 5.0)),

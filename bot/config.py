@@ -89,7 +89,7 @@ class Settings:
     channel_post_interval_seconds: float = _limits(1.0, ge=0, le=60)
     # Posts (prompts, reminders, digests) in flight at once per process: Slack's latency,
     # not the CPU, bounds a posting process, so many threads wait on it together.
-    posting_workers: int = _limits(32, ge=1, le=256)
+    posting_workers: int = _limits(64, ge=1, le=256)
 
     # Python hands its interpreter lock between threads at most this often (ms). Lower
     # lets a request being acknowledged cut in sooner on background work.

@@ -69,8 +69,15 @@ def seed(emulator: SlackEmulator, database_url: str) -> list[str]:
 def start_serve(
     name: str, database_url: str, emulator: SlackEmulator, workdir: Path
 ) -> ServerProcess:
+    # 8 posting threads: slow posts keep A busy long enough for B to start and step in.
     return process_helpers.start_serve(
-        name, database_url, emulator, workdir, secret=SECRET, lease_seconds=LEASE_SECONDS
+        name,
+        database_url,
+        emulator,
+        workdir,
+        secret=SECRET,
+        lease_seconds=LEASE_SECONDS,
+        POSTING_WORKERS="8",
     )
 
 

@@ -254,16 +254,19 @@ class SqlPromptQueue:
     # --- the claimant's transitions ---------------------------------------------------
 
     def _while_claimed(self, step_id: int, token: str, **values: object) -> bool:
-        """Update the step only if ``token`` still holds its claim; True if it did."""
-        result = self.session.execute(
-            update(StepRow)
+        """Update the step only if ``token`` still holds its claim; True if it did.
+
+        A plain table UPDATE (no ORM bookkeeping): it runs once or twice per post, and
+        posting is CPU-bound at scale."""
+        steps = cast(Table, StepRow.__table__)
+        result = self.session.connection().execute(
+            update(steps)
             .where(
-                StepRow.id == step_id,
-                StepRow.claimed_by == token,
-                StepRow.state == StepState.CLAIMED.value,
+                steps.c.id == step_id,
+                steps.c.claimed_by == token,
+                steps.c.state == StepState.CLAIMED.value,
             )
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
         return affected(result) > 0
 

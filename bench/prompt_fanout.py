@@ -396,6 +396,24 @@ def seed_fanout(
         close()
 
 
+def cpu_times() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine so far (Linux ``/proc/stat``; zeros
+    elsewhere): whether the cores, not Slack's latency, bound a run."""
+    try:
+        fields = [float(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy_pct(start: tuple[float, float] | None, end: tuple[float, float]) -> float | None:
+    """How busy every core was between two :func:`cpu_times` readings (0-100)."""
+    if start is None or end[1] <= start[1]:
+        return None
+    return round(100.0 * (end[0] - start[0]) / (end[1] - start[1]), 1)
+
+
 def next_due(now: float, lead_s: float) -> float:
     """The first whole minute (epoch seconds) at least ``lead_s`` after ``now``."""
     return math.ceil((now + lead_s) / 60.0) * 60.0
@@ -523,7 +541,10 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
 
         deadline = due + config.max_seconds
         posted_db = 0
+        cpu_at_due: tuple[float, float] | None = None
         while time.time() < deadline:
+            if cpu_at_due is None and time.time() >= due:
+                cpu_at_due = cpu_times()
             posted_db = count_posted(engine)
             if posted_db >= moved:
                 break
@@ -550,6 +571,7 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
                 break
             time.sleep(0.25)
         finished = posted_db >= moved
+        cpu_busy = cpu_busy_pct(cpu_at_due, cpu_times())
         if finished:
             time.sleep(max(2.0, 2 * config.interval))  # room for a late duplicate to show
         for server in servers:
@@ -584,6 +606,7 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
         "startup_s": round(startup_s, 1),
         "due_at": datetime.fromtimestamp(due, UTC).isoformat(),
         **stats,
+        "cpu_busy_pct": cpu_busy,  # the whole machine's, from due to the last post
         "rate_limited_429": sum(1 for call in calls if call.status == 429),
         "other_failures": sum(1 for call in calls if call.status not in (200, 429)),
         "marked_posted": marked,
@@ -677,6 +700,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "missed",
                 "429s",
                 "peak RSS MB",
+                "CPU busy %",
                 "ok",
             ],
             [
@@ -691,6 +715,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     r["missed"],
                     r["rate_limited_429"],
                     _num(r["peak_rss_max_mb"]),
+                    _num(r["cpu_busy_pct"]),
                     "yes" if r["within_target"] else "NO",
                 ]
                 for r in results
@@ -716,7 +741,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _summary(r: dict[str, Any]) -> str:
     keys = ("due_to_last_s", "posts_per_s", "lag_p50_s", "lag_p99_s", "duplicates", "missed")
     figures = ", ".join(f"{key} {r[key]}" for key in keys)
-    return f"{r['label']}: {figures}, 429s {r['rate_limited_429']}, RSS {r['peak_rss_max_mb']} MB"
+    return (
+        f"{r['label']}: {figures}, 429s {r['rate_limited_429']}, "
+        f"RSS {r['peak_rss_max_mb']} MB, CPU busy {r['cpu_busy_pct']}%"
+    )
 
 
 def _num(value: float | None) -> float | str:

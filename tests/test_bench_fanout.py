@@ -115,3 +115,11 @@ def test_config_defaults_and_sqlite_only_without_a_postgres_url(monkeypatch: Any
     assert config.processes == [1, 2, 4]
     assert config.workspace_rate == 600 and config.workspace_burst == 100
     assert config.channel_rate == 1 and config.channel_burst == 1
+
+
+def test_cpu_busy_is_the_share_of_jiffies_not_idle() -> None:
+    assert prompt_fanout.cpu_busy_pct((100.0, 400.0), (250.0, 600.0)) == 75.0
+    assert prompt_fanout.cpu_busy_pct(None, (1.0, 2.0)) is None
+    assert prompt_fanout.cpu_busy_pct((5.0, 10.0), (5.0, 10.0)) is None
+    busy, total = prompt_fanout.cpu_times()
+    assert 0 <= busy <= total

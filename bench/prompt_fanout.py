@@ -26,7 +26,6 @@ replaced. Writes ``prompt_fanout.json`` and a chart, ``prompt_fanout.png``, besi
 from __future__ import annotations
 
 import argparse
-import http.server
 import math
 import os
 import signal
@@ -491,10 +490,6 @@ def measure(db_name: str, processes: int, config: Config) -> tuple[dict[str, Any
         processes = 1
     label = f"{db_name} ×{processes}" + (" (one SIGKILLed)" if config.kill_halfway else "")
     print(f"… {label}: {config.groups} groups over {config.workspaces} workspace(s)", flush=True)
-    # Slack accepts however many connections come at once; the emulator's HTTP server
-    # listens with socketserver's backlog of 5, and with 4 × 32 posting threads (a new
-    # connection per call) connections beyond it were reset. Raise it for this process.
-    http.server.ThreadingHTTPServer.request_queue_size = 1024
     emulator = start_emulator()
     servers: list[ServerProcess] = []
     rss: dict[str, float | None] = {}

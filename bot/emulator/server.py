@@ -49,6 +49,14 @@ _SIGN_IN = (
 )
 
 
+class _Listener(ThreadingHTTPServer):
+    """Accepts however many connections arrive at once, as Slack does: socketserver's
+    backlog of 5 reset connections under a few processes' posting threads (each call a
+    new connection)."""
+
+    request_queue_size = 1024
+
+
 class SlackEmulator:
     """An in-memory Slack workspace served over HTTP on 127.0.0.1.
 
@@ -153,7 +161,7 @@ class SlackEmulator:
         """Serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((host, port), _make_handler(self))
+        server = _Listener((host, port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
         self.workspace.base_url = f"http://{host}:{server.server_address[1]}"

@@ -148,16 +148,6 @@ class TickReport:
             TickOutcome.LOST: len(self.lost),
         }
 
-    def merge(self, other: TickReport) -> None:
-        self.posted += other.posted
-        self.late += other.late
-        self.recovered += other.recovered
-        self.retrying += other.retrying
-        self.missed += other.missed
-        self.lost += other.lost
-        self.reminded += other.reminded
-        self.max_lag_seconds = max(self.max_lag_seconds, other.max_lag_seconds)
-
 
 @dataclass(frozen=True, slots=True)
 class _Job:

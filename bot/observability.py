@@ -16,6 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.domain.errors import DomainError
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 COMMANDS = Counter(
@@ -153,6 +155,32 @@ def scrub(text: str) -> str:
     return _SECRET.sub("[redacted]", text)
 
 
+_WITHHELD = "(a message to the member, withheld)"
+_plain = logging.Formatter()
+
+
+def format_exception(exc_info: Any) -> str:
+    """A traceback without the words of any refusal in it.
+
+    A refusal (:class:`DomainError`) quotes what the member typed ("“…” is already on the
+    shelf"); it is chained into the traceback of whatever failed while handling it (most
+    often: telling the member). Its class and where it was raised stay; its message goes.
+    """
+    text = _plain.formatException(exc_info)
+    seen: set[int] = set()
+    exc: BaseException | None = exc_info[1] if isinstance(exc_info, tuple) else None
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DomainError) and str(current):
+            text = text.replace(f": {current}", f": {_WITHHELD}")
+        pending += [current.__cause__, current.__context__]
+    return text
+
+
 class RedactingFilter(logging.Filter):
     """Nothing private reaches the logs, whatever a library prints, at any level.
 
@@ -161,8 +189,6 @@ class RedactingFilter(logging.Filter):
     in database errors; tracebacks get the same treatment. (The request guard keeps bad
     requests away from bolt in the first place: this is the safety net.)
     """
-
-    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -173,8 +199,9 @@ class RedactingFilter(logging.Filter):
             cleaned = scrub(message)
             if cleaned != message or record.args:
                 record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_info:
+            # From the exception itself, even where another handler formatted it first.
+            record.exc_text = format_exception(record.exc_info)
         if record.exc_text:
             record.exc_text = scrub(record.exc_text)
         if record.stack_info:
@@ -192,8 +219,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_info:
+            record.exc_text = format_exception(record.exc_info)
         if record.exc_text:
             entry["exception"] = scrub(record.exc_text)
         if record.stack_info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -51,6 +52,7 @@ class HttpServer:
             max_request_body_size=max_body_bytes,
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Lock()
 
     @property
     def port(self) -> int:
@@ -87,19 +89,34 @@ class HttpServer:
 
     def stop(self) -> None:
         """Let requests in flight finish, then close the sockets (in that order: a finishing
-        request wakes the loop through a socket that must still be open)."""
-        dispatcher = getattr(self._server, "task_dispatcher", None)
-        if dispatcher is not None:
-            dispatcher.shutdown(cancel_pending=False, timeout=30)
-        if self._thread is not None and self._thread.is_alive():
-            # Close everything from inside the serving loop, woken by its trigger: the
-            # loop then finds nothing left to watch and ends now, not at its next 1 s poll.
-            self._server.trigger.pull_trigger(self._close_all)
-            self._thread.join(timeout=5)
-        self._server.close()
+        request wakes the loop through a socket that must still be open). Idempotent."""
+        with self._stopping:
+            dispatcher = getattr(self._server, "task_dispatcher", None)
+            if dispatcher is not None:
+                dispatcher.shutdown(cancel_pending=False, timeout=30)
+            thread = self._thread
+            if thread is not None and thread.is_alive():
+                # Close everything from inside the serving loop, woken by its trigger: the
+                # loop then finds nothing left to watch and ends now, not at its next 1 s
+                # poll, and no socket is closed by two threads at once.
+                try:
+                    self._server.trigger.pull_trigger(self._close_all)
+                except OSError:
+                    # The loop lost its wake-up pipe: close from here; the loop finds its
+                    # map empty when its poll returns, within a second.
+                    logger.debug("HTTP server loop could not be woken; closing from here")
+                    self._close_all()
+                thread.join(timeout=5)
+                if thread.is_alive():
+                    logger.warning("HTTP server loop did not end within 5 s")
+                    return  # closing now would race the loop closing the same sockets
+            self._thread = None
+            self._server.close()
 
     def _close_all(self) -> None:
         for channel in list(self._server._map.values()):
             if channel is not self._server.trigger:
-                channel.close()
+                # From outside the loop (above), the loop may be closing it too.
+                with contextlib.suppress(KeyError, OSError):
+                    channel.close()
         self._server.trigger.close()

@@ -116,3 +116,47 @@ def test_library_body_dumps_response_urls_tokens_and_sql_parameters_never_reach_
     if fmt == "json":
         for line in out.splitlines():
             assert {"time", "level", "logger", "message"} <= set(json.loads(line))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_refusal_quoting_the_member_stays_out_of_a_later_traceback(fmt: str) -> None:
+    """A refusal quotes what the member typed ("… is already on the shelf"); when telling
+    them fails too, the traceback chains the refusal, and its words must not be logged.
+    (Found by the request fuzzer: a cut-off response_url after a duplicate /book add.)"""
+    from bot.domain.errors import Conflict, InvalidInput
+    from bot.observability import log_handler
+
+    class TooLong(InvalidInput):  # refusals are defined outside bot.domain.errors too
+        pass
+
+    stream = io.StringIO()
+    handler = log_handler(fmt, stream)
+    log = logging.getLogger("readalong.test.refusal")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        for refusal in (
+            Conflict(f"“{MARK}” by Someone is already on the shelf.\nSee `/book list`."),
+            TooLong(f"Your reflection “{MARK}…” is too long"),
+        ):
+            try:
+                try:
+                    raise refusal
+                except Conflict as exc:
+                    raise ConnectionError("could not reach the response_url") from exc
+                except TooLong:
+                    raise ConnectionError("could not reach the response_url") from None
+            except ConnectionError:
+                log.exception("could not tell the user that /book failed")
+            try:
+                raise refusal
+            except Exception:
+                log.exception("a refusal logged by mistake")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert MARK not in out, out
+    # What happened is still there: the classes, the reply's own error, where it was raised.
+    for kept in ("bot.domain.errors.Conflict", "ConnectionError: could not reach", __name__):
+        assert kept in out, (kept, out)
+    assert out.count("could not tell the user that /book failed") == 2

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -538,6 +539,42 @@ def test_a_command_mentioning_payload_is_not_lost(harness: Harness) -> None:
     it as empty): such a command reached nobody."""
     posts = harness.command(ALICE, "/book", "add The payload of dreams | Someone | 3")
     assert posts and "Added to the shelf" in json.dumps(posts)
+    assert _counts(harness)["BookRow"] == 1
+
+
+def test_a_refusal_that_cannot_reach_the_member_logs_none_of_their_words(
+    harness: Harness,
+) -> None:
+    """Found by the fuzzer below: a duplicate ``/book add`` whose response_url could not be
+    reached logged the refusal ("“…” is already on the shelf") inside the traceback."""
+    stream = io.StringIO()
+    handler = log_handler("text", stream)  # what `readalong serve` writes
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        title = f"The payload {MARK} &amp; more"
+        harness.command(ALICE, "/book", f"add {title} | Someone | 3")
+        fields = dict(
+            harness.slack.slash_command_fields(
+                "/book", f"add {title} | Someone | 3", user_id=ALICE, channel_id=CLUB
+            )
+        )
+        with socket.socket() as sock:  # a port nobody listens on
+            sock.bind(("127.0.0.1", 0))
+            dead = sock.getsockname()[1]
+        fields["response_url"] = f"http://127.0.0.1:{dead}/commands/{URL_MARK}"
+        assert harness.slack.send_form(fields).status == 200
+        harness.drain()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    written = stream.getvalue()
+    assert "could not tell the user that /book failed" in written, written
+    assert "bot.domain.errors.Conflict" in written, written
+    for secret_text in (MARK, URL_MARK, "xoxb-"):
+        assert secret_text not in written, written
     assert _counts(harness)["BookRow"] == 1
 
 

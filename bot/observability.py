@@ -94,6 +94,8 @@ _BODY_DUMPS = (
     (re.compile(r"\b(body: ).*", re.S), r"\1(withheld)"),
     # Socket Mode at DEBUG: every envelope received and every ack sent.
     (re.compile(r"\b(message: )[\[{\"'].*", re.S), r"\1(withheld)"),
+    # http.client quotes the path of a URL it refuses (a response_url: its credential).
+    (re.compile(r"(URL can't contain control characters\.)[^\n]*"), r"\1 (URL withheld)"),
     # SQLAlchemy errors quote the statement's parameters: member text among them.
     (re.compile(r"\[parameters: [^\n]*\]"), "[parameters: withheld]"),
 )
@@ -104,6 +106,11 @@ _RESPONSE_URL = re.compile(
 #: Any URL but a Web API method's (its path is harmless and useful) loses its path and
 #: query: response_url and hooks.slack.com webhooks carry a live credential in the path.
 _URL = re.compile(r"(?P<base>(?:https?|wss?)://[^/\s'\"<>]+)(?P<rest>/[^\s'\"<>)\]},]*)?")
+#: …and a response_url's or webhook's path on its own (http.client quotes only the path of
+#: a URL it refuses): ``/commands/T…/…``, ``/actions/T…``, ``/services/T…``, ``/workflows/T…``.
+_HOOK_PATH = re.compile(
+    r"(?<![A-Za-z])((?:commands|actions|services|workflows)/T[A-Z0-9]+/)[^\s'\"<>)\]},]+"
+)
 _API_PATH = re.compile(r"/api/[A-Za-z0-9_.]+/?")
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,49}")
 _COMMAND = re.compile(r"/[a-z0-9_-]{1,31}")
@@ -152,6 +159,7 @@ def scrub(text: str) -> str:
         text = pattern.sub(replacement, text)
     text = _RESPONSE_URL.sub(r"\1[redacted]", text)
     text = _URL.sub(_url, text)
+    text = _HOOK_PATH.sub(r"\1[redacted]", text)
     return _SECRET.sub("[redacted]", text)
 
 

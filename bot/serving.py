@@ -8,6 +8,7 @@ import signal
 import threading
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.slack.guard import MAX_BODY_BYTES
@@ -114,9 +115,17 @@ class HttpServer:
             self._server.close()
 
     def _close_all(self) -> None:
-        for channel in list(self._server._map.values()):
-            if channel is not self._server.trigger:
-                # From outside the loop (above), the loop may be closing it too.
-                with contextlib.suppress(KeyError, OSError):
+        """Close every connection and the listening socket; take the wake-up pipe out of the
+        loop but leave it open: stop() may be writing to it at this moment (the loop can be
+        woken by an earlier byte first), so stop() closes it once the loop has ended."""
+        server = self._server
+        for channel in list(server._map.values()):
+            if channel is server.trigger:
+                channel.del_channel()
+                continue
+            # From outside the loop (stop()'s fallback), the loop may be closing it too.
+            with contextlib.suppress(KeyError, OSError):
+                if channel is server:
+                    wasyncore.dispatcher.close(server)  # server.close() closes the pipe too
+                else:
                     channel.close()
-        self._server.trigger.close()

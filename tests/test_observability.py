@@ -160,3 +160,36 @@ def test_a_refusal_quoting_the_member_stays_out_of_a_later_traceback(fmt: str) -
     for kept in ("bot.domain.errors.Conflict", "ConnectionError: could not reach", __name__):
         assert kept in out, (kept, out)
     assert out.count("could not tell the user that /book failed") == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_response_url_path_alone_is_redacted(fmt: str) -> None:
+    """http.client quotes only the path of a URL it refuses (found by the request fuzzer:
+    a response_url with a NUL in it): a response_url's path is its credential."""
+    import http.client
+    import urllib.request
+
+    from bot.observability import log_handler
+
+    stream = io.StringIO()
+    handler = log_handler(fmt, stream)
+    log = logging.getLogger("readalong.test.url-path")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        for path in (
+            "/\x00commands/T0EMULATOR1/1/hook-secret-8817",
+            "/c\x00ommands/T0/1/hook-secret-8817",
+        ):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:9{path}", timeout=1)
+            except (http.client.InvalidURL, ValueError) as exc:
+                log.error("Failed to send a request to Slack API server: %s", exc)
+                log.exception("could not tell the user")
+        for hook in ("/services/T0/B0/hook-secret-8817", "/actions/T0/1/hook-secret-8817"):
+            log.warning("posting to '%s' failed", hook)
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "hook-secret-8817" not in out, out
+    assert out.count("[redacted]") >= 2 and out.count("(URL withheld)") >= 4, out

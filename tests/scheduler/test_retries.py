@@ -398,6 +398,18 @@ def test_who_counts_as_gone_on_each_backend(harness: Harness, other_engine: Engi
         assert not takeable(worker=alive)  # its own claims are never gone
         return
     assert not takeable()  # its lock is held
+    key = worker_lock_key(alive)
+    assert key is not None
+    lock = {"cls": WORKER_LOCK_CLASS, "key": key - (1 << 32) if key >= 1 << 31 else key}
+
+    def until_its_session_has_ended() -> None:
+        """A session's locks are freed when its backend exits, a moment after it was told
+        to: wait on the server for the lock itself (take it, blocking, then give it back)."""
+        with other_engine.connect() as admin, admin.begin():
+            admin.execute(text("SET LOCAL statement_timeout = '20s'"))
+            admin.execute(text("SELECT pg_advisory_lock(:cls, :key)"), lock)
+            admin.execute(text("SELECT pg_advisory_unlock(:cls, :key)"), lock)
+
     with other_engine.connect() as admin:  # the server ends that lock's session
         ended = admin.execute(
             text(
@@ -406,12 +418,14 @@ def test_who_counts_as_gone_on_each_backend(harness: Harness, other_engine: Engi
                 " AND database = (SELECT oid FROM pg_database"
                 " WHERE datname = current_database())"
             ),
-            {"cls": WORKER_LOCK_CLASS, "key": worker_lock_key(alive)},
+            {"cls": WORKER_LOCK_CLASS, "key": key},
         ).scalars()
         assert list(ended) == [True]
+    until_its_session_has_ended()
     assert takeable()  # gone, as far as anyone can tell
     with uow() as unit:
         unit.prompts.announce(alive)  # the same process, on a new connection
     assert not takeable()
     harness.runtime.engine.dispose()  # the process ends: its lock goes with its engine
+    until_its_session_has_ended()
     assert takeable()

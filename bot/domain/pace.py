@@ -7,7 +7,9 @@ plan never moves for one member.
 - Their *pace* is how many days behind the group they chose to read ("a week behind"):
   their own step dates, nudges and App Home follow it; the group's prompts do not.
 - Nudges come at a sensible hour of the member's own time zone: never between 21:00 and
-  08:00 there unless they turned quiet hours off; never while they are away.
+  08:00 there unless they turned quiet hours off; never while they are away. The other
+  messages the scheduler has for people (a look-back, an invitation that expired, a quiet
+  pair for the programme's admins) wait for their waking hours too, a day at most.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from bot.domain.model import Plan, Reflection, Step, StepState
 QUIET_FROM = time(21, 0)
 QUIET_UNTIL = time(8, 0)
 MAX_AWAY = timedelta(days=366)
+#: How long a scheduled message to people waits for all of them to be out of quiet hours
+#: (any two people's waking hours overlap; several in far-apart zones may never all be).
+MAX_WAIT_FOR_WAKING = timedelta(hours=24)
 
 
 @dataclass(slots=True)
@@ -152,16 +157,34 @@ def nudge_at(
     moment = timeline.reminder_at(plan, step, lead) + shift
     if not quiet_hours or not timezone:
         return moment
+    if awake(moment, timezone, quiet_hours):
+        return moment
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)
-    if QUIET_UNTIL <= local.time() < QUIET_FROM:
-        return moment
     morning_day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
     morning = datetime.combine(morning_day, QUIET_UNTIL, tzinfo=zone)
     if morning < own_deadline(plan, step, reader):
         return morning
     evening = datetime.combine(morning_day - timedelta(days=1), time(20, 0), tzinfo=zone)
     return max(evening, step.due_at + shift)
+
+
+def awake(moment: datetime, timezone: str | None, quiet_hours: bool = True) -> bool:
+    """Is ``moment`` outside the member's quiet hours (21:00–08:00 in their own zone)?
+    Always, when they turned quiet hours off or their zone is unknown."""
+    if not quiet_hours or not timezone:
+        return True
+    return QUIET_UNTIL <= moment.astimezone(ZoneInfo(timezone)).time() < QUIET_FROM
+
+
+def time_to_tell(
+    now: datetime, due: datetime, recipients: Iterable[tuple[str | None, bool]]
+) -> bool:
+    """May a scheduled message (due at ``due``) go now to people given as (time zone,
+    quiet hours on)? When all of them are awake, or once it has waited a day."""
+    return all(awake(now, zone, quiet) for zone, quiet in recipients) or (
+        now >= due + MAX_WAIT_FOR_WAKING
+    )
 
 
 def is_away(periods: Sequence[Away], moment: datetime) -> bool:

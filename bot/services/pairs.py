@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.domain import pace
 from bot.domain import pairs as rules
 from bot.domain import plans as plan_rules
 from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound, PermissionDenied
@@ -55,6 +56,14 @@ from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit,
 
 logger = logging.getLogger(__name__)
 
+PAIR_ENDED = (
+    "This pair has ended, so nothing in it can change; `/mentor actions` still lists its "
+    "action items, and `/mentor @name` asks someone to be your mentor."
+)
+PUBLISH_ENDED = (
+    "This pair has ended, so there is no mentor to approve a post. `/reflect export` sends "
+    "you your own reflections as a Markdown post."
+)
 NOT_IN_A_PAIR = (
     "This conversation is not a mentoring pair's. `/mentor @name` asks someone to be your "
     "mentor; `/mentor list` shows your pairs."
@@ -437,6 +446,8 @@ class PairService:
         """The mentee's reflections on the pair's latest book, and the mentor's replies."""
         with self.uow() as uow:
             pair = self._pair_for(uow, team_id, user_id, channel_id, active=False)
+            if pair.state is not PairState.ACTIVE:
+                raise Conflict(PUBLISH_ENDED)
             if pair.role_of(user_id) is not Role.MENTEE:
                 raise PermissionDenied(
                     "The mentee builds the post; as the mentor you approve it, note by note."
@@ -577,7 +588,12 @@ class PairService:
             proposed = uow.pairs.in_states([PairState.PROPOSED])
             active = uow.pairs.in_states([PairState.ACTIVE])
         for pair in proposed:
-            if rules.proposal_expired(pair, now):
+            if rules.proposal_expired(pair, now) and self._time_to_tell(
+                pair.workspace_id,
+                [pair.proposed_by],
+                pair.created_at + rules.PROPOSAL_LIFETIME,
+                now,
+            ):
                 with self.uow() as uow:
                     moved = uow.pairs.move(_id(pair.id), PairState.PROPOSED, PairState.EXPIRED)
                     uow.commit()
@@ -596,8 +612,12 @@ class PairService:
             return 0
         with self.uow() as uow:
             view = self._latest_view(uow, pair)
-            if view is None or view.plan.state is not PlanState.FINISHED:
-                return 0
+        if view is None or view.plan.state is not PlanState.FINISHED:
+            return 0
+        finished = view.plan.finished_at or now
+        if not self._time_to_tell(pair.workspace_id, pair.people, finished, now):
+            return 0
+        with self.uow() as uow:
             claimed = uow.pairs.claim_look_back(_id(pair.id), now)
             uow.commit()
         if not claimed:
@@ -612,8 +632,12 @@ class PairService:
             return 0
         with self.uow() as uow:
             row = self._cohort_row(uow, pair, now)
-            if not rules.should_flag_quiet(pair, row.last_activity, now, self.policy.quiet_days):
-                return 0
+        if not rules.should_flag_quiet(pair, row.last_activity, now, self.policy.quiet_days):
+            return 0
+        due = row.last_activity + timedelta(days=self.policy.quiet_days)
+        if not self._time_to_tell(pair.workspace_id, admins, due, now):
+            return 0
+        with self.uow() as uow:
             claimed = uow.pairs.claim_quiet_flag(_id(pair.id), pair.quiet_flagged_at, now)
             uow.commit()
         if not claimed:
@@ -623,6 +647,15 @@ class PairService:
         return 1
 
     # ------------------------------------------------------------------ internals
+
+    def _time_to_tell(
+        self, workspace_id: int, people: Sequence[str], due: datetime, now: datetime
+    ) -> bool:
+        """Are ``people`` all out of their quiet hours (or has the message waited a day)?"""
+        with self.uow() as uow:
+            any_hour = uow.members.without_quiet_hours(workspace_id)
+        recipients = [(self.directory.user_timezone(p), p not in any_hour) for p in people]
+        return pace.time_to_tell(now, due, recipients)
 
     def _cohort_row(self, uow: Unit, pair: Pair, now: datetime) -> CohortRow:
         view = self._latest_view(uow, pair)
@@ -801,6 +834,10 @@ class PairService:
             here = uow.pairs.latest_for_channel(workspace_id, channel_id) if channel_id else None
         if here is not None and here.role_of(user_id) is not None:
             return here
+        if active and channel_id:  # this conversation's pair has ended: say so, never another's
+            ended = uow.pairs.latest_for_channel(workspace_id, channel_id)
+            if ended is not None and ended.role_of(user_id) is not None:
+                raise Conflict(PAIR_ENDED)
         mine = [p for p in uow.pairs.for_user(workspace_id, user_id) if p.state is PairState.ACTIVE]
         if len(mine) == 1:
             return mine[0]

@@ -384,7 +384,11 @@ class ReaderService:
                 return None
             book = uow.books.get(plan.book_id)
             assert book is not None
-            reader = None if found.whole_group else uow.readers.get(_id(plan.id), found.user_id)
+            reader = None
+            if not found.whole_group:  # their own feed, its own event ids from the first fetch
+                reader = uow.readers.get(_id(plan.id), found.user_id) or Reader(
+                    _id(plan.id), found.user_id
+                )
         links = {
             s.number: link
             for s in plan.steps

@@ -122,6 +122,42 @@ def test_nudges_are_in_waking_hours_and_before_the_members_deadline(
         assert pace.own_due(step, reader) <= moment < pace.own_deadline(plan, step, reader)
 
 
+def test_scheduled_messages_wait_for_everyone_to_be_awake_a_day_at_most() -> None:
+    """08:00 UTC on the fixed Monday: 03:00 in New York, 09:00 in Berlin, 17:00 in Tokyo."""
+    berlin, new_york = ("Europe/Berlin", True), ("America/New_York", True)
+    tokyo = ("Asia/Tokyo", True)
+    assert pace.awake(NOW, "Europe/Berlin") and not pace.awake(NOW, "America/New_York")
+    assert pace.awake(NOW, "America/New_York", quiet_hours=False)  # they asked for any hour
+    assert pace.awake(NOW, None)  # zone unknown: never held back
+    assert pace.awake(NOW.replace(hour=20), "Europe/Berlin") is False  # 21:00 there
+    assert pace.time_to_tell(NOW, NOW, [berlin, tokyo])
+    assert not pace.time_to_tell(NOW, NOW, [berlin, new_york])
+    assert pace.time_to_tell(NOW, NOW, [berlin, ("America/New_York", False)])
+    assert pace.time_to_tell(NOW.replace(hour=13), NOW, [berlin, new_york])  # 08:00 there
+    assert pace.time_to_tell(NOW, NOW - timedelta(days=1), [new_york])  # waited a day
+    assert not pace.time_to_tell(NOW, NOW - timedelta(hours=23), [new_york])
+    assert pace.time_to_tell(NOW, NOW, [])
+
+
+@given(
+    st.datetimes(
+        min_value=NOW.replace(tzinfo=None) - timedelta(days=3650),
+        max_value=NOW.replace(tzinfo=None) + timedelta(days=36500),
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from(["Europe/London", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati"]),
+    st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney", "Pacific/Niue"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_two_people_share_waking_hours_within_a_day(
+    due: datetime, one: str, other: str
+) -> None:
+    """Thirteen waking hours each: two people anywhere are both awake within a day of
+    any moment, so a message to a pair never needs the day's grace."""
+    hours = [due + timedelta(hours=h) for h in range(24)]
+    assert any(pace.awake(h, one) and pace.awake(h, other) for h in hours)
+
+
 def test_away_freezes_the_steps_read_meanwhile() -> None:
     plan = weekly_plan()
     away = [Away(plan.step(2).due_at, plan.step(3).due_at + timedelta(days=1))]

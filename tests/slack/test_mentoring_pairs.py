@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -185,6 +186,18 @@ def test_a_pair_reads_reflects_talks_plans_looks_back_and_publishes_together(
     post_next(harness, pair_channel)
     post_next(harness, pair_channel)
     harness.clock.advance(timedelta(days=8))
+    services.run_due()
+    harness.drain()
+    # The ask waits for both to be awake: it is the small hours in New York (Bob's zone),
+    # and it goes out at the first tick after 08:00 there.
+    new_york = ZoneInfo(harness.emulator.workspace.user(BOB).tz)
+    assert harness.clock.now().astimezone(new_york).hour < 8
+    assert not any("Time to look back" in t for p in (ALICE, BOB) for t in dm_texts(harness, p))
+    morning = harness.clock.now().astimezone(new_york).replace(hour=8, minute=0)
+    harness.clock.set(morning - timedelta(minutes=1))
+    services.run_due()
+    assert not any("Time to look back" in t for t in dm_texts(harness, BOB))
+    harness.clock.set(morning)
     services.run_due()
     harness.drain()
     for person in (ALICE, BOB):

@@ -346,7 +346,7 @@ def action_list(pair: Pair, items: Sequence[tuple[int, ActionItem]]) -> Message:
     blocks: list[Block] = [header("Your action items")]
     for number, item in open_items[:20]:
         blocks.append(section(f"*{number}.* {escape(item.text)}"))
-    if open_items:
+    if open_items and pair.state is PairState.ACTIVE:  # an ended pair's items are read only
         blocks.append(actions(*(done_button(pair.id or 0, n) for n, _i in open_items[:5])))
     if done:
         blocks.append(

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from bot.domain import timeline
 from bot.domain.model import Book, Plan, StepState
 from bot.domain.pace import Reader, own_deadline, own_due
@@ -36,6 +34,8 @@ def plan_feed(
     permalink of the step's discussion thread.
     """
     zone = ZoneInfo(plan.timezone)
+    import icalendar  # 3 MiB and 80 modules: only when someone fetches a feed
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")

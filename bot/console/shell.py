@@ -553,8 +553,6 @@ class Shell:
 
     def _group(self, rest: str) -> None:
         others = [o for o in self._members(rest.split()) if o != self.user]
-        if not others:
-            raise ConsoleError("A group DM needs someone besides you: :group bob [carol …]")
         channel_id, created = self.world.open_group(self.user, others)
         names = ", ".join(self.world.user(o).name for o in others)
         done = f"Opened a group DM with {names} and readalong." if created else ""

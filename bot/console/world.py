@@ -84,6 +84,7 @@ MEMBER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,20}")
 RESERVED_NAMES = frozenset({"channel", "here", "everyone", "slackbot", "dm", "group"})
 #: A group DM holds at most 9 people, the app counted.
 MAX_GROUP_DM = 9
+GROUP_NEEDS_OTHERS = "A group DM needs someone besides you: :group bob [carol …]"
 CONVERSATION_HINT = ":where lists yours"
 
 
@@ -370,7 +371,7 @@ class ConsoleWorld:
         """A group DM of ``user_id``, ``others`` and the bot: (id, created)."""
         people = list(dict.fromkeys([user_id, *others]))
         if len(people) < 2:
-            raise ConsoleError("A group DM needs someone besides you: :group bob [carol …]")
+            raise ConsoleError(GROUP_NEEDS_OTHERS)
         if len(people) + 1 > MAX_GROUP_DM:
             raise ConsoleError(
                 f"A group DM holds at most {MAX_GROUP_DM} people, readalong included: "

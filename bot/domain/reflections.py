@@ -14,6 +14,7 @@ from bot.domain.text import clean
 #: The one limit on a reflection's length, wherever it is written (command, form, edit):
 #: Slack's own maximum for a form's text input, and for one section of a message.
 MAX_REFLECTION_CHARS = 3000
+NO_REFLECTIONS = "You have no reflections yet. Write one with `/reflect <text>`."
 
 
 class TooLong(InvalidInput):

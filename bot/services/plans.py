@@ -26,6 +26,7 @@ class PlanChange:
     steps: list[Step]
 
 
+STEP_GONE = "That prompt's reading plan no longer exists."
 NO_PLAN = "There is no reading plan in this channel. Start one with `/book start <book>`."
 
 
@@ -236,6 +237,17 @@ def latest_view(uow: Unit, team_id: str, channel_id: str, now: datetime) -> Plan
     book = uow.books.get(plan.book_id)
     assert book is not None
     return PlanView(plan, book, group)
+
+
+def plan_of_step(uow: Unit, team_id: str, step_id: int, now: datetime) -> Plan:
+    """The plan a prompt's step (a button's value) belongs to, in the caller's workspace;
+    a step that is gone, or another workspace's, is the same clear no."""
+    plan = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
+    if plan is None or uow.groups.by_id(plan.group_id).workspace_id != uow.workspaces.ensure(
+        team_id, now
+    ):
+        raise NotFound(STEP_GONE)
+    return plan
 
 
 def running_view(uow: Unit, team_id: str, channel_id: str, now: datetime) -> PlanView:

@@ -24,7 +24,7 @@ from bot.domain.pace import Reader, Standing
 from bot.domain.permissions import can_manage
 from bot.domain.reflections import progress
 from bot.domain.schedule import usable_zone
-from bot.services.plans import latest_view, running_view
+from bot.services.plans import latest_view, plan_of_step, running_view
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -99,12 +99,8 @@ class ReaderService:
         """ "I've read these" on a prompt: the member has read the step's chapters."""
         now = self.clock.now()
         with self.uow() as uow:
-            plan = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
-            if plan is None:
-                raise NotFound("That prompt's reading plan no longer exists.")
+            plan = plan_of_step(uow, team_id, step_id, now)
             group = uow.groups.by_id(plan.group_id)
-            if group.workspace_id != uow.workspaces.ensure(team_id, now):
-                raise NotFound("That prompt's reading plan no longer exists.")
             step = next(s for s in plan.steps if s.id == step_id)
             book = uow.books.get(plan.book_id)
             assert book is not None

@@ -26,11 +26,17 @@ from bot.domain.model import (
 )
 from bot.domain.privacy import check_visibility, default_visibility, visibility_choices
 from bot.domain.quotes import SourceMessage, may_copy, quoted, with_source
-from bot.domain.reflections import MAX_REFLECTION_CHARS, clean_text, progress, split_text
+from bot.domain.reflections import (
+    MAX_REFLECTION_CHARS,
+    NO_REFLECTIONS,
+    clean_text,
+    progress,
+    split_text,
+)
 from bot.domain.text import clean
 from bot.services.books import require_chapter
 from bot.services.echoes import EchoService
-from bot.services.plans import PlanView, latest_view, running_view
+from bot.services.plans import PlanView, latest_view, plan_of_step, running_view
 from bot.services.ports import Clock, Directory, Notifier, Unit, UnitOfWork
 
 MAX_NUMBER = 2**31 - 1  # reflections.number is an INTEGER column
@@ -429,7 +435,7 @@ class ReflectionService:
     def latest_own(self, team_id: str, user_id: str) -> SavedReflection:
         mine = self.list_own(team_id, user_id)
         if not mine:
-            raise NotFound("You have no reflections yet. Write one with `/reflect <text>`.")
+            raise NotFound(NO_REFLECTIONS)
         return self.get_own(team_id, user_id, _number(mine[-1]))
 
     def list_own(
@@ -608,12 +614,8 @@ def _plan_for(
     one, or the channel's latest finished one (late reflections are welcome)."""
     if step_id is None:
         return latest_view(uow, team_id, channel_id, now)
-    plan = uow.plans.by_step(step_id) if 0 < step_id <= 2**63 - 1 else None
-    if plan is None:
-        raise NotFound("That prompt's reading plan no longer exists.")
+    plan = plan_of_step(uow, team_id, step_id, now)
     group = uow.groups.by_id(plan.group_id)
-    if group.workspace_id != uow.workspaces.ensure(team_id, now):
-        raise NotFound("That prompt's reading plan no longer exists.")
     if plan.state is PlanState.CANCELLED:
         raise Conflict("That reading plan was cancelled, so it takes no reflections.")
     book = uow.books.get(plan.book_id)

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain.commands import Typo, VisibilityQuestion
 from bot.domain.model import Progress, Reflection, Step, Visibility
-from bot.domain.reflections import MAX_REFLECTION_CHARS, split_text
+from bot.domain.reflections import MAX_REFLECTION_CHARS, NO_REFLECTIONS, split_text
 from bot.domain.text import plural
 from bot.services.plans import PlanView
 from bot.slack.blocks.base import (
@@ -281,7 +281,7 @@ def reflection_list(
     reflections: Sequence[Reflection], titles: Mapping[int, str] | None = None
 ) -> Message:
     if not reflections:
-        return notice("You have no reflections yet. Write one with `/reflect <text>`.")
+        return notice(NO_REFLECTIONS)
     titles = titles or {}
     lines = [
         f"*{escape(reflection_label(r, titles.get(r.plan_id)))}*{_read(r)}\n{quote(r.text, 200)}"

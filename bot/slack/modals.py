@@ -74,6 +74,17 @@ def state_values(view: dict[str, Any]) -> State:
     return values if isinstance(values, dict) else {}
 
 
+def opened_in(view: View, channel_id: str) -> View:
+    """The form remembers the conversation it was opened in, so that its confirmation is
+    shown there (a submission itself says nothing of where the member was)."""
+    try:
+        meta = json.loads(view.private_metadata or "{}")
+    except ValueError:
+        meta = {}
+    view.private_metadata = json.dumps({**meta, "channel_id": channel_id})
+    return view
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         loaded = json.loads(view.get("private_metadata") or "{}")

@@ -29,7 +29,7 @@ from bot.slack.listeners.common import (
     replace_via,
     replying,
 )
-from bot.slack.modals import metadata, state_values
+from bot.slack.modals import metadata, opened_in, state_values
 from bot.slack.pair_modals import (
     PAIR_ACTION,
     PAIR_GOALS,
@@ -98,7 +98,10 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def open_reply(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         conversation = services.pairs.conversation(*who(body), number(value))
-        client.views_open(trigger_id=body["trigger_id"], view=ReplyModal(conversation).build())
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=opened_in(ReplyModal(conversation).build(), _channel(body, "")),
+        )
 
     def mark_read(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         services.pairs.mark_read(*who(body), number(value))  # the copy updates itself
@@ -107,13 +110,16 @@ def register(app: App, deps: SlackDeps) -> None:
         team, user = who(body)
         feedback = services.pairs.feedback_for_action(team, user, number(value))
         modal = ActionItemModal(feedback.pair_id, feedback.id, feedback.text.split("\n")[0])
-        client.views_open(trigger_id=body["trigger_id"], view=modal.build())
+        client.views_open(
+            trigger_id=body["trigger_id"], view=opened_in(modal.build(), _channel(body, ""))
+        )
 
     def open_goals(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         team, user = who(body)
         pair = services.pairs.get(team, user, number(value))
         role = pair.role_of(user) or Role.MENTEE
-        client.views_open(trigger_id=body["trigger_id"], view=AgreementModal(pair, role).build())
+        view = opened_in(AgreementModal(pair, role).build(), _channel(body, ""))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def agree(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         pair = services.pairs.agree(*who(body), number(value))
@@ -125,7 +131,8 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def look_back(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         pair = services.pairs.get(*who(body), number(value))
-        client.views_open(trigger_id=body["trigger_id"], view=LookBackModal(pair).build())
+        view = opened_in(LookBackModal(pair).build(), _channel(body, ""))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def done(body: dict[str, Any], value: str, respond: Respond, client: WebClient) -> None:
         pair_text, _, number_text = value.partition(":")
@@ -177,7 +184,7 @@ def register(app: App, deps: SlackDeps) -> None:
                 ack, lambda: save(team, user, meta, state_values(view)), field=field, what=what
             )
             if saved is not None:
-                reply = ephemeral_in(client, user, user)
+                reply = ephemeral_in(client, str(meta.get("channel_id") or user), user)
 
                 def follow_up() -> None:
                     with replying(reply, what):
@@ -281,7 +288,8 @@ def run_mentor_command(
         case cmd.Simple("mentor-goals"):
             pair = services.pairs.pair_of(team, user, channel)
             role = pair.role_of(user) or Role.MENTEE
-            client.views_open(trigger_id=trigger_id, view=AgreementModal(pair, role).build())
+            view = opened_in(AgreementModal(pair, role).build(), channel)
+            client.views_open(trigger_id=trigger_id, view=view)
         case cmd.Simple("mentor-actions"):
             pair, items = services.pairs.actions(team, user, channel)
             reply(pair_blocks.action_list(pair, items))
@@ -293,7 +301,8 @@ def run_mentor_command(
             reply(pair_blocks.action_done(number, item))
         case cmd.Simple("mentor-publish"):
             choice = services.pairs.publish_choice(team, user, channel)
-            client.views_open(trigger_id=trigger_id, view=PublishModal(choice).build())
+            view = opened_in(PublishModal(choice).build(), channel)
+            client.views_open(trigger_id=trigger_id, view=view)
         case cmd.Simple("mentor-cohort"):
             caller = deps.caller(team, user, check_admin=True)
             reply(pair_blocks.cohort(services.pairs.cohort(caller), services.clock.now()))

@@ -1004,6 +1004,10 @@ def parse_mentor(raw: str) -> MentorCommand:
     words = raw.split()
     if not words:
         return Simple("help")
+    stem, colon, attached = words[0].partition(":")
+    if colon and stem.lower() in MENTOR_SUBCOMMANDS:  # `action: call Bob`, as /reflect teaches
+        raw = " ".join([stem, attached, raw.split(maxsplit=1)[1] if len(words) > 1 else ""])
+        words = raw.split()
     first = words[0].lower()
     if _MENTION.match(words[0]) and len(words) == 1:
         return MentorAsk(_mention_id(words[0]), Role.MENTOR)
@@ -1038,6 +1042,8 @@ def parse_mentor(raw: str) -> MentorCommand:
     meant = close_word(first, MENTOR_SUBCOMMANDS)
     if meant is not None:
         return Typo(words[0], meant, " ".join(words[1:]))
+    if len(words) == 1:
+        _person(words[0])  # raises: most likely a name typed without picking the person
     raise InvalidInput(
         "I don't know that one. `/mentor @name` asks someone to be your mentor; "
         "`/mentor help` lists the rest."

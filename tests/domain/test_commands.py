@@ -251,3 +251,25 @@ def test_a_keyword_followed_by_a_labelled_word_is_prose() -> None:
     assert parsed.text == "Shared insight: the harbour is memory"
     noted = write("Private note: call Bob")  # private, or asked: never shared
     assert noted.visibility is Visibility.PRIVATE or noted.question is not None
+
+
+def test_mentor_subcommands_take_a_colon_as_reflect_teaches() -> None:
+    from bot.domain.commands import MentorAction, MentorDone, Simple, parse_mentor
+
+    assert parse_mentor("action: email the team") == MentorAction("email the team")
+    assert parse_mentor("Action: ask my manager &amp; Bob") == MentorAction("ask my manager & Bob")
+    assert parse_mentor("action:call Ana") == MentorAction("call Ana")
+    assert parse_mentor("done: 2") == MentorDone(2)
+    assert parse_mentor("Leave:") == Simple("mentor-leave")
+    # Prose with a colon is not a subcommand.
+    with pytest.raises(InvalidInput, match="I don't know that one"):
+        parse_mentor("note: call Ana")
+
+
+def test_a_name_typed_without_picking_the_person_says_how() -> None:
+    from bot.domain.commands import parse_mentor
+
+    with pytest.raises(InvalidInput, match="type @ and pick"):
+        parse_mentor("bob")
+    with pytest.raises(InvalidInput, match="type @ and pick"):
+        parse_mentor("Bob")

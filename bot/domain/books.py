@@ -75,12 +75,29 @@ def clean_chapter_title(title: str) -> str | None:
     return cleaned or None
 
 
+#: Quotes people type around a title ("Dune", “Dune”, «Dune», „Dune“): opening → closing.
+_AROUND = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "«": "»", "„": "“", "‚": "‘"}
+
+
+def unquoted(text: str) -> str:
+    """``text`` without one pair of quotes typed around the whole of it; quotes that are
+    part of it ("'Salem's Lot", 'The "Best" Book', '"Hi" and "bye"') stay."""
+    text = " ".join(clean(text).split())
+    closing = _AROUND.get(text[:1])
+    if closing is None or len(text) < 2 or text[-1] != closing:
+        return text
+    inner = text[1:-1]
+    apostrophe = closing == "’"  # inside ‘…’, a ’ is an apostrophe (‘Salem’s Lot’)
+    if text[0] in inner or (closing in inner and not apostrophe):
+        return text  # several quoted parts, not one quoted whole
+    return inner.strip()
+
+
 def new_book(
     workspace_id: int, title: str, author: str, chapters: list[Chapter], added_by: str | None
 ) -> Book:
     """A validated, not yet stored book."""
-    title = " ".join(clean(title).split())
-    author = " ".join(clean(author).split())
+    title, author = unquoted(title), unquoted(author)
     if not title:
         raise InvalidInput("The book needs a title: `/book add Title | Author | 12`.")
     if not author:

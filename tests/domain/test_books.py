@@ -110,3 +110,30 @@ def test_clean_questions() -> None:
         clean_questions([f"Q{i}?" for i in range(MAX_QUESTIONS + 1)])
     with pytest.raises(InvalidInput, match=f"at most {MAX_QUESTION}"):
         clean_questions(["x" * (MAX_QUESTION + 1)])
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ('"Pride & Prejudice"', "Pride & Prejudice"),
+        ("“Pride & Prejudice”", "Pride & Prejudice"),
+        ("‘Salem’s Lot’", "Salem’s Lot"),
+        ("'Dune'", "Dune"),
+        ("«Le Petit Prince»", "Le Petit Prince"),
+        ("„Der Process“", "Der Process"),
+        ('  "  Spaced  "  ', "Spaced"),
+        # Quotes that are part of the title stay.
+        ("'Salem's Lot", "'Salem's Lot"),
+        ('"Hello" Goodbye', '"Hello" Goodbye'),
+        ('The "Best" Book', 'The "Best" Book'),
+        ('"Quoted" and "again"', '"Quoted" and "again"'),
+    ],
+)
+def test_quotes_typed_around_a_title_or_author_are_not_part_of_it(typed: str, stored: str) -> None:
+    book = new_book(1, typed, typed, [Chapter(1)], "U1")
+    assert (book.title, book.author) == (stored, stored)
+
+
+def test_a_title_of_quotes_alone_is_no_title() -> None:
+    with pytest.raises(InvalidInput, match="needs a title"):
+        new_book(1, '""', "Jane Austen", [Chapter(1)], "U1")

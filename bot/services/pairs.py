@@ -61,8 +61,9 @@ PAIR_ENDED = (
     "action items, and `/mentor @name` asks someone to be your mentor."
 )
 PUBLISH_ENDED = (
-    "This pair has ended, so there is no mentor to approve a post. `/reflect export` sends "
-    "you your own reflections as a Markdown post."
+    "This pair has ended, so there is no mentor to approve a post. `/reflect export` makes "
+    "one of your shared reflections; what you wrote for your mentor stays yours, in "
+    "`/reflect list`."
 )
 NOT_IN_A_PAIR = (
     "This conversation is not a mentoring pair's. `/mentor @name` asks someone to be your "

@@ -10,7 +10,7 @@ from bot.domain import plans as rules
 from bot.domain.books import clean_questions
 from bot.domain.commands import PlanOptions
 from bot.domain.errors import Conflict, Duplicate, InvalidInput, NotFound
-from bot.domain.model import Cadence, Caller, Plan, PlanState, PlanView, Step
+from bot.domain.model import Cadence, Caller, PairState, Plan, PlanState, PlanView, Step
 from bot.domain.permissions import require_manager
 from bot.domain.plans import PlanDefaults
 from bot.domain.schedule import zone
@@ -26,6 +26,11 @@ class PlanChange:
     steps: list[Step]
 
 
+PAIR_CONVERSATION_ENDED = (
+    "This was a mentoring pair's conversation and the pair has ended, so it starts no new "
+    "book (whoever left would still read along). `/mentor @name` starts a new pair; a "
+    "reading group reads in a channel."
+)
 STEP_GONE = "That prompt's reading plan no longer exists."
 NO_PLAN = "There is no reading plan in this channel. Start one with `/book start <book>`."
 
@@ -85,6 +90,9 @@ class PlanService:
         now = self.clock.now()
         with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(caller.team_id, now)
+            pair = uow.pairs.latest_for_channel(workspace_id, channel_id)
+            if pair is not None and pair.state is PairState.ENDED:
+                raise Conflict(PAIR_CONVERSATION_ENDED)
             book = find_book(uow, workspace_id, book_ref)
             group = uow.groups.ensure(workspace_id, channel_id, now)
             assert group.id is not None

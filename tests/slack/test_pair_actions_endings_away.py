@@ -11,7 +11,7 @@ import html
 import json
 from datetime import timedelta
 
-from bot.domain.model import PairState, Visibility
+from bot.domain.model import PairState, PlanState, Visibility
 from bot.emulator.models import Message
 from bot.slack.blocks import pairs as pair_blocks
 from tests.harness import ALICE, BOB, CAROL, CLUB, Harness, block_text
@@ -309,3 +309,19 @@ def test_a_member_going_away_changes_nothing_the_group_sees_and_is_not_nudged_me
     for audience, text in shown_to_others(harness, mark, BOB):
         assert BOB not in text and "bob" not in text.lower(), (audience, text)
         assert "away until" not in text.replace("/reflect away until YYYY-MM-DD", ""), text
+
+
+def test_an_ended_pairs_conversation_starts_no_new_book_for_the_one_who_left(
+    harness: Harness,
+) -> None:
+    """The group DM outlives the pair (Slack keeps it, with whoever left in it): a new
+    book there would send the one who left its prompts and nudges, and echo the other's
+    shared words to them. So it is refused, saying why, and nothing starts."""
+    pair_channel = the_mentor_leaves(harness)
+    posted = len(harness.emulator.messages(pair_channel))
+    out = harness.say(ALICE, "/book", "start innovator every monday at 09:00", channel=pair_channel)
+    assert "pair has ended" in out and "/mentor @name" in out, out
+    (only,) = harness.runtime.services.plans.history(TEAM, pair_channel)  # the pair's book
+    assert only.plan.state is PlanState.CANCELLED  # stopped when the mentor left
+    assert "There is no reading plan" in harness.say(ALICE, "/book", "status", channel=pair_channel)
+    assert len(harness.emulator.messages(pair_channel)) == posted

@@ -7,8 +7,11 @@ plan's IANA time zone.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+
+from bot.domain.text import number as number_in
 
 
 class PlanState(enum.StrEnum):
@@ -83,7 +86,27 @@ class Chapter:
     questions: list[str] = field(default_factory=list)
 
     def label(self) -> str:
-        return f"Chapter {self.number}" + (f": {self.title}" if self.title else "")
+        """``Chapter 3: The Middle``; ``Chapter 3`` alone when the chapter has no title,
+        or its title only repeats its label (``Chapter 3``, ``ch. 3``, ``3``)."""
+        title = self.own_title
+        return f"Chapter {self.number}" + (f": {title}" if title else "")
+
+    @property
+    def own_title(self) -> str | None:
+        """The title, unless it says no more than the chapter's number (then None)."""
+        if not self.title:
+            return None
+        found = _OWN_LABEL.fullmatch(" ".join(self.title.split()))
+        said = (found.group("named") or found.group("bare")) if found is not None else None
+        return None if said is not None and number_in(said) == self.number else self.title
+
+
+#: A chapter title that is only a chapter label: "Chapter 3", "ch. 3", "3.", "Chapter three"
+#: (a number word only after "chapter": "One" alone is a title).
+_OWN_LABEL = re.compile(
+    r"(?:(?:chapter|chap\.?|ch\.?)\s*(?P<named>[0-9]+|[a-z]+)|(?P<bare>[0-9]+))\.?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)

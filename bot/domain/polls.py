@@ -73,7 +73,7 @@ class Round:
 
     number: int
     votes: tuple[tuple[int, int], ...]  # (candidate number, votes), in candidate order
-    exhausted: int  # ballots that rank nobody still in the count
+    exhausted: int  # ballots whose every book ranked is out of the count
     eliminated: int | None = None  # the candidate who goes out after this round
     tie_broken: bool = False  # several had the fewest votes: TIE_BREAK chose
 
@@ -170,7 +170,7 @@ def instant_runoff(candidates: Sequence[int], ballots: Sequence[Sequence[int]]) 
         if len(continuing) == 1 or 2 * votes[leader] > active:
             rounds.append(Round(at, tally, exhausted))
             return Count(len(cleaned), tuple(rounds), leader)
-        out, tied = _eliminated(continuing, votes, history)
+        out, tied, _by = _eliminated(continuing, votes, history)
         rounds.append(Round(at, tally, exhausted, eliminated=out, tie_broken=tied))
         history.append(votes)
         continuing.remove(out)
@@ -179,18 +179,36 @@ def instant_runoff(candidates: Sequence[int], ballots: Sequence[Sequence[int]]) 
 
 def _eliminated(
     continuing: list[int], votes: dict[int, int], history: list[dict[int, int]]
-) -> tuple[int, bool]:
-    """Who goes out this round, and whether the tie-break decided it."""
+) -> tuple[int, bool, int | None]:
+    """Who goes out this round, whether the tie-break decided it, and the earlier round
+    whose votes did (None: no earlier round told them apart, the proposal order did)."""
     fewest = min(votes[c] for c in continuing)
     lowest = [c for c in continuing if votes[c] == fewest]
     tied = len(lowest) > 1
-    for earlier in reversed(history):
+    decided_by: int | None = None
+    for at in range(len(history), 0, -1):
         if len(lowest) == 1:
             break
+        earlier = history[at - 1]
         least = min(earlier[c] for c in lowest)
         lowest = [c for c in lowest if earlier[c] == least]
+        if len(lowest) == 1:
+            decided_by = at
     # Still level: the later proposal (continuing is in proposal order) goes out.
-    return lowest[-1], tied
+    return lowest[-1], tied, decided_by
+
+
+def tie_decided_by(count: Count, number: int) -> int | None:
+    """For round ``number`` of ``count``, whose last place was tied (``tie_broken``): the
+    earlier round whose votes broke the tie, or None when none did and the later
+    proposal went out (as :data:`TIE_BREAK` says). None too for a round without a tie."""
+    counted = count.rounds[number - 1]
+    if not counted.tie_broken:
+        return None
+    votes = dict(counted.votes)
+    history = [dict(r.votes) for r in count.rounds[: number - 1]]
+    _out, _tied, decided_by = _eliminated([c for c, _v in counted.votes], votes, history)
+    return decided_by
 
 
 # --- ballots ----------------------------------------------------------------------------

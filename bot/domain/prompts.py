@@ -93,7 +93,7 @@ def prompt_content(
         step_count=len(plan.steps),
         book_title=book.title,
         book_author=book.author,
-        chapters=[(n, book.chapter(n).title) for n in step.chapters],
+        chapters=[(n, book.chapter(n).own_title) for n in step.chapters],
         questions=choose_questions(book, step, defaults),
         due_at=step.due_at,
         deadline=following.due_at if following else None,

@@ -226,7 +226,7 @@ def test_status_shows_the_spread_as_counts_and_never_names_who_is_behind(
     assert f"<@{ALICE}>" not in status and "@alice" not in status
     assert "You: behind" in status
     harness.emulator.workspace.join(CLUB, DAVE)  # says nothing: not counted as behind
-    assert "1 haven't said where they are yet" in harness.say(CAROL, "/book", "status")
+    assert "1 hasn't said where they are yet" in harness.say(CAROL, "/book", "status")
 
 
 def test_own_pace_bad_input_gets_a_clear_answer_and_changes_nothing(harness: Harness) -> None:

@@ -134,10 +134,11 @@ def group_status(status: GroupStatus, now: datetime) -> Message:
 
     message = plan_status(status.view, now, status.shown)
     counts = status.spread
+    unsaid = plural(status.unsaid, "hasn't", "haven't")
     spread = (
         f"*The group*: {counts[Standing.ON_SCHEDULE]} on schedule, "
         f"{counts[Standing.AHEAD]} ahead, {counts[Standing.BEHIND]} behind"
-        + (f" · {status.unsaid} haven't said where they are yet" if status.unsaid else "")
+        + (f" · {unsaid} said where they are yet" if status.unsaid else "")
     )
     extra: list[Block] = [section(spread)]
     if status.mine is not None:

@@ -17,10 +17,12 @@ from bot.domain.polls import (
     TIE_BREAK,
     Ballot,
     Candidate,
+    Count,
     Poll,
     PollState,
     Round,
     describe_moment,
+    tie_decided_by,
 )
 from bot.domain.text import plural
 from bot.slack.blocks.base import (
@@ -94,7 +96,7 @@ def round_line(number: int, counted: Round, poll: Poll, *, last: bool) -> str:
     votes = " · ".join(f"{_short(poll.candidate(c))} {v}" for c, v in counted.votes)
     line = f"*Round {number}:* {votes}"
     if counted.exhausted:
-        line += f" ({plural(counted.exhausted, 'ballot')} ranked none of these)"
+        line += f" ({plural(counted.exhausted, 'ballot')} had no book still in the count)"
     if counted.eliminated is not None:
         line += f" → {_short(poll.candidate(counted.eliminated))} goes out"
         if counted.tie_broken:
@@ -102,6 +104,27 @@ def round_line(number: int, counted: Round, poll: Poll, *, last: bool) -> str:
     elif last and poll.winner is not None:
         line += f" → *{_short(poll.winner)}* wins"
     return line
+
+
+def tie_breaks(count: Count, poll: Poll) -> str:
+    """The tie-break rule and, for each round it decided, how; empty when no round had a
+    tie for the fewest votes."""
+    notes = []
+    for counted in count.rounds:
+        if not counted.tie_broken or counted.eliminated is None:
+            continue
+        out = _short(poll.candidate(counted.eliminated))
+        by = tie_decided_by(count, counted.number)
+        if by is not None:
+            how = f"{out} had fewer votes in round {by}, so it went out"
+        elif counted.number > 1:
+            how = (
+                f"they were level in every round before too, so the later proposal, {out}, went out"
+            )
+        else:
+            how = f"the later proposal, {out}, went out"
+        notes.append(f"The tie-break decided round {counted.number}: {how}.")
+    return f"{TIE_BREAK} {' '.join(notes)} " if notes else ""
 
 
 def result_message(poll: Poll) -> Message:
@@ -139,7 +162,9 @@ def result_message(poll: Poll) -> Message:
             "half)"
         ),
         *text_sections(rounds, max_blocks=MAX_MESSAGE_BLOCKS - 6),
-        context(f"{TIE_BREAK} Nobody's ballot is shown, only how many ranked each book."),
+        context(
+            f"{tie_breaks(count, poll)}Nobody's ballot is shown, only how many ranked each book."
+        ),
         actions(
             button(f"Start “{winner.title}” here", START_ACTION, str(poll.id), style="primary"),
             button("Choose the schedule first", SCHEDULE_ACTION, str(poll.id)),

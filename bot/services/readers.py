@@ -55,6 +55,7 @@ class GroupStatus:
     shown: list[Progress]  # members on schedule or ahead
     mine: Position | None
     unsaid: int = 0  # members who have not said (or shown) where they are
+    viewer_timezone: str | None = None  # the caller's own zone (Slack's), for their times
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,14 @@ class ReaderService:
                     )
                 )
         shown.sort(key=lambda p: (-p.chapters_reflected, p.user_id))
-        return GroupStatus(view, pace.spread(standings.values()), shown, mine, unsaid)
+        return GroupStatus(
+            view,
+            pace.spread(standings.values()),
+            shown,
+            mine,
+            unsaid,
+            viewer_timezone=self.directory.user_timezone(caller.user_id),
+        )
 
     # ------------------------------------------------------------------ away, pace, quiet
 

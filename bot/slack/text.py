@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECTION_LIMIT = 3000
 
@@ -63,3 +63,19 @@ def local_time(moment: datetime, timezone: str) -> str:
     """``Mon 7 Dec 2026, 09:00 CET`` in ``timezone``."""
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def local_time_for(moment: datetime, timezone: str, viewer_timezone: str | None) -> str:
+    """:func:`local_time` in the plan's zone and, for a reader whose own zone (Slack's)
+    shows another time, in theirs too: ``Tue 8 Dec 2026, 19:00 GMT (Wed 9 Dec 2026,
+    04:00 JST for you)``."""
+    shown = local_time(moment, timezone)
+    if not viewer_timezone or viewer_timezone == timezone:
+        return shown
+    try:
+        theirs = ZoneInfo(viewer_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return shown
+    if moment.astimezone(theirs).utcoffset() == moment.astimezone(ZoneInfo(timezone)).utcoffset():
+        return shown
+    return f"{shown} ({local_time(moment, viewer_timezone)} for you)"

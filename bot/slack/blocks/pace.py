@@ -132,7 +132,7 @@ def group_status(status: GroupStatus, now: datetime) -> Message:
     ahead by name (never who is behind), and the caller's own standing."""
     from bot.slack.blocks.plans import plan_status
 
-    message = plan_status(status.view, now, status.shown)
+    message = plan_status(status.view, now, status.shown, viewer_timezone=status.viewer_timezone)
     counts = status.spread
     unsaid = plural(status.unsaid, "hasn't", "haven't")
     spread = (

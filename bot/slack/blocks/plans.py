@@ -20,7 +20,7 @@ from bot.slack.blocks.base import (
     section,
     text_sections,
 )
-from bot.slack.text import escape, local_time, mention, truncate
+from bot.slack.text import escape, local_time, local_time_for, mention, truncate
 
 
 def step_line(step: Step, timezone: str) -> str:
@@ -68,7 +68,13 @@ def plan_started(view: PlanView) -> Message:
     )
 
 
-def plan_status(view: PlanView, now: datetime, progress: Sequence[Progress]) -> Message:
+def plan_status(
+    view: PlanView,
+    now: datetime,
+    progress: Sequence[Progress],
+    *,
+    viewer_timezone: str | None = None,
+) -> Message:
     plan = view.plan
     current = plan.current_step(now)
     following = plan.next_step
@@ -89,7 +95,8 @@ def plan_status(view: PlanView, now: datetime, progress: Sequence[Progress]) -> 
         lines.append(":double_vertical_bar: Paused. The host can `/book resume`.")
     elif following is not None:
         lines.append(
-            f"Next prompt: {following.describe_chapters()} · {local_time(following.due_at, plan.timezone)}"
+            f"Next prompt: {following.describe_chapters()} · "
+            f"{local_time_for(following.due_at, plan.timezone, viewer_timezone)}"
         )
     else:
         lines.append("No prompts left.")

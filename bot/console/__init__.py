@@ -11,6 +11,7 @@ through the same console. Entry points for ``bot.cli``: :func:`add_console_argum
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 import tempfile
@@ -74,6 +75,9 @@ def console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.inputs import ScriptInput, TerminalInput
 
     db = Path(getattr(args, "db", None) or DEFAULT_DB)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Through a pipe too, each answer shows as it comes (a secret link to use at once).
+        sys.stdout.reconfigure(line_buffering=True)
     source = (
         TerminalInput(Path.home() / HISTORY_FILE) if sys.stdin.isatty() else ScriptInput(sys.stdin)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,7 +54,9 @@ class ScriptInput:
     interactive = False
 
     def __init__(self, lines: Iterable[str] = ()) -> None:
-        self._lines: deque[str] = deque(line.rstrip("\r\n") for line in lines)
+        self._lines: deque[str] = deque()
+        # Read one line at a time: a pipe's answers show as each line is run, not at its end.
+        self._rest: Iterator[str] = iter(lines)
 
     def feed(self, text: str) -> None:
         """Queue every line of ``text``."""
@@ -62,7 +64,11 @@ class ScriptInput:
 
     @property
     def pending(self) -> int:
+        """Lines fed and not yet read."""
         return len(self._lines)
 
     def read(self, prompt: str) -> str | None:
-        return self._lines.popleft() if self._lines else None
+        if self._lines:
+            return self._lines.popleft()
+        line = next(self._rest, None)
+        return None if line is None else line.rstrip("\r\n")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from bot.console.demo import DEMO_SCRIPT
@@ -76,3 +77,48 @@ def test_start_without_slack_tokens_opens_the_console(tmp_path: Path, repo_root:
     assert "starting the console" in done.stdout
     assert "alice @ #book-club> /book list" in done.stdout and "Bye." in done.stdout
     assert (tmp_path / "readalong.db").is_file()
+
+
+def test_a_pipe_gets_each_answer_as_its_line_runs_not_when_input_ends(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """Someone (or a script) driving the console through a pipe reads an answer (a
+    secret calendar link, say) before sending the next line."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith(("SLACK_", "READALONG_", "DATABASE_URL", "DEFAULT_"))
+    }
+    env["PYTHONPATH"] = str(repo_root)
+    env["PYTHONIOENCODING"] = "utf-8"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "pipe.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    watchdog = threading.Timer(TIMEOUT, process.kill)  # no answer: killed, and the test fails
+    watchdog.start()
+    try:
+        process.stdin.write("/book list\n")
+        process.stdin.flush()  # and the pipe stays open: no end of input yet
+        seen = []
+        for line in process.stdout:  # blocks until the console writes: no sleeping
+            seen.append(line)
+            if "The shelf is empty" in line:
+                break
+        assert any("The shelf is empty" in line for line in seen), "".join(seen)
+        assert process.poll() is None  # still running, still reading
+        process.stdin.write(":quit\n")
+        process.stdin.close()
+        assert process.wait(timeout=TIMEOUT) == 0
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()

@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -28,17 +28,20 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import ConfigError, Settings
 from bot.console import persist
-from bot.domain import timeline
+from bot.domain import pace, timeline
 from bot.domain.errors import InvalidInput
-from bot.domain.schedule import parse_timezone
+from bot.domain.model import Caller, PairState, PlanState
+from bot.domain.pairs import PROPOSAL_LIFETIME
+from bot.domain.schedule import local_to_utc, parse_timezone, zone
 from bot.emulator import payloads
 from bot.emulator.client import AppResponse, SlackAppClient
 from bot.emulator.models import Channel, Message, User
 from bot.emulator.server import SlackEmulator
 from bot.emulator.workspace import SlackError
-from bot.services.ports import FakeClock
+from bot.services.ports import FakeClock, UnitOfWork
 from bot.serving import HttpServer
 from bot.storage.db import make_engine, upgrade
+from bot.storage.uow import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_START_DAY = (2026, 12, 7)
 DEFAULT_START_TIME = time(8, 0)
 #: The scheduler runs at least this often while the clock moves (besides every moment
-#: something falls due), for work this console does not know how to foresee.
+#: something falls due), for work this console does not know how to foresee: the retry
+#: of a poll's result whose post failed (after the claim's lease).
 MAX_TICK_GAP = timedelta(hours=12)
 DRAIN_TIMEOUT = 30.0
 
@@ -132,6 +136,7 @@ class ConsoleWorld:
         self._stack = ExitStack()
         self.emulator: SlackEmulator
         self.runtime: Runtime
+        self.uow: UnitOfWork  # read-only here: when things fall due
         self.slack: SlackAppClient
         self.settings: Settings
 
@@ -205,6 +210,7 @@ class ConsoleWorld:
         runtime = build_runtime(self.settings, clock=self.clock)
         self._stack.callback(runtime.close)
         self.runtime = runtime
+        self.uow = SqlAlchemyUnitOfWork(runtime.session_factory)
         server = HttpServer(runtime.wsgi, "127.0.0.1", 0).start()
         runtime.serving_at(server.url)
         # Waitress notices a closed socket only at its next 1 s poll: don't wait for that.
@@ -584,15 +590,21 @@ class ConsoleWorld:
     def advance_to(self, target: datetime) -> int:
         """Move the clock to ``target``, running the scheduler's work at every due moment.
 
-        Returns how many scheduler ticks ran. Time only moves forward.
+        The real scheduler ticks every ``scheduler_interval_seconds``; the console ticks
+        only when it would find something due (and at ``target``), so one long jump shows
+        the same messages at the same times as many short ones. Returns how many
+        scheduler ticks ran. Time only moves forward.
         """
         now = self.clock.now()
         if target.tzinfo is None:
             target = target.replace(tzinfo=self.zone)
         if target < now:
             raise ConsoleError("Time only moves forward here.")
+        # The scheduler's first tick after now does what became due meanwhile (a digest
+        # to bring up to date after an edit, …), however far the clock then moves.
+        first = now + timedelta(seconds=self.settings.scheduler_interval_seconds)
         ticks = 0
-        while (moment := self._next_moment(self.clock.now(), target)) is not None:
+        while (moment := self._next_moment(self.clock.now(), target, first)) is not None:
             self.clock.set(moment)
             self.tick()
             ticks += 1
@@ -605,15 +617,91 @@ class ConsoleWorld:
         self.runtime.services.run_due()
         self.drain()
 
-    def _next_moment(self, after: datetime, end: datetime) -> datetime | None:
+    def _next_moment(self, after: datetime, end: datetime, *also: datetime) -> datetime | None:
         """The next moment in (after, end) when something may fall due, or a regular tick."""
-        lead = timedelta(hours=self.settings.reminder_lead_hours)
-        moments = [after + MAX_TICK_GAP]
-        for view in self.runtime.services.plans.running_in_workspace(self.team_id):
-            moments += timeline.moments_of_interest(view.plan, lead)
-        moments += self.runtime.services.polls.closing_times(self.team_id)  # polls close
+        moments = [after + MAX_TICK_GAP, *also, *self.due_moments(after, end)]
         upcoming = [m for m in moments if after < m < end]
         return min(upcoming, default=None)
+
+    def due_moments(self, after: datetime, end: datetime) -> Iterator[datetime]:
+        """Every moment (some may be past) when what the scheduler runs each tick
+        (``Services.run_due``) may find something due, as the database stands: prompts,
+        their retries, reminders, each member's planned nudge, the end of a plan, step
+        and weekly digests, polls closing, and pairs' messages (expired invitations,
+        look-backs, quiet pairs) at the first moment their recipients are awake.
+
+        Work that is planned at one of these moments (a member's nudge, at the
+        reminder time) shows here once it is planned, so the clock stops at the moment
+        it was planned for as well."""
+        services = self.runtime.services
+        lead = timedelta(hours=self.settings.reminder_lead_hours)
+        weekly = services.digests.policy
+        for view in services.plans.running_in_workspace(self.team_id):
+            yield from timeline.moments_of_interest(view.plan, lead)
+            if weekly.weekly:
+                yield _next_weekly_slot(after, view.plan.timezone, weekly.weekday, weekly.at)
+        yield from services.polls.closing_times(self.team_id)  # polls close
+        with self.uow() as uow:  # nudges, at each member's own time (limited: earliest first)
+            yield from (n.due_at for n in uow.readers.due_nudges(end) if n.due_at > after)
+        for due, people in self._pair_messages(after):
+            yield from self._waking_moments(due, people)
+
+    def _pair_messages(self, after: datetime) -> list[tuple[datetime, Sequence[str]]]:
+        """(due, recipients) of each message a pair's timers will send, as
+        ``PairService.run_due`` decides it: an invitation nobody answered, the look-back
+        once the pair's book is finished (with goals agreed), a quiet pair to the admins."""
+        services = self.runtime.services
+        messages: list[tuple[datetime, Sequence[str]]] = []
+        with self.uow() as uow:
+            workspace_id = uow.workspaces.ensure(self.team_id, self.clock.now())
+            for pair in uow.pairs.in_workspace(workspace_id, [PairState.PROPOSED]):
+                messages.append((pair.created_at + PROPOSAL_LIFETIME, [pair.proposed_by]))
+            active = uow.pairs.in_workspace(workspace_id, [PairState.ACTIVE])
+            for pair in active:
+                if pair.look_back_asked_at is not None or not pair.goals or not pair.channel_id:
+                    continue
+                group = uow.groups.get(workspace_id, pair.channel_id)
+                if group is None or group.id is None:
+                    continue
+                plan = uow.plans.running_for_group(group.id) or uow.plans.latest_for_group(group.id)
+                if plan is not None and plan.state is PlanState.FINISHED:
+                    messages.append((plan.finished_at or after, pair.people))
+        policy = services.pairs.policy
+        admins = sorted(policy.admins)
+        if admins and active:
+            for row in services.pairs.cohort(Caller(self.team_id, admins[0])):
+                flagged = row.pair.quiet_flagged_at
+                if flagged is None or flagged < row.last_activity:
+                    quiet_from = row.last_activity + timedelta(days=policy.quiet_days)
+                    messages.append((quiet_from, admins))
+        return messages
+
+    def _waking_moments(self, due: datetime, people: Iterable[str]) -> Iterator[datetime]:
+        """When a message due at ``due`` may first go to ``people`` (``pace.time_to_tell``):
+        at ``due``, when one of them wakes (08:00 in their zone) within the day it may
+        wait, or once it has waited that day."""
+        latest = due + pace.MAX_WAIT_FOR_WAKING
+        yield due
+        yield latest
+        workspace = self.emulator.workspace
+        for person in people:
+            timezone = workspace.user(person).tz if workspace.has_user(person) else None
+            if not timezone:
+                continue
+            try:
+                tz = zone(timezone)
+            except InvalidInput:
+                continue
+            day = due.astimezone(tz).date()
+            while day <= latest.astimezone(tz).date():
+                yield local_to_utc(day, pace.QUIET_UNTIL, tz)
+                day += timedelta(days=1)
+
+
+def _next_weekly_slot(after: datetime, timezone: str, weekday: int, at: time) -> datetime:
+    """The first weekly digest slot (``weekday`` at ``at`` in ``timezone``) after ``after``."""
+    latest = timeline.latest_week(after, timezone, weekday, at)
+    return local_to_utc(latest.slot_day + timedelta(days=7), at, zone(timezone))
 
 
 def _member_id(handle: str, taken: Callable[[str], bool]) -> str:

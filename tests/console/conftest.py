@@ -51,12 +51,13 @@ class Conversation:
         return self.stream.getvalue()
 
     @classmethod
-    def start(cls, db: Path) -> Conversation:
-        """A console on ``db`` (use as a context manager), its banner already shown."""
+    def start(cls, db: Path, settings: Settings | None = None) -> Conversation:
+        """A console on ``db`` (use as a context manager), its banner already shown;
+        ``settings`` default to :func:`console_settings`."""
         stream = io.StringIO()
         out = Console(file=stream, width=120, color_system=None, soft_wrap=True)
         source = ScriptInput()
-        world = ConsoleWorld(console_settings(), db).__enter__()
+        world = ConsoleWorld(settings or console_settings(), db).__enter__()
         try:
             shell = Shell(world, source, out)
             shell.start()

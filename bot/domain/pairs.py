@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.errors import InvalidInput
@@ -63,6 +63,12 @@ def roles_for(asker: str, other: str, other_role: Role) -> tuple[str, str]:
 
 def proposal_expired(pair: Pair, now: datetime) -> bool:
     return pair.state is PairState.PROPOSED and now >= pair.created_at + PROPOSAL_LIFETIME
+
+
+def without_words(pair: Pair) -> Pair:
+    """The pair as the programme's admins may know it: who, which state, when; never
+    what the two wrote for each other (their hopes, goals and look-backs)."""
+    return replace(pair, hopes=None, goals=[], look_back={})
 
 
 def should_flag_quiet(pair: Pair, last_activity: datetime, now: datetime, days: int) -> bool:

@@ -644,7 +644,7 @@ class PairService:
         if not claimed:
             return 0
         for admin in admins:
-            self._tell(admin, QuietPair(pair, row.quiet_days, row.book_title))
+            self._tell(admin, QuietPair(row.pair, row.quiet_days, row.book_title))
         return 1
 
     # ------------------------------------------------------------------ internals
@@ -678,7 +678,7 @@ class PairService:
         )
         steps = view.plan.steps if view is not None else []
         return CohortRow(
-            pair=pair,
+            pair=rules.without_words(pair),
             book_title=view.book.title if view is not None else None,
             steps_posted=sum(1 for s in steps if s.posted_at),
             step_count=len(steps),

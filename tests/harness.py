@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.emulator.client import AppResponse, SlackAppClient
+from bot.emulator.models import Message
 from bot.emulator.server import SlackEmulator
 from bot.services.ports import FakeClock
 from bot.serving import HttpServer
@@ -83,6 +84,19 @@ class Harness:
         response = self.slack.view_submission(view_id, values, user_id=user)
         self.drain()
         return response
+
+    def click(self, user: str, message: Message, action_id: str, value: str = "") -> None:
+        """``user`` clicks a button (``action_id``, ``value``) of ``message``, wherever it
+        is, and the work the click started is finished."""
+        response = self.slack.block_action(
+            user_id=user,
+            channel_id=message.channel,
+            message_ts=message.ts,
+            action_id=action_id,
+            value=value,
+        )
+        assert response.status == 200, response.text
+        self.drain()
 
     def last_view(self, user: str) -> dict[str, Any]:
         views = self.emulator.open_views(user)

@@ -14,9 +14,8 @@ from bot.console.demo import DEMO_SCRIPT
 TIMEOUT = 120
 
 
-def readalong(
-    args: list[str], cwd: Path, repo_root: Path, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
+def console_env(repo_root: Path) -> dict[str, str]:
+    """A newcomer's environment: no Slack, no database or Readalong settings."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -24,6 +23,13 @@ def readalong(
     }
     env["PYTHONPATH"] = str(repo_root)
     env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def readalong(
+    args: list[str], cwd: Path, repo_root: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = console_env(repo_root)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -84,13 +90,7 @@ def test_a_pipe_gets_each_answer_as_its_line_runs_not_when_input_ends(
 ) -> None:
     """Someone (or a script) driving the console through a pipe reads an answer (a
     secret calendar link, say) before sending the next line."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("SLACK_", "READALONG_", "DATABASE_URL", "DEFAULT_"))
-    }
-    env["PYTHONPATH"] = str(repo_root)
-    env["PYTHONIOENCODING"] = "utf-8"
+    env = console_env(repo_root)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "pipe.db")],
         stdin=subprocess.PIPE,

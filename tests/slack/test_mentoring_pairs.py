@@ -49,15 +49,7 @@ def click_in(harness: Harness, user: str, message: Message, action_prefix: str) 
     _label, action_id, value = next(
         b for b in buttons({"blocks": message.blocks}) if b[1].startswith(action_prefix)
     )
-    response = harness.slack.block_action(
-        user_id=user,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        action_id=action_id,
-        value=value,
-    )
-    assert response.status == 200, response.text
-    harness.drain()
+    harness.click(user, message, action_id, value)
 
 
 def last_with(harness: Harness, user: str, action_prefix: str) -> Message:

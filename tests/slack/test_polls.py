@@ -78,15 +78,7 @@ def click(harness: Harness, user: str, message: Message, action_id: str) -> list
     """Click a button of a message (a channel's, or an ephemeral); the answers it caused."""
     before = len(harness.emulator.response_url_posts())
     _label, found, value = next(b for b in buttons({"blocks": message.blocks}) if b[1] == action_id)
-    response = harness.slack.block_action(
-        user_id=user,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        action_id=found,
-        value=value,
-    )
-    assert response.status == 200, response.text
-    harness.drain()
+    harness.click(user, message, found, value)
     return [p["payload"] for p in harness.emulator.response_url_posts()[before:]]
 
 

@@ -84,15 +84,7 @@ def click(harness: Harness, user: str, action_id: str, value: str) -> list[dict[
         if any(b[1:] == (action_id, value) for b in buttons({"blocks": m.blocks}))
     )
     before = len(harness.emulator.response_url_posts())
-    response = harness.slack.block_action(
-        user_id=user,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        action_id=action_id,
-        value=value,
-    )
-    assert response.status == 200, response.text
-    harness.drain()
+    harness.click(user, message, action_id, value)
     return [p["payload"] for p in harness.emulator.response_url_posts()[before:]]
 
 

@@ -59,7 +59,7 @@ class ScriptInput:
         self._rest: Iterator[str] = iter(lines)
 
     def feed(self, text: str) -> None:
-        """Queue every line of ``text``."""
+        """Queue every line of ``text``, to be read before what is left of the script."""
         self._lines.extend(text.split("\n"))
 
     @property

@@ -1125,7 +1125,7 @@ class Workspace:
     def _tz_info(self, tz: str) -> tuple[str, int]:
         try:
             now = datetime.fromtimestamp(self.clock(), tz=ZoneInfo(tz))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
             now = datetime.fromtimestamp(self.clock(), tz=UTC)
         abbreviation = now.tzname() or "UTC"
         offset = now.utcoffset()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import pace
@@ -51,6 +51,7 @@ from bot.domain.notes import (
 )
 from bot.domain.privacy import counts_as_activity, may_discuss
 from bot.domain.reflections import MAX_REFLECTION_CHARS
+from bot.domain.schedule import usable_zone
 from bot.services.echoes import EchoService
 from bot.services.ports import Clock, DeliveryFailed, Directory, Notifier, Unit, UnitOfWork
 
@@ -137,6 +138,7 @@ class PairService:
         self.directory = directory
         self.policy = policy or PairPolicy()
         self.echoes = EchoService(uow, clock, notifier)
+        self._waking = _Waking()
 
     # ------------------------------------------------------------------ forming a pair
 
@@ -149,6 +151,8 @@ class PairService:
         with self.uow() as uow:
             workspace_id = uow.workspaces.ensure(team_id, now)
             existing = uow.pairs.open_between(workspace_id, asker, other)
+            if existing is not None and self._expire(uow, existing, now):
+                existing = None  # its week was over (its asker is told below)
             if existing is not None:
                 name = self.directory.user_names([other]).get(other, "they")
                 raise Conflict(_already(existing, name))
@@ -181,9 +185,7 @@ class PairService:
         now = self.clock.now()
         with self.uow() as uow:
             pair = self._invited(uow, team_id, user_id, pair_id)
-            if rules.proposal_expired(pair, now):
-                uow.pairs.move(_id(pair.id), PairState.PROPOSED, PairState.EXPIRED)
-                uow.commit()
+            if self._expire(uow, pair, now):
                 raise Conflict(_answered(replace(pair, state=PairState.EXPIRED)))
         channel_id = self.notifier.open_conversation(pair.people)
         with self.uow() as uow:
@@ -209,6 +211,8 @@ class PairService:
     def decline(self, team_id: str, user_id: str, pair_id: int) -> Pair:
         with self.uow() as uow:
             pair = self._invited(uow, team_id, user_id, pair_id)
+            if self._expire(uow, pair, self.clock.now()):
+                raise Conflict(_answered(replace(pair, state=PairState.EXPIRED)))
             moved = uow.pairs.move(_id(pair.id), PairState.PROPOSED, PairState.DECLINED)
             uow.commit()
         if not moved:
@@ -585,6 +589,7 @@ class PairService:
         quiet pairs to the programme's admins: each once (claimed in the database)."""
         now = now or self.clock.now()
         done = 0
+        self._waking = _Waking()  # fresh each pass: members change zones and settings
         with self.uow() as uow:
             proposed = uow.pairs.in_states([PairState.PROPOSED])
             active = uow.pairs.in_states([PairState.ACTIVE])
@@ -649,13 +654,30 @@ class PairService:
 
     # ------------------------------------------------------------------ internals
 
+    def _expire(self, uow: Unit, pair: Pair, now: datetime) -> bool:
+        """An invitation past its week, found by someone acting on it before the
+        scheduler told its asker (who may be asleep): withdraw it now and tell them."""
+        if not rules.proposal_expired(pair, now):
+            return False
+        moved = uow.pairs.move(_id(pair.id), PairState.PROPOSED, PairState.EXPIRED)
+        uow.commit()
+        if moved:
+            self._tell(pair.proposed_by, PairExpired(replace(pair, state=PairState.EXPIRED)))
+        return True
+
     def _time_to_tell(
         self, workspace_id: int, people: Sequence[str], due: datetime, now: datetime
     ) -> bool:
-        """Are ``people`` all out of their quiet hours (or has the message waited a day)?"""
-        with self.uow() as uow:
-            any_hour = uow.members.without_quiet_hours(workspace_id)
-        recipients = [(self.directory.user_timezone(p), p not in any_hour) for p in people]
+        """Are ``people`` all out of their quiet hours (or has the message waited a day)?
+        Zones and settings are looked up once per scheduler pass (``_waking``)."""
+        if workspace_id not in self._waking.any_hour:
+            with self.uow() as uow:
+                self._waking.any_hour[workspace_id] = uow.members.without_quiet_hours(workspace_id)
+        any_hour = self._waking.any_hour[workspace_id]
+        for person in people:
+            if person not in self._waking.zones:
+                self._waking.zones[person] = usable_zone(self.directory.user_timezone(person))
+        recipients = [(self._waking.zones[p], p not in any_hour) for p in people]
         return pace.time_to_tell(now, due, recipients)
 
     def _cohort_row(self, uow: Unit, pair: Pair, now: datetime) -> CohortRow:
@@ -873,6 +895,14 @@ class PairService:
             self.notifier.post_note(channel_id, note)
         except DeliveryFailed as exc:
             logger.warning("could not post the pair's welcome: %s", exc.reason)
+
+
+@dataclass(slots=True)
+class _Waking:
+    """What one scheduler pass knows of recipients' hours: zones and who wants any hour."""
+
+    zones: dict[str, str | None] = field(default_factory=dict)
+    any_hour: dict[int, set[str]] = field(default_factory=dict)
 
 
 def _already(pair: Pair, other_name: str) -> str:

@@ -90,7 +90,7 @@ class ReaderService:
         with self.uow() as uow:
             view = latest_view(uow, team_id, channel_id, now)
             pace.check_chapter(chapter, view.book.chapter_count)
-            reader = self._reader(uow, view, user_id)
+            reader = self._reader(uow, _id(view.plan.id), user_id)
             reader.read_through = chapter
             uow.readers.save(reader, now)
             uow.commit()
@@ -106,7 +106,7 @@ class ReaderService:
             book = uow.books.get(plan.book_id)
             assert book is not None
             view = PlanView(plan, book, group)
-            reader = self._reader(uow, view, user_id)
+            reader = self._reader(uow, _id(view.plan.id), user_id)
             reader.read_through = max(reader.read_through, step.last_chapter)
             uow.readers.save(reader, now)
             uow.commit()
@@ -125,7 +125,7 @@ class ReaderService:
 
     def _position(self, uow: Unit, view: PlanView, user_id: str, now: datetime) -> Position:
         plan_id = _id(view.plan.id)
-        reader = self._reader(uow, view, user_id)
+        reader = self._reader(uow, _id(view.plan.id), user_id)
         mine = uow.reflections.for_plan(plan_id, author_id=user_id)
         away = uow.readers.away(view.group.workspace_id, [user_id]).get(user_id, [])
         read_to = pace.position(reader, mine, view.plan)
@@ -201,7 +201,7 @@ class ReaderService:
             shown,
             mine,
             unsaid,
-            viewer_timezone=self.directory.user_timezone(caller.user_id),
+            viewer_timezone=usable_zone(self.directory.user_timezone(caller.user_id)),
         )
 
     # ------------------------------------------------------------------ away, pace, quiet
@@ -238,7 +238,7 @@ class ReaderService:
         with self.uow() as uow:
             view = running_view(uow, team_id, channel_id, now)
             pace.check_pace(days, view.plan)
-            reader = self._reader(uow, view, user_id)
+            reader = self._reader(uow, _id(view.plan.id), user_id)
             if days == 0 and reader.pace_days == 0:
                 raise Conflict("You are already at the group's pace.")
             reader.pace_days = days
@@ -335,9 +335,7 @@ class ReaderService:
             group = uow.groups.by_id(plan.group_id)
             if group.workspace_id != uow.workspaces.ensure(team_id, now):
                 raise NotFound("That reading plan no longer exists.")
-            book = uow.books.get(plan.book_id)
-            assert book is not None
-            reader = self._reader(uow, PlanView(plan, book, group), user_id)
+            reader = self._reader(uow, _id(plan.id), user_id)
             reader.revealed_through = max(reader.revealed_through, step_number)
             uow.readers.save(reader, now)
             uow.commit()
@@ -390,9 +388,7 @@ class ReaderService:
             assert book is not None
             reader = None
             if not found.whole_group:  # their own feed, its own event ids from the first fetch
-                reader = uow.readers.get(_id(plan.id), found.user_id) or Reader(
-                    _id(plan.id), found.user_id
-                )
+                reader = self._reader(uow, _id(plan.id), found.user_id)
         links = {
             s.number: link
             for s in plan.steps
@@ -404,9 +400,9 @@ class ReaderService:
 
     # ------------------------------------------------------------------ internals
 
-    def _reader(self, uow: Unit, view: PlanView, user_id: str) -> Reader:
-        found = uow.readers.get(_id(view.plan.id), user_id)
-        return found or Reader(_id(view.plan.id), user_id)
+    def _reader(self, uow: Unit, plan_id: int, user_id: str) -> Reader:
+        """The member's own state in the plan (a fresh one until they said anything)."""
+        return uow.readers.get(plan_id, user_id) or Reader(plan_id, user_id)
 
     def _members(self, channel_id: str) -> list[str]:
         try:

@@ -77,10 +77,7 @@ def state_values(view: dict[str, Any]) -> State:
 def opened_in(view: View, channel_id: str) -> View:
     """The form remembers the conversation it was opened in, so that its confirmation is
     shown there (a submission itself says nothing of where the member was)."""
-    try:
-        meta = json.loads(view.private_metadata or "{}")
-    except ValueError:
-        meta = {}
+    meta = metadata({"private_metadata": view.private_metadata})
     view.private_metadata = json.dumps({**meta, "channel_id": channel_id})
     return view
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 SECTION_LIMIT = 3000
 
@@ -66,16 +66,13 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 
 def local_time_for(moment: datetime, timezone: str, viewer_timezone: str | None) -> str:
-    """:func:`local_time` in the plan's zone and, for a reader whose own zone (Slack's)
-    shows another time, in theirs too: ``Tue 8 Dec 2026, 19:00 GMT (Wed 9 Dec 2026,
+    """:func:`local_time` in the plan's zone and, for a reader whose own zone (Slack's,
+    checked with ``schedule.usable_zone``) shows another time, in theirs too: ``Tue 8 Dec 2026, 19:00 GMT (Wed 9 Dec 2026,
     04:00 JST for you)``."""
     shown = local_time(moment, timezone)
     if not viewer_timezone or viewer_timezone == timezone:
         return shown
-    try:
-        theirs = ZoneInfo(viewer_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return shown
-    if moment.astimezone(theirs).utcoffset() == moment.astimezone(ZoneInfo(timezone)).utcoffset():
+    theirs, plans = ZoneInfo(viewer_timezone), ZoneInfo(timezone)
+    if moment.astimezone(theirs).utcoffset() == moment.astimezone(plans).utcoffset():
         return shown
     return f"{shown} ({local_time(moment, viewer_timezone)} for you)"

@@ -10,8 +10,17 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.model import PairState
 from bot.domain.pairs import PROPOSAL_LIFETIME
+from bot.slack.blocks import pairs as pair_blocks
 from tests.harness import ALICE, BOB, CAROL, DAVE, Harness
-from tests.slack.test_mentoring_pairs import TEAM, dm_texts, pair_up, programme, start_book
+from tests.slack.test_mentoring_pairs import (
+    TEAM,
+    click_in,
+    dm_texts,
+    last_with,
+    pair_up,
+    programme,
+    start_book,
+)
 
 __all__ = ["programme"]  # the fixture, shared with test_mentoring_pairs
 
@@ -78,3 +87,37 @@ def test_an_admin_who_wants_any_hour_is_told_at_once(programme: Harness) -> None
     harness.runtime.services.run_due()
     harness.drain()
     assert sum("has been quiet" in t for t in dm_texts(harness, DAVE)) == 1
+
+
+def test_a_zone_slack_gives_that_no_clock_knows_is_no_zone_and_stalls_nothing(
+    harness: Harness,
+) -> None:
+    """A recipient whose Slack ``tz`` is unusable is treated as of unknown zone (never
+    held back) instead of failing the scheduler's whole pass, polls and all."""
+    harness.emulator.workspace.set_user_timezone(ALICE, "America/Nowhere")
+    harness.say(ALICE, "/mentor", "@carol")
+    (pair,) = harness.runtime.services.pairs.pairs_of(TEAM, ALICE)
+    harness.clock.set(pair.created_at + PROPOSAL_LIFETIME)
+    harness.runtime.services.run_due()  # raised ZoneInfoNotFoundError before
+    assert sum("expired" in t for t in dm_texts(harness, ALICE)) == 1
+
+
+def test_an_invitation_found_expired_while_its_asker_sleeps_is_still_told_once(
+    harness: Harness,
+) -> None:
+    """Past its week the invitation waits for the asker's morning to be withdrawn; if the
+    invited one clicks Accept (or Decline) meanwhile, it is withdrawn then and the asker
+    hears of it once, never that it was declined."""
+    harness.emulator.workspace.set_user_timezone(ALICE, "Asia/Tokyo")
+    harness.say(ALICE, "/mentor", "@carol")
+    (pair,) = harness.runtime.services.pairs.pairs_of(TEAM, ALICE)
+    harness.clock.set(at_local(harness, TOKYO, 22, pair.created_at + PROPOSAL_LIFETIME))
+    harness.runtime.services.run_due()
+    assert not any("expired" in t for t in dm_texts(harness, ALICE))  # she is asleep
+    invite = last_with(harness, CAROL, pair_blocks.ACCEPT_ACTION)
+    click_in(harness, CAROL, invite, pair_blocks.ACCEPT_ACTION)
+    assert harness.runtime.services.pairs.pairs_of(TEAM, ALICE)[0].state is PairState.EXPIRED
+    harness.clock.set(at_local(harness, TOKYO, 8, harness.clock.now()))
+    harness.runtime.services.run_due()
+    assert sum("expired" in t for t in dm_texts(harness, ALICE)) == 1
+    assert not any("declined" in t for t in dm_texts(harness, ALICE))

@@ -25,3 +25,11 @@ def test_the_next_prompt_is_also_in_the_readers_own_time(harness: Harness) -> No
     assert f"{berlin} ({new_york} for you)" in bobs, bobs
     alices = html.unescape(harness.say(ALICE, "/book", "status"))
     assert berlin in alices and "for you" not in alices, alices
+
+
+def test_a_zone_no_clock_knows_shows_the_plans_time_only(harness: Harness) -> None:
+    harness.emulator.workspace.set_user_timezone(BOB, "Europe")  # a directory, not a zone
+    start(harness)
+    plan = harness.runtime.services.plans.current(TEAM, CLUB).plan
+    bobs = html.unescape(harness.say(BOB, "/book", "status"))
+    assert local_time(plan.steps[0].due_at, plan.timezone) in bobs and "for you" not in bobs

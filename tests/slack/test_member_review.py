@@ -50,15 +50,7 @@ def click_label(harness: Harness, user: str, label: str) -> None:
     for message in reversed(harness.emulator.ephemerals(user)):
         for text, action_id, value in buttons_of(message):
             if text == label:
-                response = harness.slack.block_action(
-                    user_id=user,
-                    channel_id=message.channel,
-                    message_ts=message.ts,
-                    action_id=action_id,
-                    value=value,
-                )
-                assert response.status == 200
-                harness.drain()
+                harness.click(user, message, action_id, value)
                 return
     raise AssertionError(f"no [{label}] button for {user}")
 
